@@ -1,0 +1,9 @@
+#pragma once
+// One entry point per subcommand; argv[0] is the subcommand name. Each returns the exit code
+// or throws one of reclaim's exception types, which main() maps to exit codes (docs/cli.md).
+namespace reclaim::cli {
+
+int indices_main(int argc, char** argv);
+int synth_main(int argc, char** argv);
+
+}  // namespace reclaim::cli

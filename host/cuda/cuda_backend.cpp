@@ -1,0 +1,82 @@
+#include "reclaim/cuda_backend.hpp"
+
+#include <string>
+
+#include "host/cuda/cuda_raii.hpp"
+#include "kernels/fused_kernel.cuh"
+
+namespace reclaim {
+
+int cuda_device_count() noexcept {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky "no driver" error
+    return 0;
+  }
+  return count;
+}
+
+namespace {
+
+class CudaWorker final : public BackendWorker {
+ public:
+  CudaWorker(int device, std::size_t max_in, std::size_t max_out)
+      : m_device(device), m_in(max_in, m_stream.get()), m_out(max_out, m_stream.get()) {}
+
+  void run(pixel::FusedParams const& params, float const* in, float* out, std::size_t pixels) override {
+    // Called from the scheduler's compute thread: the current device is per thread.
+    cuda::set_device(m_device);
+    std::size_t const in_bytes = pixels * static_cast<std::size_t>(params.input_plane_count) * sizeof(float);
+    std::size_t const out_bytes = pixels * static_cast<std::size_t>(params.output_count) * sizeof(float);
+    RECLAIM_CUDA_TRY(cudaMemcpyAsync(m_in.data(), in, in_bytes, cudaMemcpyHostToDevice, m_stream.get()));
+    kernels::fused_indices_async(params, m_in.data(), m_out.data(), pixels, m_stream.get());
+    RECLAIM_CHECK_KERNEL(m_stream.get());
+    RECLAIM_CUDA_TRY(cudaMemcpyAsync(out, m_out.data(), out_bytes, cudaMemcpyDeviceToHost, m_stream.get()));
+    m_stream.synchronize();
+  }
+
+ private:
+  int m_device;
+  cuda::Stream m_stream;
+  cuda::DeviceBuffer<float> m_in;
+  cuda::DeviceBuffer<float> m_out;
+};
+
+class CudaBackend final : public Backend {
+ public:
+  CudaBackend(int device, int streams) : m_device(device), m_streams(streams < 1 ? 1 : streams) {
+    int const count = cuda_device_count();
+    if (device < 0 || device >= count)
+      throw cuda_error("CUDA device " + std::to_string(device) + " requested but " + std::to_string(count) +
+                       " device(s) are present");
+    cuda::set_device(device);
+    cudaDeviceProp prop{};
+    RECLAIM_CUDA_TRY(cudaGetDeviceProperties(&prop, device));
+    m_name = "cuda:" + std::to_string(device) + " (" + prop.name + ")";
+  }
+  [[nodiscard]] std::string name() const override { return m_name; }
+  [[nodiscard]] int worker_count() const override { return m_streams; }
+  [[nodiscard]] std::unique_ptr<BackendWorker> make_worker(std::size_t max_in, std::size_t max_out) override {
+    cuda::set_device(m_device);
+    return std::make_unique<CudaWorker>(m_device, max_in, max_out);
+  }
+  [[nodiscard]] HostBuffer allocate_host(std::size_t float_count) override {
+    cuda::set_device(m_device);
+    void* p = nullptr;
+    RECLAIM_CUDA_TRY(cudaMallocHost(&p, float_count * sizeof(float)));
+    return HostBuffer(static_cast<float*>(p), float_count, [](void* q) noexcept { cudaFreeHost(q); });
+  }
+
+ private:
+  int m_device;
+  int m_streams;
+  std::string m_name;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cuda_backend(int device, int streams) {
+  return std::make_unique<CudaBackend>(device, streams);
+}
+
+}  // namespace reclaim

@@ -1,0 +1,71 @@
+#pragma once
+/** @file
+ * @brief The compute backend interface: CpuBackend here, CudaBackend in reclaim_cuda.
+ *
+ * The scheduler owns the tiles; a backend supplies host buffers (pinned for CUDA) and
+ * workers. Each compute thread of the scheduler owns one BackendWorker; a CUDA worker
+ * owns a stream and device buffers, so two workers double-buffer copies and kernels.
+ */
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "reclaim/pixel/fused.hpp"
+
+namespace reclaim {
+
+/// Host memory owned with the allocator that made it (aligned new, or cudaMallocHost).
+class HostBuffer {
+ public:
+  using Deleter = void (*)(void*) noexcept;
+  HostBuffer() = default;
+  HostBuffer(float* data, std::size_t count, Deleter deleter) : m_data(data, deleter), m_count(count) {}
+  [[nodiscard]] float* data() const noexcept { return m_data.get(); }
+  [[nodiscard]] std::size_t size() const noexcept { return m_count; }
+
+ private:
+  std::unique_ptr<float, Deleter> m_data{nullptr, [](void*) noexcept {}};
+  std::size_t m_count = 0;
+};
+
+class BackendWorker {
+ public:
+  virtual ~BackendWorker() = default;
+  /** @brief Runs the fused pass over one tile; returns when `out` holds the result.
+   * @param in  params.input_plane_count planes of `pixels` floats
+   * @param out params.output_count planes of `pixels` floats
+   */
+  virtual void run(pixel::FusedParams const& params, float const* in, float* out, std::size_t pixels) = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  /// "cpu" or "cuda:N", for logs and manifests.
+  [[nodiscard]] virtual std::string name() const = 0;
+  /// Compute threads the scheduler should run, each with its own worker.
+  [[nodiscard]] virtual int worker_count() const = 0;
+  /// Called once per tile size before workers exist, so they can size device buffers.
+  [[nodiscard]] virtual std::unique_ptr<BackendWorker> make_worker(std::size_t max_in_floats,
+                                                                    std::size_t max_out_floats) = 0;
+  [[nodiscard]] virtual HostBuffer allocate_host(std::size_t float_count) = 0;
+};
+
+/// The reference backend: each worker runs compute_pixel over a tile on one thread.
+class CpuBackend final : public Backend {
+ public:
+  /// threads <= 0: one per hardware thread.
+  explicit CpuBackend(int threads = 0);
+  [[nodiscard]] std::string name() const override { return "cpu"; }
+  [[nodiscard]] int worker_count() const override { return m_threads; }
+  [[nodiscard]] std::unique_ptr<BackendWorker> make_worker(std::size_t, std::size_t) override;
+  [[nodiscard]] HostBuffer allocate_host(std::size_t float_count) override;
+
+ private:
+  int m_threads;
+};
+
+/// The CPU driver of the fused pass over one tile (also used by tests and benchmarks).
+void run_fused_cpu(pixel::FusedParams const& params, float const* in, float* out, std::size_t pixels) noexcept;
+
+}  // namespace reclaim

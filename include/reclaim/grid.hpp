@@ -1,0 +1,78 @@
+#pragma once
+/** @file
+ * @brief Raster grid (size, geotransform, CRS) and the tile windows the scheduler walks.
+ */
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace reclaim {
+
+/** @brief A raster grid: pixel size and georeferencing, as GDAL describes it.
+ *
+ * geotransform follows GDAL's order: x0, pixel width, row rotation, y0, column rotation,
+ * pixel height (negative for north-up). crs_wkt is WKT2 text (empty: unknown).
+ */
+struct Grid {
+  std::int64_t width = 0;
+  std::int64_t height = 0;
+  std::array<double, 6> geotransform{0, 1, 0, 0, 0, -1};
+  std::string crs_wkt;
+  /// Natural read unit of the source (GDAL block size); tiles are multiples of it.
+  std::int32_t block_width = 256;
+  std::int32_t block_height = 256;
+
+  [[nodiscard]] std::int64_t pixel_count() const noexcept { return width * height; }
+};
+
+/// One rectangular window of the grid, in pixels.
+struct TileWindow {
+  std::int64_t id = 0;
+  std::int64_t x0 = 0;
+  std::int64_t y0 = 0;
+  std::int32_t width = 0;
+  std::int32_t height = 0;
+
+  [[nodiscard]] std::size_t pixel_count() const noexcept {
+    return static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
+  }
+};
+
+/** @brief The tiles of one pass and the buffer budget they were sized for. */
+struct TilePlan {
+  Grid grid;
+  std::int32_t tile_width = 0;
+  std::int32_t tile_height = 0;
+  /// Host buffer slots (one input + one output buffer each) the scheduler may allocate.
+  std::int32_t slot_count = 0;
+  std::vector<TileWindow> tiles;
+
+  [[nodiscard]] std::size_t max_tile_pixels() const noexcept {
+    return static_cast<std::size_t>(tile_width) * static_cast<std::size_t>(tile_height);
+  }
+};
+
+/** @brief What a plan must fit. */
+struct PlanRequest {
+  std::int32_t input_planes = 1;
+  std::int32_t output_planes = 1;
+  /// Upper bound on all host tile buffers together, in bytes.
+  std::size_t memory_budget = std::size_t{512} << 20;
+  /// Buffer slots wanted to keep readers, compute and writer busy at once.
+  std::int32_t slots_wanted = 6;
+  /// Preferred tile size in pixels (rounded to whole blocks).
+  std::int64_t target_tile_pixels = std::int64_t{1} << 20;
+};
+
+/** @brief Cuts the grid into block-aligned tiles whose buffers fit the memory budget.
+ *
+ * Tiles are whole multiples of the block size (the last row/column of tiles is ragged);
+ * at least two slots are always planned, so the smallest tile is one block and the
+ * budget is a soft floor at two one-block slots. Throws reclaim::usage_error for an
+ * empty grid.
+ */
+TilePlan make_plan(Grid const& grid, PlanRequest const& request);
+
+}  // namespace reclaim

@@ -1,0 +1,38 @@
+#pragma once
+/** @file
+ * @brief The built-in demo data: a synthetic Sentinel-2-L2A-like scene pair and mine sites.
+ */
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace reclaim::io {
+
+struct SynthOptions {
+  std::filesystem::path out_dir;
+  std::int32_t width = 2048;
+  std::int32_t height = 2048;
+  std::uint64_t seed = 42;
+  /// Years of the two epochs; files are named <year>.tif.
+  int before_year = 2019;
+  int after_year = 2025;
+  /// Upper-left corner in EPSG:32649 (UTM 49N, Shaanxi/Inner Mongolia), 10 m pixels.
+  double origin_x = 600000.0;
+  double origin_y = 4300000.0;
+  double pixel_size = 10.0;
+  std::int32_t block_size = 512;
+};
+
+struct SynthOutputs {
+  std::filesystem::path before;  ///< <out>/<before_year>.tif
+  std::filesystem::path after;   ///< <out>/<after_year>.tif
+  std::filesystem::path sites;   ///< <out>/sites.gpkg
+  std::int32_t site_count = 0;
+};
+
+/** @brief Writes the demo scene pair and site polygons (deterministic for a seed).
+ * Throws reclaim::io_error when a file cannot be written. */
+SynthOutputs write_demo_scene(SynthOptions const& options);
+
+}  // namespace reclaim::io

@@ -1,0 +1,24 @@
+#pragma once
+/** @file
+ * @brief Host/device qualifiers and small numeric helpers shared by both backends.
+ *
+ * Everything under include/reclaim/pixel/ is compiled twice: by g++ for the CPU
+ * backend and by nvcc for the CUDA kernels. Keep it free of std:: calls that have
+ * no device version.
+ */
+#include <cstdint>
+
+#ifdef __CUDACC__
+#define RECLAIM_HD __host__ __device__
+#else
+#define RECLAIM_HD
+#endif
+
+namespace reclaim::pixel {
+
+/// Quiet NaN, the nodata value of every Float32 product.
+RECLAIM_HD inline float nan_f() noexcept { return __builtin_nanf(""); }
+
+RECLAIM_HD inline bool is_nan(float v) noexcept { return v != v; }
+
+}  // namespace reclaim::pixel

@@ -1,0 +1,83 @@
+#pragma once
+/** @file
+ * @brief Where tiles come from and where they go: the scheduler's two ends.
+ *
+ * A tile is a set of float planes, plane k of a w x h window at `planes + k * w * h`
+ * (row-major, no padding). Sources hold no per-thread state themselves: each reader
+ * thread opens its own TileReader (for GDAL: its own dataset handles).
+ */
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "reclaim/grid.hpp"
+
+namespace reclaim {
+
+class TileReader {
+ public:
+  virtual ~TileReader() = default;
+  /// Fills plane_count() planes of the window into `planes` (w * h floats each).
+  virtual void read(TileWindow const& window, float* planes) = 0;
+};
+
+class TileSource {
+ public:
+  virtual ~TileSource() = default;
+  [[nodiscard]] virtual Grid const& grid() const = 0;
+  [[nodiscard]] virtual int plane_count() const = 0;
+  /// A reader owned by one thread; called once per reader thread.
+  [[nodiscard]] virtual std::unique_ptr<TileReader> open_reader() const = 0;
+};
+
+/// Receives computed tiles from the single writer thread, in any order.
+class TileSink {
+ public:
+  virtual ~TileSink() = default;
+  virtual void write(TileWindow const& window, float const* planes, int plane_count) = 0;
+};
+
+/** @brief A whole raster held in memory (tests, benchmarks, GPU checks without GDAL). */
+class MemoryTileSource final : public TileSource {
+ public:
+  /// planes: plane_count rasters of grid.width * grid.height floats each.
+  MemoryTileSource(Grid grid, std::vector<std::vector<float>> planes);
+  [[nodiscard]] Grid const& grid() const override { return m_grid; }
+  [[nodiscard]] int plane_count() const override { return static_cast<int>(m_planes.size()); }
+  [[nodiscard]] std::unique_ptr<TileReader> open_reader() const override;
+
+ private:
+  Grid m_grid;
+  std::vector<std::vector<float>> m_planes;
+};
+
+/** @brief Pixels computed on demand from (plane, x, y): arbitrarily large rasters with no
+ * storage, for scheduler tests and memory-bound checks. */
+class SyntheticTileSource final : public TileSource {
+ public:
+  using PixelFn = std::function<float(int plane, std::int64_t x, std::int64_t y)>;
+  SyntheticTileSource(Grid grid, int plane_count, PixelFn fn);
+  [[nodiscard]] Grid const& grid() const override { return m_grid; }
+  [[nodiscard]] int plane_count() const override { return m_plane_count; }
+  [[nodiscard]] std::unique_ptr<TileReader> open_reader() const override;
+
+ private:
+  Grid m_grid;
+  int m_plane_count;
+  PixelFn m_fn;
+};
+
+/** @brief Collects output planes into whole in-memory rasters (tests, benchmarks). */
+class MemoryTileSink final : public TileSink {
+ public:
+  MemoryTileSink(Grid const& grid, int plane_count);
+  void write(TileWindow const& window, float const* planes, int plane_count) override;
+  [[nodiscard]] std::vector<float> const& plane(int k) const { return m_planes.at(static_cast<std::size_t>(k)); }
+
+ private:
+  std::int64_t m_width;
+  std::vector<std::vector<float>> m_planes;
+};
+
+}  // namespace reclaim

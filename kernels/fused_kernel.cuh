@@ -1,0 +1,15 @@
+#pragma once
+// Launch declarations for the fused index kernel. Plain C++ so host/cuda/*.cpp (g++) can call it.
+#include <cstddef>
+
+#include <cuda_runtime_api.h>
+
+#include "reclaim/pixel/fused.hpp"
+
+namespace reclaim::kernels {
+
+/// Runs compute_pixel over `pixels` pixels of a tile already on the device; does not synchronise.
+void fused_indices_async(pixel::FusedParams const& params, float const* d_in, float* d_out, std::size_t pixels,
+                         cudaStream_t stream);
+
+}  // namespace reclaim::kernels
