@@ -44,18 +44,18 @@ RECLAIM_HD constexpr std::uint32_t bands_needed(Index index) noexcept {
 
 /// Reflectances of one pixel; NaN for a band that is invalid or not read.
 struct Reflectance {
-  float band[kBandCount];
-  RECLAIM_HD float operator[](Band b) const noexcept { return band[static_cast<int>(b)]; }
+  double band[kBandCount];
+  RECLAIM_HD double operator[](Band b) const noexcept { return band[static_cast<int>(b)]; }
 };
 
 /// Tunable index parameters (defaults documented in docs/indices.md).
 struct IndexParams {
-  float savi_l = 0.5f;
-  float fvc_ndvi_soil = 0.05f;
-  float fvc_ndvi_veg = 0.86f;
+  double savi_l = 0.5;
+  double fvc_ndvi_soil = 0.05;
+  double fvc_ndvi_veg = 0.86;
 };
 
-RECLAIM_HD inline float index_value(Index index, Reflectance const& r, IndexParams const& p) noexcept {
+RECLAIM_HD inline double index_value(Index index, Reflectance const& r, IndexParams const& p) noexcept {
   switch (index) {
     case Index::ndvi: return ndvi(r[Band::nir], r[Band::red]);
     case Index::evi: return evi(r[Band::nir], r[Band::red], r[Band::blue]);
@@ -68,7 +68,7 @@ RECLAIM_HD inline float index_value(Index index, Reflectance const& r, IndexPara
     case Index::bsi: return bsi(r[Band::blue], r[Band::red], r[Band::nir], r[Band::swir1]);
     case Index::fvc: return fvc(ndvi(r[Band::nir], r[Band::red]), p.fvc_ndvi_soil, p.fvc_ndvi_veg);
   }
-  return nan_f();
+  return nan_d();
 }
 
 /** @brief Everything a backend needs to run the fused pass on a tile (trivially copyable,
@@ -103,9 +103,10 @@ RECLAIM_HD inline void compute_pixel(FusedParams const& p, float const* in, floa
   Reflectance r;
   for (int b = 0; b < kBandCount; ++b) {
     int const plane = p.band_plane[b];
-    r.band[b] = plane < 0 ? nan_f() : to_reflectance(in[plane * plane_stride + i], p.calibration[b]);
+    r.band[b] = plane < 0 ? nan_d() : to_reflectance(in[plane * plane_stride + i], p.calibration[b]);
   }
-  for (int k = 0; k < p.output_count; ++k) out[k * plane_stride + i] = index_value(p.outputs[k], r, p.index_params);
+  for (int k = 0; k < p.output_count; ++k)
+    out[k * plane_stride + i] = static_cast<float>(index_value(p.outputs[k], r, p.index_params));
 }
 
 }  // namespace reclaim::pixel

@@ -19,6 +19,10 @@ namespace reclaim::pixel {
 /// Quiet NaN, the nodata value of every Float32 product.
 RECLAIM_HD inline float nan_f() noexcept { return __builtin_nanf(""); }
 
+/// Quiet NaN in double, for the intermediate (double-precision) index arithmetic.
+RECLAIM_HD inline double nan_d() noexcept { return __builtin_nan(""); }
+
 RECLAIM_HD inline bool is_nan(float v) noexcept { return v != v; }
+RECLAIM_HD inline bool is_nan(double v) noexcept { return v != v; }
 
 }  // namespace reclaim::pixel

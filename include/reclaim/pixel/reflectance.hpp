@@ -16,20 +16,21 @@ namespace reclaim::pixel {
  * DN equal to nodata, or at/above the saturation value, is invalid (NaN).
  */
 struct BandCalibration {
-  float dn_offset = 0.f;
-  float scale = 1.f;
-  float offset = 0.f;
-  float nodata = 0.f;
+  double dn_offset = 0.0;
+  double scale = 1.0;
+  double offset = 0.0;
+  float nodata = 0.f;  ///< compared with the DN as read (a float holds every 16-bit DN exactly)
   float saturation = 0.f;
   bool has_nodata = false;
   bool has_saturation = false;
 };
 
-RECLAIM_HD inline float to_reflectance(float dn, BandCalibration const& c) noexcept {
-  if (is_nan(dn)) return nan_f();
-  if (c.has_nodata && dn == c.nodata) return nan_f();
-  if (c.has_saturation && dn >= c.saturation) return nan_f();
-  return (dn + c.dn_offset) * c.scale + c.offset;
+/// Reflectance of one DN in double precision (see indices.hpp for why); NaN when invalid.
+RECLAIM_HD inline double to_reflectance(float dn, BandCalibration const& c) noexcept {
+  if (is_nan(dn)) return nan_d();
+  if (c.has_nodata && dn == c.nodata) return nan_d();
+  if (c.has_saturation && dn >= c.saturation) return nan_d();
+  return (static_cast<double>(dn) + c.dn_offset) * c.scale + c.offset;
 }
 
 /** @brief Which values of a quality band mark a pixel unusable.

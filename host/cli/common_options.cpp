@@ -1,0 +1,157 @@
+#include "cli/common_options.hpp"
+
+#include <cctype>
+#include <sstream>
+
+#include "reclaim/error.hpp"
+#include "reclaim/index_names.hpp"
+
+namespace reclaim::cli {
+namespace {
+
+std::vector<std::string> split(std::string const& text, char sep) {
+  std::vector<std::string> parts;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, sep))
+    if (!item.empty()) parts.push_back(item);
+  return parts;
+}
+
+double parse_float(std::string const& text, std::string const& option) {
+  try {
+    std::size_t used = 0;
+    double const v = std::stod(text, &used);
+    if (used == text.size()) return v;
+  } catch (std::exception const&) {
+  }
+  throw usage_error("--" + option + " " + text + ": not a number");
+}
+
+std::uint32_t parse_uint(std::string const& text, std::string const& option) {
+  try {
+    std::size_t used = 0;
+    unsigned long const v = std::stoul(text, &used, 0);  // accepts 0x1F
+    if (used == text.size() && v <= 0xFFFFFFFFul) return static_cast<std::uint32_t>(v);
+  } catch (std::exception const&) {
+  }
+  throw usage_error("--" + option + " " + text + ": not a non-negative integer");
+}
+
+}  // namespace
+
+void add_sensor_options(cxxopts::Options& options) {
+  options.add_options("Sensor and band map")
+      ("sensor", "sentinel2-l2a, landsat-c2l2 or generic", cxxopts::value<std::string>()->default_value("sentinel2-l2a"))
+      ("bands", "band map: role=N (band of --input) or role=FILE, comma separated; roles blue, green, red, nir, "
+                "swir1, swir2", cxxopts::value<std::string>())
+      ("mask-band", "quality band: N (band of --input), FILE, or none", cxxopts::value<std::string>())
+      ("mask-values", "quality classes to mask, e.g. 3,8,9,10 (default for sentinel2-l2a)",
+       cxxopts::value<std::string>())
+      ("mask-bits", "quality bits to mask, e.g. 0x1F (default for landsat-c2l2)", cxxopts::value<std::string>())
+      ("scale", "reflectance = (DN + dn-offset) * scale + offset", cxxopts::value<std::string>())
+      ("offset", "see --scale", cxxopts::value<std::string>())
+      ("dn-offset", "see --scale", cxxopts::value<std::string>())
+      ("boa-offset", "Sentinel-2 BOA_ADD_OFFSET (-1000 from processing baseline 04.00)",
+       cxxopts::value<std::string>()->default_value("0"))
+      ("nodata", "DN marking no data (default 0 for sentinel2-l2a and landsat-c2l2; the file's own for generic)",
+       cxxopts::value<std::string>())
+      ("saturation", "DNs at or above this are invalid (default 65535 for sentinel2-l2a and landsat-c2l2)",
+       cxxopts::value<std::string>())
+      ("resampling", "for bands coarser than the finest: bilinear or nearest (quality bands: always nearest)",
+       cxxopts::value<std::string>()->default_value("bilinear"));
+}
+
+io::SensorOptions sensor_options_from(cxxopts::ParseResult const& r) {
+  io::SensorOptions o;
+  auto const sensor = io::parse_sensor(r["sensor"].as<std::string>());
+  if (!sensor) throw usage_error("--sensor " + r["sensor"].as<std::string>() + ": expected sentinel2-l2a, landsat-c2l2 or generic");
+  o.sensor = *sensor;
+  if (r.count("bands")) {
+    for (auto const& item : split(r["bands"].as<std::string>(), ',')) {
+      auto const eq = item.find('=');
+      if (eq == std::string::npos) throw usage_error("--bands " + item + ": expected role=N or role=FILE");
+      auto const band = parse_band(item.substr(0, eq));
+      if (!band) throw usage_error("--bands: unknown band role '" + item.substr(0, eq) + "' (blue, green, red, nir, swir1, swir2)");
+      o.band_specs[*band] = item.substr(eq + 1);
+    }
+  }
+  if (r.count("mask-band")) o.mask_band = r["mask-band"].as<std::string>();
+  if (r.count("mask-values")) {
+    std::vector<std::uint32_t> values;
+    for (auto const& v : split(r["mask-values"].as<std::string>(), ',')) values.push_back(parse_uint(v, "mask-values"));
+    o.mask_values = values;
+  }
+  if (r.count("mask-bits")) o.mask_bits = parse_uint(r["mask-bits"].as<std::string>(), "mask-bits");
+  if (r.count("scale")) o.scale = parse_float(r["scale"].as<std::string>(), "scale");
+  if (r.count("offset")) o.offset = parse_float(r["offset"].as<std::string>(), "offset");
+  if (r.count("dn-offset")) o.dn_offset = parse_float(r["dn-offset"].as<std::string>(), "dn-offset");
+  if (r.count("nodata")) o.nodata = static_cast<float>(parse_float(r["nodata"].as<std::string>(), "nodata"));
+  if (r.count("saturation"))
+    o.saturation = static_cast<float>(parse_float(r["saturation"].as<std::string>(), "saturation"));
+  o.boa_offset = parse_float(r["boa-offset"].as<std::string>(), "boa-offset");
+  auto const resampling = parse_resampling(r["resampling"].as<std::string>());
+  if (!resampling) throw usage_error("--resampling " + r["resampling"].as<std::string>() + ": expected bilinear or nearest");
+  o.resampling = *resampling;
+  if (o.sensor == io::Sensor::generic && !o.scale)
+    throw usage_error("--sensor generic needs --scale (and usually --offset, --nodata)");
+  return o;
+}
+
+void add_run_options(cxxopts::Options& options) {
+  options.add_options("Run")
+      ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("auto"))
+      ("memory-budget", "host memory for tile buffers and GDAL's cache (e.g. 512M, 2G)",
+       cxxopts::value<std::string>()->default_value("512M"))
+      ("readers", "reader (decode) threads", cxxopts::value<int>()->default_value("2"))
+      ("threads", "CPU compute threads (0: one per core)", cxxopts::value<int>()->default_value("0"))
+      ("log-format", "text or json (one JSON object per event on stderr)",
+       cxxopts::value<std::string>()->default_value("text"))
+      ("quiet", "no progress or info messages")
+      ("h,help", "this help");
+}
+
+RunSettings run_settings_from(cxxopts::ParseResult const& r) {
+  RunSettings s;
+  s.device = r["device"].as<std::string>();
+  s.memory_budget = parse_bytes(r["memory-budget"].as<std::string>(), "memory-budget");
+  s.readers = r["readers"].as<int>();
+  s.threads = r["threads"].as<int>();
+  if (s.readers < 1) throw usage_error("--readers must be at least 1");
+  if (s.threads < 0) throw usage_error("--threads must be >= 0");
+  auto const format = r["log-format"].as<std::string>();
+  if (format == "json")
+    s.log_format = LogFormat::json;
+  else if (format != "text")
+    throw usage_error("--log-format " + format + ": expected text or json");
+  s.quiet = r.count("quiet") > 0;
+  return s;
+}
+
+std::size_t parse_bytes(std::string const& text, std::string const& option) {
+  std::size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (std::exception const&) {
+    throw usage_error("--" + option + " " + text + ": expected a size such as 512M or 2G");
+  }
+  std::string unit = text.substr(used);
+  for (auto& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  double mult = 1;
+  if (unit == "K" || unit == "KB" || unit == "KIB") mult = 1024.0;
+  else if (unit == "M" || unit == "MB" || unit == "MIB") mult = 1024.0 * 1024;
+  else if (unit == "G" || unit == "GB" || unit == "GIB") mult = 1024.0 * 1024 * 1024;
+  else if (!unit.empty() && unit != "B") throw usage_error("--" + option + " " + text + ": unknown unit '" + unit + "'");
+  if (value <= 0) throw usage_error("--" + option + " " + text + ": must be positive");
+  return static_cast<std::size_t>(value * mult);
+}
+
+LabeledPath parse_labeled_path(std::string const& text) {
+  auto const eq = text.find('=');
+  if (eq != std::string::npos && eq > 0 && text.substr(0, eq).find('/') == std::string::npos)
+    return {text.substr(0, eq), text.substr(eq + 1)};
+  return {"", text};
+}
+
+}  // namespace reclaim::cli

@@ -1,0 +1,41 @@
+#pragma once
+// Options shared by every command that reads scenes (indices now; change and assess later).
+#include <cxxopts.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+
+#include "cli/logging.hpp"
+#include "reclaim/io/scene.hpp"
+
+namespace reclaim::cli {
+
+/// Adds the sensor / band-map options (--sensor, --bands, --mask-*, --scale, ...).
+void add_sensor_options(cxxopts::Options& options);
+[[nodiscard]] io::SensorOptions sensor_options_from(cxxopts::ParseResult const& result);
+
+/// Adds --device, --memory-budget, --readers, --threads, --log-format, --quiet.
+void add_run_options(cxxopts::Options& options);
+
+struct RunSettings {
+  std::string device = "auto";
+  std::size_t memory_budget = std::size_t{512} << 20;
+  int readers = 2;
+  int threads = 0;
+  LogFormat log_format = LogFormat::text;
+  bool quiet = false;
+};
+[[nodiscard]] RunSettings run_settings_from(cxxopts::ParseResult const& result);
+
+/// "512M", "2G", "65536" (bytes; K/M/G are powers of 1024). Throws usage_error.
+[[nodiscard]] std::size_t parse_bytes(std::string const& text, std::string const& option);
+
+/// "2019=path/to/file" -> {"2019", "path/to/file"}; a plain path has an empty label.
+struct LabeledPath {
+  std::string label;
+  std::filesystem::path path;
+};
+[[nodiscard]] LabeledPath parse_labeled_path(std::string const& text);
+
+}  // namespace reclaim::cli

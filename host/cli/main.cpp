@@ -1,0 +1,68 @@
+// reclaim: subcommand dispatch and the mapping of errors to documented exit codes.
+#include <cxxopts.hpp>
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "cli/commands.hpp"
+#include "reclaim/error.hpp"
+
+namespace {
+
+constexpr int kExitInternal = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitInput = 3;
+constexpr int kExitIo = 4;
+constexpr int kExitCuda = 5;
+
+void print_usage() {
+  std::puts(
+      "reclaim " RECLAIM_VERSION ": mine-rehabilitation verification from satellite imagery\n"
+      "\n"
+      "usage: reclaim <command> [options]   (reclaim <command> --help for its options)\n"
+      "\n"
+      "commands:\n"
+      "  indices   spectral indices (NDVI, EVI, ...) of one or more scenes, as Cloud-Optimized GeoTIFFs\n"
+      "  synth     write the built-in demo data (a Sentinel-2-like scene pair and mine sites)\n"
+      "\n"
+      "exit codes: 0 ok, 1 internal error, 2 usage error, 3 bad input, 4 I/O failure, 5 CUDA error");
+}
+
+int fail(int code, std::string const& message) {
+  std::fprintf(stderr, "reclaim: error: %s\n", message.c_str());
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+    print_usage();
+    return argc < 2 ? kExitUsage : 0;
+  }
+  if (std::strcmp(argv[1], "--version") == 0) {
+    std::puts("reclaim " RECLAIM_VERSION);
+    return 0;
+  }
+  std::string const command = argv[1];
+  try {
+    if (command == "indices") return reclaim::cli::indices_main(argc - 1, argv + 1);
+    if (command == "synth") return reclaim::cli::synth_main(argc - 1, argv + 1);
+    print_usage();
+    return fail(kExitUsage, "unknown command '" + command + "'");
+  } catch (reclaim::usage_error const& e) {
+    return fail(kExitUsage, e.what());
+  } catch (cxxopts::exceptions::exception const& e) {
+    return fail(kExitUsage, e.what());
+  } catch (reclaim::input_error const& e) {
+    return fail(kExitInput, e.what());
+  } catch (reclaim::io_error const& e) {
+    return fail(kExitIo, e.what());
+  } catch (reclaim::cuda_error const& e) {
+    return fail(kExitCuda, e.what());
+  } catch (std::exception const& e) {
+    return fail(kExitInternal, std::string("internal error: ") + e.what());
+  }
+}

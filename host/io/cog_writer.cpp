@@ -1,0 +1,124 @@
+#include "reclaim/io/cog_writer.hpp"
+
+#include <cpl_string.h>
+#include <ogr_spatialref.h>
+
+#include <cmath>
+#include <system_error>
+
+#include "io/gdal_util.hpp"
+#include "reclaim/error.hpp"
+
+namespace reclaim::io {
+namespace fs = std::filesystem;
+
+struct CogTileSink::Impl {
+  Grid grid;
+  std::vector<OutputRaster> outputs;
+  CogOptions options;
+  std::vector<fs::path> scratch_paths;
+  std::vector<GDALDatasetUniquePtr> scratch;
+  bool finished = false;
+
+  static fs::path scratch_path(fs::path const& final_path) {
+    return final_path.parent_path() / ("." + final_path.filename().string() + ".partial.tif");
+  }
+  static fs::path temp_path(fs::path const& final_path) {
+    return final_path.parent_path() / ("." + final_path.filename().string() + ".tmp");
+  }
+
+  void remove_scratch() noexcept {
+    scratch.clear();
+    std::error_code ec;
+    for (auto const& p : scratch_paths) fs::remove(p, ec);
+  }
+};
+
+CogTileSink::CogTileSink(Grid const& grid, std::vector<OutputRaster> outputs, CogOptions options)
+    : m_impl(std::make_unique<Impl>()) {
+  ensure_gdal_initialized();
+  m_impl->grid = grid;
+  m_impl->outputs = std::move(outputs);
+  m_impl->options = std::move(options);
+  auto* gtiff = GetGDALDriverManager()->GetDriverByName("GTiff");
+  RECLAIM_EXPECTS(gtiff != nullptr, "GDAL has no GTiff driver");
+  for (auto const& out : m_impl->outputs) {
+    auto const path = Impl::scratch_path(out.path);
+    m_impl->scratch_paths.push_back(path);
+    CPLStringList co;
+    co.SetNameValue("TILED", "YES");
+    co.SetNameValue("BLOCKXSIZE", "256");
+    co.SetNameValue("BLOCKYSIZE", "256");
+    co.SetNameValue("BIGTIFF", "IF_NEEDED");
+    co.SetNameValue("SPARSE_OK", "TRUE");
+    GDALDatasetUniquePtr ds(gtiff->Create(path.c_str(), static_cast<int>(grid.width), static_cast<int>(grid.height), 1,
+                                          GDT_Float32, co.List()));
+    if (!ds) {
+      m_impl->remove_scratch();
+      throw io_error(out.path.string() + ": cannot create output (" + last_gdal_error() + ")");
+    }
+    ds->SetGeoTransform(const_cast<double*>(grid.geotransform.data()));
+    if (!grid.crs_wkt.empty()) {
+      OGRSpatialReference srs;
+      if (srs.importFromWkt(grid.crs_wkt.c_str()) == OGRERR_NONE) ds->SetSpatialRef(&srs);
+    }
+    auto* band = ds->GetRasterBand(1);
+    band->SetNoDataValue(std::nan(""));
+    band->SetDescription(out.description.c_str());
+    for (auto const& [key, value] : out.metadata) ds->SetMetadataItem(key.c_str(), value.c_str());
+    m_impl->scratch.push_back(std::move(ds));
+  }
+}
+
+CogTileSink::~CogTileSink() {
+  if (m_impl) m_impl->remove_scratch();
+}
+
+void CogTileSink::write(TileWindow const& w, float const* planes, int plane_count) {
+  RECLAIM_EXPECTS(plane_count == static_cast<int>(m_impl->scratch.size()), "sink plane count mismatch");
+  std::size_t const n = w.pixel_count();
+  for (int k = 0; k < plane_count; ++k) {
+    auto* band = m_impl->scratch[static_cast<std::size_t>(k)]->GetRasterBand(1);
+    CPLErr const err = band->RasterIO(GF_Write, static_cast<int>(w.x0), static_cast<int>(w.y0), w.width, w.height,
+                                      const_cast<float*>(planes + static_cast<std::size_t>(k) * n), w.width, w.height,
+                                      GDT_Float32, 0, 0, nullptr);
+    if (err != CE_None)
+      throw io_error(m_impl->outputs[static_cast<std::size_t>(k)].path.string() + ": write failed (" +
+                     last_gdal_error() + ")");
+  }
+}
+
+void CogTileSink::finish() {
+  RECLAIM_EXPECTS(!m_impl->finished, "finish() called twice");
+  auto* cog = GetGDALDriverManager()->GetDriverByName("COG");
+  RECLAIM_EXPECTS(cog != nullptr, "GDAL has no COG driver (GDAL >= 3.1 needed)");
+  for (std::size_t k = 0; k < m_impl->outputs.size(); ++k) {
+    auto& src = m_impl->scratch[k];
+    src->FlushCache();
+    auto const& out = m_impl->outputs[k];
+    CPLStringList co;
+    co.SetNameValue("COMPRESS", m_impl->options.compression.c_str());
+    co.SetNameValue("PREDICTOR", "YES");  // floating-point predictor for Float32
+    co.SetNameValue("BLOCKSIZE", std::to_string(m_impl->options.block_size).c_str());
+    co.SetNameValue("NUM_THREADS", "ALL_CPUS");
+    co.SetNameValue("BIGTIFF", "IF_SAFER");
+    co.SetNameValue("OVERVIEWS", m_impl->options.overviews ? "AUTO" : "NONE");
+    if (m_impl->options.overviews) co.SetNameValue("OVERVIEW_RESAMPLING", "AVERAGE");
+    auto const tmp = Impl::temp_path(out.path);
+    GDALDatasetUniquePtr dst(cog->CreateCopy(tmp.c_str(), src.get(), FALSE, co.List(), nullptr, nullptr));
+    if (!dst) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      throw io_error(out.path.string() + ": cannot write COG (" + last_gdal_error() + ")");
+    }
+    dst.reset();  // close: flushes and writes the last bytes
+    std::error_code ec;
+    fs::rename(tmp, out.path, ec);
+    if (ec) throw io_error(out.path.string() + ": cannot rename from " + tmp.string() + " (" + ec.message() + ")");
+    src.reset();
+    fs::remove(m_impl->scratch_paths[k], ec);
+  }
+  m_impl->finished = true;
+}
+
+}  // namespace reclaim::io

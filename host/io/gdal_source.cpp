@@ -1,0 +1,175 @@
+#include "reclaim/io/gdal_source.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <string>
+
+#include "io/gdal_util.hpp"
+#include "reclaim/error.hpp"
+
+namespace reclaim::io {
+namespace fs = std::filesystem;
+
+namespace {
+
+/// Integer ratio of a coarse to the fine pixel size, or 0 when it is not one.
+int integer_factor(double coarse, double fine) {
+  double const r = coarse / fine;
+  double const k = std::round(r);
+  return (k >= 1 && std::abs(r - k) <= 1e-6 * k) ? static_cast<int>(k) : 0;
+}
+
+std::string describe(BandRef const& ref) { return ref.file.string() + " band " + std::to_string(ref.band); }
+
+class GdalTileReader final : public TileReader {
+ public:
+  GdalTileReader(Grid const& grid, std::vector<GdalTileSource::Plane> const& planes) : m_grid(grid), m_planes(planes) {
+    for (auto const& p : planes)
+      if (!m_datasets.count(p.ref.file)) m_datasets.emplace(p.ref.file, open_raster(p.ref.file));
+  }
+
+  void read(TileWindow const& w, float* out) override {
+    std::size_t const n = w.pixel_count();
+    // Planes of one file on the target grid are consecutive: read them in one RasterIO
+    // call so an interleaved file decodes each block once.
+    std::size_t k = 0;
+    while (k < m_planes.size()) {
+      auto const& first = m_planes[k];
+      if (first.factor_x != 1 || first.factor_y != 1) {
+        read_resampled(first, w, out + k * n);
+        ++k;
+        continue;
+      }
+      std::vector<int> bands{first.ref.band};
+      std::size_t j = k + 1;
+      while (j < m_planes.size() && m_planes[j].ref.file == first.ref.file && m_planes[j].factor_x == 1 &&
+             m_planes[j].factor_y == 1)
+        bands.push_back(m_planes[j++].ref.band);
+      auto& ds = *m_datasets.at(first.ref.file);
+      CPLErr const err = ds.RasterIO(GF_Read, static_cast<int>(w.x0), static_cast<int>(w.y0), w.width, w.height,
+                                     out + k * n, w.width, w.height, GDT_Float32, static_cast<int>(bands.size()),
+                                     bands.data(), sizeof(float), static_cast<GSpacing>(sizeof(float)) * w.width,
+                                     static_cast<GSpacing>(sizeof(float) * n), nullptr);
+      if (err != CE_None) throw io_error(first.ref.file.string() + ": read failed (" + last_gdal_error() + ")");
+      k = j;
+    }
+  }
+
+ private:
+  void read_resampled(GdalTileSource::Plane const& p, TileWindow const& w, float* out) {
+    CoarseWindow const cw = coarse_window_for(w, p.factor_x, p.factor_y, p.width, p.height, p.method);
+    m_scratch.resize(static_cast<std::size_t>(cw.width) * static_cast<std::size_t>(cw.height));
+    auto* band = m_datasets.at(p.ref.file)->GetRasterBand(p.ref.band);
+    CPLErr const err = band->RasterIO(GF_Read, static_cast<int>(cw.x0), static_cast<int>(cw.y0), cw.width, cw.height,
+                                      m_scratch.data(), cw.width, cw.height, GDT_Float32, 0, 0, nullptr);
+    if (err != CE_None) throw io_error(p.ref.file.string() + ": read failed (" + last_gdal_error() + ")");
+    // Nodata must not be blended into valid neighbours: make it NaN first.
+    if (p.has_nodata) {
+      auto const nodata = static_cast<float>(p.nodata);
+      for (auto& v : m_scratch)
+        if (v == nodata) v = pixel::nan_f();
+    }
+    upsample(m_scratch.data(), cw, w, p.factor_x, p.factor_y, p.width, p.height, p.method, out);
+  }
+
+  Grid const& m_grid;
+  std::vector<GdalTileSource::Plane> const& m_planes;
+  std::map<fs::path, GDALDatasetUniquePtr> m_datasets;
+  std::vector<float> m_scratch;
+};
+
+}  // namespace
+
+GdalTileSource::GdalTileSource(SceneSpec const& scene, std::uint32_t needed_bands) {
+  ensure_gdal_initialized();
+  // Gather the planes: needed bands in Band order, then the mask; then group by file so a
+  // file's target-grid bands are consecutive (read together).
+  struct Wanted {
+    BandRef ref;
+    int band_role;  // Band index, or -1 for the mask
+  };
+  std::vector<Wanted> wanted;
+  for (int b = 0; b < pixel::kBandCount; ++b)
+    if ((needed_bands >> b) & 1u) {
+      RECLAIM_EXPECTS(scene.bands[b].has_value(), "needed band missing: call require_bands first");
+      wanted.push_back({*scene.bands[b], b});
+    }
+  if (scene.mask) wanted.push_back({*scene.mask, -1});
+  RECLAIM_EXPECTS(!wanted.empty(), "a source needs at least one band");
+  std::stable_sort(wanted.begin(), wanted.end(), [](Wanted const& a, Wanted const& c) { return a.ref.file < c.ref.file; });
+
+  // Target grid: the finest of the files read.
+  std::map<fs::path, Grid> grids;
+  for (auto const& w : wanted) {
+    if (grids.count(w.ref.file)) continue;
+    auto ds = open_raster(w.ref.file);
+    if (w.ref.band > ds->GetRasterCount())
+      throw input_error(w.ref.file.string() + ": has no band " + std::to_string(w.ref.band));
+    grids.emplace(w.ref.file, grid_of(*ds));
+  }
+  fs::path finest = wanted.front().ref.file;
+  for (auto const& [file, g] : grids)
+    if (std::abs(g.geotransform[1]) < std::abs(grids.at(finest).geotransform[1])) finest = file;
+  m_grid = grids.at(finest);
+  auto const& gt = m_grid.geotransform;
+  if (gt[2] != 0 || gt[4] != 0) throw input_error(finest.string() + ": rotated geotransforms are not supported");
+
+  for (auto const& w : wanted) {
+    Grid const& g = grids.at(w.ref.file);
+    Plane p;
+    p.ref = w.ref;
+    p.width = g.width;
+    p.height = g.height;
+    p.method = w.band_role < 0 ? Resampling::nearest : scene.resampling;  // quality classes never blend
+    if (!same_crs(g.crs_wkt, m_grid.crs_wkt))
+      throw input_error(describe(w.ref) + ": CRS differs from " + finest.string() + " (reprojection is not supported yet)");
+    p.factor_x = integer_factor(std::abs(g.geotransform[1]), std::abs(gt[1]));
+    p.factor_y = integer_factor(std::abs(g.geotransform[5]), std::abs(gt[5]));
+    double const tol = 1e-3 * std::abs(gt[1]);
+    bool const nests = p.factor_x > 0 && p.factor_y > 0 && g.geotransform[2] == 0 && g.geotransform[4] == 0 &&
+                       std::abs(g.geotransform[0] - gt[0]) <= tol &&
+                       std::abs(g.geotransform[3] - gt[3]) <= 1e-3 * std::abs(gt[5]) &&
+                       g.width * p.factor_x >= m_grid.width && g.height * p.factor_y >= m_grid.height;
+    if (!nests)
+      throw input_error(describe(w.ref) + ": grid does not nest in the grid of " + finest.string() +
+                        " (needs the same origin, an integer pixel-size ratio and full cover; reprojection is not "
+                        "supported yet)");
+    if (p.factor_x > 1 || p.factor_y > 1) {
+      auto ds = open_raster(w.ref.file);
+      int has = 0;
+      double const v = ds->GetRasterBand(w.ref.band)->GetNoDataValue(&has);
+      if (w.band_role >= 0 && scene.calibration[w.band_role].has_nodata) {
+        p.has_nodata = true;
+        p.nodata = scene.calibration[w.band_role].nodata;
+      } else if (has) {
+        p.has_nodata = true;
+        p.nodata = v;
+      }
+    }
+    int const plane = static_cast<int>(m_planes.size());
+    if (w.band_role >= 0)
+      m_params.band_plane[w.band_role] = plane;
+    else
+      m_params.mask_plane = plane;
+    m_planes.push_back(p);
+  }
+  for (int b = 0; b < pixel::kBandCount; ++b) m_params.calibration[b] = scene.calibration[b];
+  m_params.mask = scene.mask_rule;
+  m_params.input_plane_count = static_cast<std::int32_t>(m_planes.size());
+}
+
+GdalTileSource::~GdalTileSource() = default;
+
+std::unique_ptr<TileReader> GdalTileSource::open_reader() const {
+  return std::make_unique<GdalTileReader>(m_grid, m_planes);
+}
+
+std::vector<fs::path> GdalTileSource::files() const {
+  std::set<fs::path> unique;
+  for (auto const& p : m_planes) unique.insert(p.ref.file);
+  return {unique.begin(), unique.end()};
+}
+
+}  // namespace reclaim::io

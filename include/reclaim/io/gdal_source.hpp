@@ -1,0 +1,51 @@
+#pragma once
+/** @file
+ * @brief A TileSource over the GDAL files of one epoch: reads only the bands a request
+ * needs, one dataset handle per reader thread, and upsamples coarser bands onto the
+ * finest band's grid on the fly.
+ */
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "reclaim/io/scene.hpp"
+#include "reclaim/tile_source.hpp"
+
+namespace reclaim::io {
+
+class GdalTileSource final : public TileSource {
+ public:
+  /** @param needed_bands Band bit set to read (from pixel::bands_needed)
+   * Throws input_error when the bands' grids differ in CRS or do not nest. */
+  GdalTileSource(SceneSpec const& scene, std::uint32_t needed_bands);
+  ~GdalTileSource() override;
+
+  [[nodiscard]] Grid const& grid() const override { return m_grid; }
+  [[nodiscard]] int plane_count() const override { return static_cast<int>(m_planes.size()); }
+  [[nodiscard]] std::unique_ptr<TileReader> open_reader() const override;
+
+  /// FusedParams with the plane layout, calibration and mask of this source; the
+  /// caller adds the outputs.
+  [[nodiscard]] pixel::FusedParams fused_params() const { return m_params; }
+  /// Every file read, once each.
+  [[nodiscard]] std::vector<std::filesystem::path> files() const;
+
+  /// One input plane: a band of a file and how it maps onto the target grid.
+  struct Plane {
+    BandRef ref;
+    int factor_x = 1;
+    int factor_y = 1;
+    std::int64_t width = 0;   ///< the file's size, in its own pixels
+    std::int64_t height = 0;
+    Resampling method = Resampling::nearest;
+    bool has_nodata = false;  ///< DN == nodata becomes NaN before resampling
+    double nodata = 0;
+  };
+
+ private:
+  Grid m_grid;
+  std::vector<Plane> m_planes;
+  pixel::FusedParams m_params;
+};
+
+}  // namespace reclaim::io

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The main job on the built-in demo data: installs what is missing, builds, writes the
+# synthetic 2019/2025 scene pair and mine sites, and computes every index of both epochs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/build.sh
+out=${RECLAIM_DEMO_OUT:-out/demo}
+data="$out/data"
+if [[ ! -f "$data/2025.tif" ]]; then
+  build/reclaim synth --out "$data" >/dev/null
+fi
+build/reclaim indices --input 2019="$data/2019.tif" --input 2025="$data/2025.tif" \
+  --sensor sentinel2-l2a --index all --out "$out/indices" >/dev/null
+echo "demo data:    $data (2019.tif, 2025.tif, sites.gpkg)"
+echo "index COGs:   $out/indices ($(ls "$out/indices" | wc -l) files, e.g. $out/indices/2025_ndvi.tif)"
+echo "look at one:  gdalinfo -stats $out/indices/2025_ndvi.tif"
