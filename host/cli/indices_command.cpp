@@ -93,9 +93,11 @@ int indices_main(int argc, char** argv) {
   std::vector<io::SceneSpec> scenes;
   std::uint32_t needed = 0;
   for (auto index : indices) needed |= pixel::bands_needed(index);
+  std::vector<std::unique_ptr<io::GdalTileSource>> sources;
   for (auto const& in : inputs) {
     scenes.push_back(io::resolve_scene(in.label, in.path, sensor));
     io::require_bands(scenes.back(), indices);
+    sources.push_back(std::make_unique<io::GdalTileSource>(scenes.back(), needed));
   }
 
   fs::path const out_dir = r["out"].as<std::string>();
@@ -110,8 +112,9 @@ int indices_main(int argc, char** argv) {
             "backend " + backend->name());
 
   std::vector<fs::path> written;
-  for (auto const& scene : scenes) {
-    io::GdalTileSource source(scene, needed);
+  for (std::size_t e = 0; e < scenes.size(); ++e) {
+    auto const& scene = scenes[e];
+    auto const& source = *sources[e];
     auto params = source.fused_params();
     params.index_params.savi_l = r["savi-l"].as<double>();
     params.index_params.fvc_ndvi_soil = r["fvc-soil"].as<double>();

@@ -69,7 +69,8 @@ def s2_like_planes(rng, h, w):
         b[rng.random((h, w)) < 0.002] = 65535     # saturated
     for b in bands:
         b[:, :7] = 0                              # a nodata swath edge
-    red[5, 9] = 1000; nir[5, 9] = 1000            # a zero NDVI
+    if h > 5 and w > 9:
+        red[5, 9] = 1000; nir[5, 9] = 1000        # a zero NDVI
     scl = rng.choice([4, 5, 6, 3, 8, 9, 10, 7, 11], size=(h, w),
                      p=[0.4, 0.3, 0.05, 0.05, 0.05, 0.05, 0.04, 0.03, 0.03]).astype(np.uint16)
     return bands, scl
