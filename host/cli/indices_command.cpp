@@ -32,12 +32,14 @@ fs::path output_path(fs::path const& out_dir, std::string const& label, pixel::I
   return out_dir / (label.empty() ? name : label + "_" + name);
 }
 
-/// Splits the memory budget: three quarters for tile buffers, the rest for GDAL's block cache.
+/// Splits the memory budget: a quarter for the scheduler's tile buffers, an eighth for
+/// GDAL's block cache, the rest for finished tiles waiting for the COG encoders.
 struct BudgetSplit {
   std::size_t tiles;
   std::size_t gdal_cache;
+  std::size_t encoder_buffer;
 };
-BudgetSplit split_budget(std::size_t budget) { return {budget / 4 * 3, budget / 4}; }
+BudgetSplit split_budget(std::size_t budget) { return {budget / 4, budget / 8, budget - budget / 4 - budget / 8}; }
 
 }  // namespace
 
@@ -153,13 +155,14 @@ int indices_main(int argc, char** argv) {
                   std::to_string(plan.tiles.size()) + " tiles of " + std::to_string(plan.tile_width) + " x " +
                   std::to_string(plan.tile_height));
 
-    io::CogTileSink sink(source.grid(), outputs, cog);
+    auto sink = io::make_cog_sink(plan, outputs, cog, budget.encoder_buffer);
+    log.event("sink", {{"label", label}, {"kind", sink->kind()}}, label + ": " + sink->kind() + " COG writer");
     SchedulerOptions sched;
     sched.reader_threads = run.readers;
     sched.on_progress = [&log, &label](Progress const& p) { log.progress(label, p); };
-    auto const stats = run_pipeline(source, sink, *backend, params, plan, sched);
+    auto const stats = run_pipeline(source, *sink, *backend, params, plan, sched);
+    sink->finish();
     log.end_progress();
-    sink.finish();
     for (auto const& out : outputs) {
       written.push_back(out.path);
       log.event("output", {{"label", label}, {"path", out.path.string()}});

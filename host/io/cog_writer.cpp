@@ -6,13 +6,45 @@
 #include <cmath>
 #include <system_error>
 
+#include "io/cog_internal.hpp"
+
 #include "io/gdal_util.hpp"
 #include "reclaim/error.hpp"
 
 namespace reclaim::io {
 namespace fs = std::filesystem;
 
-struct CogTileSink::Impl {
+fs::path cog_temp_path(fs::path const& final_path) {
+  return final_path.parent_path() / ("." + final_path.filename().string() + ".tmp");
+}
+
+void write_cog(GDALDataset& source, fs::path const& path, CogOptions const& options) {
+  auto* cog = GetGDALDriverManager()->GetDriverByName("COG");
+  RECLAIM_EXPECTS(cog != nullptr, "GDAL has no COG driver (GDAL >= 3.1 needed)");
+  CPLStringList co;
+  co.SetNameValue("COMPRESS", options.compression.c_str());
+  co.SetNameValue("PREDICTOR", "YES");  // floating-point predictor for Float32
+  co.SetNameValue("BLOCKSIZE", std::to_string(options.block_size).c_str());
+  co.SetNameValue("NUM_THREADS", "ALL_CPUS");
+  co.SetNameValue("BIGTIFF", "IF_SAFER");
+  co.SetNameValue("OVERVIEWS", options.overviews ? "AUTO" : "NONE");
+  if (options.overviews) co.SetNameValue("OVERVIEW_RESAMPLING", "AVERAGE");
+  auto const tmp = cog_temp_path(path);
+  CPLErrorReset();
+  GDALDatasetUniquePtr dst(cog->CreateCopy(tmp.c_str(), &source, FALSE, co.List(), nullptr, nullptr));
+  bool closed_ok = dst != nullptr;
+  dst.reset();  // closing writes the last bytes; GDAL 3.6 reports failures only as errors
+  closed_ok = closed_ok && CPLGetLastErrorType() != CE_Failure && CPLGetLastErrorType() != CE_Fatal;
+  std::error_code ec;
+  if (!closed_ok) {
+    fs::remove(tmp, ec);
+    throw io_error(path.string() + ": cannot write COG (" + last_gdal_error() + ")");
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) throw io_error(path.string() + ": cannot rename from " + tmp.string() + " (" + ec.message() + ")");
+}
+
+struct ScratchCogSink::Impl {
   Grid grid;
   std::vector<OutputRaster> outputs;
   CogOptions options;
@@ -23,9 +55,6 @@ struct CogTileSink::Impl {
   static fs::path scratch_path(fs::path const& final_path) {
     return final_path.parent_path() / ("." + final_path.filename().string() + ".partial.tif");
   }
-  static fs::path temp_path(fs::path const& final_path) {
-    return final_path.parent_path() / ("." + final_path.filename().string() + ".tmp");
-  }
 
   void remove_scratch() noexcept {
     scratch.clear();
@@ -34,7 +63,7 @@ struct CogTileSink::Impl {
   }
 };
 
-CogTileSink::CogTileSink(Grid const& grid, std::vector<OutputRaster> outputs, CogOptions options)
+ScratchCogSink::ScratchCogSink(Grid const& grid, std::vector<OutputRaster> outputs, CogOptions options)
     : m_impl(std::make_unique<Impl>()) {
   ensure_gdal_initialized();
   m_impl->grid = grid;
@@ -70,11 +99,11 @@ CogTileSink::CogTileSink(Grid const& grid, std::vector<OutputRaster> outputs, Co
   }
 }
 
-CogTileSink::~CogTileSink() {
+ScratchCogSink::~ScratchCogSink() {
   if (m_impl) m_impl->remove_scratch();
 }
 
-void CogTileSink::write(TileWindow const& w, float const* planes, int plane_count) {
+void ScratchCogSink::write(TileWindow const& w, float const* planes, int plane_count) {
   RECLAIM_EXPECTS(plane_count == static_cast<int>(m_impl->scratch.size()), "sink plane count mismatch");
   std::size_t const n = w.pixel_count();
   for (int k = 0; k < plane_count; ++k) {
@@ -88,34 +117,14 @@ void CogTileSink::write(TileWindow const& w, float const* planes, int plane_coun
   }
 }
 
-void CogTileSink::finish() {
+void ScratchCogSink::finish() {
   RECLAIM_EXPECTS(!m_impl->finished, "finish() called twice");
-  auto* cog = GetGDALDriverManager()->GetDriverByName("COG");
-  RECLAIM_EXPECTS(cog != nullptr, "GDAL has no COG driver (GDAL >= 3.1 needed)");
   for (std::size_t k = 0; k < m_impl->outputs.size(); ++k) {
     auto& src = m_impl->scratch[k];
     src->FlushCache();
-    auto const& out = m_impl->outputs[k];
-    CPLStringList co;
-    co.SetNameValue("COMPRESS", m_impl->options.compression.c_str());
-    co.SetNameValue("PREDICTOR", "YES");  // floating-point predictor for Float32
-    co.SetNameValue("BLOCKSIZE", std::to_string(m_impl->options.block_size).c_str());
-    co.SetNameValue("NUM_THREADS", "ALL_CPUS");
-    co.SetNameValue("BIGTIFF", "IF_SAFER");
-    co.SetNameValue("OVERVIEWS", m_impl->options.overviews ? "AUTO" : "NONE");
-    if (m_impl->options.overviews) co.SetNameValue("OVERVIEW_RESAMPLING", "AVERAGE");
-    auto const tmp = Impl::temp_path(out.path);
-    GDALDatasetUniquePtr dst(cog->CreateCopy(tmp.c_str(), src.get(), FALSE, co.List(), nullptr, nullptr));
-    if (!dst) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw io_error(out.path.string() + ": cannot write COG (" + last_gdal_error() + ")");
-    }
-    dst.reset();  // close: flushes and writes the last bytes
-    std::error_code ec;
-    fs::rename(tmp, out.path, ec);
-    if (ec) throw io_error(out.path.string() + ": cannot rename from " + tmp.string() + " (" + ec.message() + ")");
+    write_cog(*src, m_impl->outputs[k].path, m_impl->options);
     src.reset();
+    std::error_code ec;
     fs::remove(m_impl->scratch_paths[k], ec);
   }
   m_impl->finished = true;

@@ -2,11 +2,19 @@
 /** @file
  * @brief Writes each output plane of the pipeline to its own Cloud-Optimized GeoTIFF.
  *
- * During the pass, tiles land in an uncompressed tiled scratch GeoTIFF next to the output
- * (any order, no encode cost on the writer thread). finish() then lets GDAL's COG driver
- * lay out the final file (IFDs first, optional overviews) compressing tiles on every core,
- * writes it under a temporary name and renames it: a killed run never leaves a file that
- * looks complete.
+ * Two sinks, chosen by make_cog_sink():
+ *
+ * - StreamingCogSink (the fast path): GDAL's COG driver runs while the pass runs, one
+ *   encoder thread per output, pulling 512 x 512 blocks in file order from an in-memory
+ *   store of finished tiles and compressing them on every core. Decode (reader threads)
+ *   and encode overlap and nothing touches the disk twice. The store must hold about two
+ *   rows of tiles per output (COG blocks are written row by row).
+ * - ScratchCogSink (when those rows do not fit the memory budget: very wide rasters,
+ *   many outputs): tiles land in an uncompressed scratch GeoTIFF next to the output, and
+ *   finish() converts it with the COG driver.
+ *
+ * Both write each COG under a hidden temporary name and rename it when complete: a killed
+ * or failed run never leaves a file that looks complete.
  */
 #include <filesystem>
 #include <memory>
@@ -29,21 +37,61 @@ struct OutputRaster {
   std::vector<std::pair<std::string, std::string>> metadata;  ///< dataset metadata items
 };
 
-class CogTileSink final : public TileSink {
+/// A TileSink that ends in COG files; finish() completes and renames them.
+class CogSink : public TileSink {
+ public:
+  /// Completes every output (temporary name, then rename); throws io_error on failure.
+  virtual void finish() = 0;
+  /// "streaming" or "scratch", for logs.
+  [[nodiscard]] virtual char const* kind() const noexcept = 0;
+};
+
+class ScratchCogSink final : public CogSink {
  public:
   /// Creates the scratch files; throws io_error naming the file that cannot be created.
-  CogTileSink(Grid const& grid, std::vector<OutputRaster> outputs, CogOptions options);
-  ~CogTileSink() override;  ///< removes scratch files; unfinished outputs never appear
-  CogTileSink(CogTileSink const&) = delete;
-  CogTileSink& operator=(CogTileSink const&) = delete;
+  ScratchCogSink(Grid const& grid, std::vector<OutputRaster> outputs, CogOptions options);
+  ~ScratchCogSink() override;  ///< removes scratch files; unfinished outputs never appear
+  ScratchCogSink(ScratchCogSink const&) = delete;
+  ScratchCogSink& operator=(ScratchCogSink const&) = delete;
 
   void write(TileWindow const& window, float const* planes, int plane_count) override;
-  /// Converts every scratch file to its final COG (temporary name, then rename).
-  void finish();
+  void finish() override;
+  [[nodiscard]] char const* kind() const noexcept override { return "scratch"; }
 
  private:
   struct Impl;
   std::unique_ptr<Impl> m_impl;
 };
+
+class StreamingCogSink final : public CogSink {
+ public:
+  /** @brief Starts one COG encoder thread per output.
+   * @param buffer_bytes soft cap on finished tiles held for the encoders; the writer
+   *        blocks above it unless every encoder is waiting for a tile (never deadlocks) */
+  StreamingCogSink(TilePlan const& plan, std::vector<OutputRaster> outputs, CogOptions options,
+                   std::size_t buffer_bytes);
+  ~StreamingCogSink() override;  ///< aborts unfinished encoders, removes temporary files
+  StreamingCogSink(StreamingCogSink const&) = delete;
+  StreamingCogSink& operator=(StreamingCogSink const&) = delete;
+
+  void write(TileWindow const& window, float const* planes, int plane_count) override;
+  void finish() override;
+  [[nodiscard]] char const* kind() const noexcept override { return "streaming"; }
+  /// Most bytes the tile store held at once (for logs and tests).
+  [[nodiscard]] std::size_t peak_buffer_bytes() const noexcept;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> m_impl;
+};
+
+/// Bytes a StreamingCogSink needs for `plan` to make progress: the tile rows one row of
+/// COG blocks spans, plus one row in flight, for every output.
+[[nodiscard]] std::size_t streaming_buffer_bytes(TilePlan const& plan, int outputs, CogOptions const& options);
+
+/// StreamingCogSink when its buffer fits in `budget_bytes`, else ScratchCogSink.
+[[nodiscard]] std::unique_ptr<CogSink> make_cog_sink(TilePlan const& plan, std::vector<OutputRaster> outputs,
+                                                     CogOptions const& options, std::size_t budget_bytes);
 
 }  // namespace reclaim::io

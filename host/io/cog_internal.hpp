@@ -1,0 +1,18 @@
+#pragma once
+// Shared by the two COG sinks.
+#include <gdal_priv.h>
+
+#include <filesystem>
+
+#include "reclaim/io/cog_writer.hpp"
+
+namespace reclaim::io {
+
+/// Hidden name a COG is written under until it is complete.
+std::filesystem::path cog_temp_path(std::filesystem::path const& final_path);
+
+/// COG CreateCopy of `source` (tiles compressed on all cores) to a temporary name, then
+/// rename to `path`. Throws io_error naming `path` on failure and removes the temporary.
+void write_cog(GDALDataset& source, std::filesystem::path const& path, CogOptions const& options);
+
+}  // namespace reclaim::io
