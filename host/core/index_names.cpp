@@ -52,7 +52,9 @@ std::vector<pixel::Index> parse_index_list(std::string_view list) {
   std::size_t start = 0;
   while (start <= list.size()) {
     auto const comma = list.find(',', start);
-    auto const item = list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    auto item = list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
     if (item == "all") {
       for (int i = 0; i < pixel::kIndexCount; ++i) add(static_cast<pixel::Index>(i));
     } else if (auto const index = parse_index(item)) {

@@ -38,6 +38,9 @@ TilePlan make_plan(Grid const& grid, PlanRequest const& request) {
   std::size_t const slot_bytes = plan.max_tile_pixels() * bytes_per_pixel;
   plan.slot_count = static_cast<std::int32_t>(
       std::clamp<std::size_t>(request.memory_budget / slot_bytes, 2, static_cast<std::size_t>(slots)));
+  std::int64_t const tile_count = ((grid.width + plan.tile_width - 1) / plan.tile_width) *
+                                  ((grid.height + plan.tile_height - 1) / plan.tile_height);
+  plan.slot_count = static_cast<std::int32_t>(std::min<std::int64_t>(plan.slot_count, tile_count));  // no idle slots
 
   std::int64_t id = 0;
   for (std::int64_t y = 0; y < grid.height; y += plan.tile_height) {

@@ -14,8 +14,16 @@
 namespace reclaim::io {
 namespace fs = std::filesystem;
 
+/// ".<name><suffix>" (built by appending: GCC 12 warns falsely on "." + string).
+std::string hidden_name(fs::path const& path, char const* suffix) {
+  std::string name(".");
+  name += path.filename().string();
+  name += suffix;
+  return name;
+}
+
 fs::path cog_temp_path(fs::path const& final_path) {
-  return final_path.parent_path() / ("." + final_path.filename().string() + ".tmp");
+  return final_path.parent_path() / hidden_name(final_path, ".tmp");
 }
 
 void write_cog(GDALDataset& source, fs::path const& path, CogOptions const& options) {
@@ -53,7 +61,7 @@ struct ScratchCogSink::Impl {
   bool finished = false;
 
   static fs::path scratch_path(fs::path const& final_path) {
-    return final_path.parent_path() / ("." + final_path.filename().string() + ".partial.tif");
+    return final_path.parent_path() / hidden_name(final_path, ".partial.tif");
   }
 
   void remove_scratch() noexcept {

@@ -68,10 +68,10 @@ struct PlanRequest {
 
 /** @brief Cuts the grid into block-aligned tiles whose buffers fit the memory budget.
  *
- * Tiles are whole multiples of the block size (the last row/column of tiles is ragged);
- * at least two slots are always planned, so the smallest tile is one block and the
- * budget is a soft floor at two one-block slots. Throws reclaim::usage_error for an
- * empty grid.
+ * Tiles are whole multiples of the block size (the last row/column of tiles is ragged).
+ * At least two slots are planned when there are two tiles or more, so the smallest tile
+ * is one block and the budget is a soft floor at two one-block slots; never more slots
+ * than tiles. Throws reclaim::usage_error for an empty grid.
  */
 TilePlan make_plan(Grid const& grid, PlanRequest const& request);
 

@@ -185,3 +185,5 @@ def test_json_log_events(s2_scene, reclaim_bin, tmp_path):
     assert names[0] == "start" and names[-1] == "done"
     assert "plan" in names and "output" in names and "progress" in names
     assert events[-1]["outputs"] == 1
+    # the default budget streams tiles straight into the COG encoders
+    assert [e["kind"] for e in events if e["event"] == "sink"] == ["streaming"]

@@ -47,9 +47,11 @@ struct MaskRule {
   }
 };
 
-/// True when the quality value marks the pixel as masked. A NaN quality value is masked.
+/// True when the quality value marks the pixel as masked. A quality value that is NaN,
+/// negative, infinite or beyond 32 bits is masked (checked before the integer conversion,
+/// whose out-of-range result differs between x86 and CUDA).
 RECLAIM_HD inline bool is_masked(float quality, MaskRule const& rule) noexcept {
-  if (is_nan(quality) || quality < 0.f) return true;
+  if (!(quality >= 0.f && quality < 4294967296.f)) return true;
   auto const v = static_cast<std::uint32_t>(quality);
   if ((v & rule.any_bits) != 0u) return true;
   return v < 256u && ((rule.classes[v >> 6] >> (v & 63u)) & 1u) != 0u;
