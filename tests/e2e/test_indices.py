@@ -187,3 +187,21 @@ def test_json_log_events(s2_scene, reclaim_bin, tmp_path):
     assert events[-1]["outputs"] == 1
     # the default budget streams tiles straight into the COG encoders
     assert [e["kind"] for e in events if e["event"] == "sink"] == ["streaming"]
+
+
+def test_band_files_given_one_by_one(reclaim_bin, tmp_path):
+    """--bands role=FILE with no --input (files named freely), the quality band as a file."""
+    rng = np.random.default_rng(9)
+    h, w = 130, 170
+    red, nir = (rng.integers(100, 6000, (h, w)).astype(np.uint16) for _ in range(2))
+    qa = rng.choice([4, 9], size=(h, w)).astype(np.uint8)
+    write_raster(tmp_path / "r.tif", [red], GT, utm49_srs(), block=None)
+    write_raster(tmp_path / "n.tif", [nir], GT, utm49_srs(), block=None)
+    write_raster(tmp_path / "q.tif", [qa], GT, utm49_srs(), dtype=gdal.GDT_Byte, block=None)
+    run_reclaim(reclaim_bin, "indices", "--bands", f"red={tmp_path / 'r.tif'},nir={tmp_path / 'n.tif'}",
+                "--mask-band", tmp_path / "q.tif", "--index", "ndvi,savi", "--out", tmp_path / "o", "--quiet")
+    refl = refl_with_missing({"red": s2_reflectance(red), "nir": s2_reflectance(nir)})
+    expected = apply_mask(indices(refl), qa == 9)
+    for name in ("ndvi", "savi"):
+        _, actual = read(tmp_path / "o" / f"{name}.tif")
+        assert_close(actual, expected[name], name)
