@@ -274,7 +274,7 @@ struct Disturbance {
   double a = 1, b = 1;    // semi-axes
   double cos_t = 1, sin_t = 0;
   std::array<float, 4> amp{};    // outline harmonics k = 2..5
-  std::array<float, 4> phase{};
+  std::array<float, 4> amp_cos{}, amp_sin{};  // amp * cos(phase), amp * sin(phase)
   double margin_px = 6;          // site polygon margin beyond the outline
   float spoil_u = 0, spoil_v = 0, spoil_r = 0.4f;
   float split_nx = 1, split_ny = 0, split_c = 0;  // partial revegetation: reveg where n.(u,v) < c
@@ -302,7 +302,7 @@ struct Disturbance {
       float const c2 = ck * c1 - sk * s1, s2 = sk * c1 + ck * s1;  // advance to harmonic k + 2
       ck = c2;
       sk = s2;
-      rho += amp[k] * (ck * std::cos(phase[k]) - sk * std::sin(phase[k]));
+      rho += ck * amp_cos[k] - sk * amp_sin[k];
     }
     return rho;
   }
@@ -372,7 +372,7 @@ struct Scene {
   std::int32_t width = 0, height = 0;
   Fbm elev, veg, soil, farm, change, detail, cloud_tex;
   float water_level = 0, water_edge = 0.001f;
-  float veg_lo = 0, veg_hi = 1, farm_level = 1, change_lo = 0, change_hi = 1;
+  float veg_lo = 0, veg_mid = 0.5f, veg_hi = 1, farm_level = 1, change_lo = 0, change_hi = 1;
   double field_cos = 1, field_sin = 0, field_w = 30, field_h = 50;
   std::vector<Disturbance> disturbances;  // in-scene ones first, then outside ones
   std::vector<Site> sites;
@@ -455,9 +455,11 @@ Disturbance make_disturbance(Rng& rng, double r_lo, double r_hi, bool round) {
   d.sin_t = std::sin(t);
   for (int k = 0; k < 4; ++k) {
     d.amp[k] = static_cast<float>(round ? rng.uniform(0.0, 0.012) : rng.uniform(0.0, 0.11 / std::sqrt(k + 1.0)));
-    d.phase[k] = static_cast<float>(rng.uniform(0.0, 2 * kPi));
+    double const phase = rng.uniform(0.0, 2 * kPi);
+    d.amp_cos[k] = d.amp[k] * static_cast<float>(std::cos(phase));
+    d.amp_sin[k] = d.amp[k] * static_cast<float>(std::sin(phase));
   }
-  d.margin_px = static_cast<float>(round ? 10.0 : rng.uniform(4.0, 8.0));
+  d.margin_px = round ? 12.0 : rng.uniform(4.0, 8.0);
   double const ps = rng.uniform(0.0, 2 * kPi);
   d.spoil_u = static_cast<float>(0.5 * std::cos(ps));
   d.spoil_v = static_cast<float>(0.5 * std::sin(ps));
@@ -466,7 +468,7 @@ Disturbance make_disturbance(Rng& rng, double r_lo, double r_hi, bool round) {
   d.split_nx = static_cast<float>(std::cos(pl));
   d.split_ny = static_cast<float>(std::sin(pl));
   d.split_c = static_cast<float>(rng.uniform(-0.25, 0.25));
-  d.reveg_density = static_cast<float>(rng.uniform(0.5, 0.85));
+  d.reveg_density = static_cast<float>(rng.uniform(0.55, 0.9));
   d.benches = static_cast<float>(rng.uniform(4.0, 8.0));
   d.bright = static_cast<float>(rng.uniform(0.9, 1.1));
   d.lake = rng.chance(0.35);
@@ -480,12 +482,10 @@ class Placer {
   Placer(Scene& sc, Rng& rng) : m_sc(sc), m_rng(rng) {}
 
   /// True when d centred at (x, y) lies in the scene, off water and main roads, clear of others.
-  [[nodiscard]] bool fits(Disturbance const& d, double x, double y, int ignore = -1) const {
+  [[nodiscard]] bool fits(Disturbance const& d, double x, double y) const {
     double const reach = d.polygon_reach() + 4;
     if (x - reach < 2 || y - reach < 2 || x + reach > m_sc.width - 2 || y + reach > m_sc.height - 2) return false;
-    for (std::size_t k = 0; k < m_sc.disturbances.size(); ++k) {
-      if (static_cast<int>(k) == ignore) continue;
-      auto const& o = m_sc.disturbances[k];
+    for (auto const& o : m_sc.disturbances) {
       if (std::hypot(o.cx - x, o.cy - y) < reach + o.polygon_reach() + 6) return false;
     }
     double const rr = d.raster_reach();
@@ -493,8 +493,12 @@ class Placer {
     if (m_sc.elev.at(x, y) < dry) return false;
     for (int k = 0; k < 8; ++k)
       if (m_sc.elev.at(x + rr * std::cos(k * kPi / 4), y + rr * std::sin(k * kPi / 4)) < dry) return false;
+    if (m_vegetated_only && (m_sc.veg.at(x, y) < m_sc.veg_mid || m_sc.farm.at(x, y) > m_sc.farm_level)) return false;
     return road_distance(m_main_roads, x, y) > rr + 4;
   }
+
+  /// From now on, only well-vegetated natural land (for disturbance that is new since epoch 1).
+  void vegetated_only() { m_vegetated_only = true; }
 
   bool place_random(Disturbance& d, int tries = 300) {
     for (int t = 0; t < tries; ++t) {
@@ -508,14 +512,13 @@ class Placer {
     return false;
   }
 
-  /// Places d at `distance` from disturbance `other`, trying several bearings.
-  bool place_near(Disturbance& d, int other, double distance, bool allow_touching_other) {
-    auto const& o = m_sc.disturbances[static_cast<std::size_t>(other)];
+  /// Places d at `distance` from `other` (not yet committed), trying several bearings.
+  bool place_near(Disturbance& d, Disturbance const& other, double distance) {
     double const start = m_rng.uniform(0.0, 2 * kPi);
     for (int t = 0; t < 36; ++t) {
       double const ang = start + t * (2 * kPi / 36);
-      double const x = o.cx + distance * std::cos(ang), y = o.cy + distance * std::sin(ang);
-      if (fits(d, x, y, allow_touching_other ? other : -1)) {
+      double const x = other.cx + distance * std::cos(ang), y = other.cy + distance * std::sin(ang);
+      if (fits(d, x, y)) {
         d.cx = x;
         d.cy = y;
         return true;
@@ -530,6 +533,7 @@ class Placer {
   Scene& m_sc;
   Rng& m_rng;
   std::vector<RoadSegment> m_main_roads;
+  bool m_vegetated_only = false;
 };
 
 std::string site_name(Rng& rng, int k) {
@@ -567,8 +571,8 @@ void add_clouds(Scene& sc, Epoch& ep, Rng& rng, double fraction, bool cirrus) {
     std::vector<Blob> circles;
     for (int k = 0; k < n; ++k) {
       double const r = rng.uniform(0.0, 0.7 * R), a = rng.uniform(0.0, 2 * kPi);
-      auto const rad = static_cast<float>(rng.uniform(0.35, 0.65) * R);
-      circles.push_back({static_cast<float>(cx + r * std::cos(a)), static_cast<float>(cy + r * std::sin(a)), rad, rad, 1, 0, 0});
+      double const rad = rng.uniform(0.35, 0.65) * R;
+      circles.push_back({cx + r * std::cos(a), cy + r * std::sin(a), rad, rad, 1, 0, 0});
     }
     auto const dense = [&](double x, double y) {
       for (auto const& c : circles)
@@ -582,8 +586,8 @@ void add_clouds(Scene& sc, Epoch& ep, Rng& rng, double fraction, bool cirrus) {
     for (auto const& c : circles) {
       ep.blobs.push_back(c);
       Blob sh = c;
-      sh.cx = static_cast<float>(c.cx + L * sx);
-      sh.cy = static_cast<float>(c.cy + L * sy);
+      sh.cx = c.cx + L * sx;
+      sh.cy = c.cy + L * sy;
       sh.ra = sh.rb = c.ra * 1.05;
       sh.kind = 1;
       ep.blobs.push_back(sh);
@@ -591,14 +595,13 @@ void add_clouds(Scene& sc, Epoch& ep, Rng& rng, double fraction, bool cirrus) {
   }
   if (cirrus) {
     double const ang = rng.uniform(0.0, kPi);
-    float const c = static_cast<float>(std::cos(ang)), s = static_cast<float>(std::sin(ang));
+    double const c = std::cos(ang), s = std::sin(ang);
     double thin = 0;
     double const thin_target = 0.01 * scene_area;
     for (int guard = 0; thin < thin_target && guard < 100000; ++guard) {
       double const scale = std::min(1.0, small / 1000.0);
-      Blob b{static_cast<float>(rng.uniform(0.0, W)), static_cast<float>(rng.uniform(0.0, H)),
-             static_cast<float>(rng.uniform(120.0, 300.0) * std::max(scale, 0.05)),
-             static_cast<float>(rng.uniform(20.0, 50.0) * std::max(scale, 0.05)), c, s, 2};
+      Blob b{rng.uniform(0.0, W), rng.uniform(0.0, H), rng.uniform(120.0, 300.0) * std::max(scale, 0.05),
+             rng.uniform(20.0, 50.0) * std::max(scale, 0.05), c, s, 2};
       auto const core = [&](double x, double y) {
         double const dx = x - b.cx, dy = y - b.cy;
         double const u = (dx * b.c + dy * b.s) / b.ra, v = (-dx * b.s + dy * b.c) / b.rb;
@@ -642,6 +645,7 @@ Scene build_scene(SynthOptions const& o) {
     auto const v = sample_field(sc.veg, rng, o.width, o.height);
     sc.veg_lo = quantile(v, 0.08);
     sc.veg_hi = quantile(v, 0.92);
+    sc.veg_mid = quantile(v, 0.6);
     sc.farm_level = quantile(sample_field(sc.farm, rng, o.width, o.height), 0.78);
     auto const c = sample_field(sc.change, rng, o.width, o.height);
     sc.change_lo = quantile(c, 0.05);
@@ -697,17 +701,28 @@ Scene build_scene(SynthOptions const& o) {
       // The first sites carry the geometry cases a site reader must handle.
       bool const two_parts = k == 0 || (k >= 4 && rng.chance(0.15));
       bool const island = k == 1 || (k >= 4 && rng.chance(0.03));
-      bool const overlap_pair = k == 2;
-      if (overlap_pair) {
-        // Two near-round pits side by side whose generous polygons overlap: adjacent leases
-        // with a boundary dispute. Centre distance < sum of inscribed polygon radii.
-        Disturbance d1 = make_disturbance(rng, r_lo, r_hi, true);
-        Disturbance d2 = make_disturbance(rng, r_lo, r_hi, true);
-        if (!placer.place_random(d1)) continue;
-        int const i1 = commit(d1, add_site(fate));
-        double const dist = sc.disturbances[static_cast<std::size_t>(i1)].raster_reach() + d2.raster_reach() + 1;
-        Fate const f2 = fates[static_cast<std::size_t>(++k < n_exist ? k : k - 1)];
-        if (placer.place_near(d2, i1, dist, true)) commit(d2, add_site(f2));
+      // Places a pair: d1 anywhere, d2 at `dist(d1, d2)` from it; a few fresh starts if d2 finds no room.
+      auto place_pair = [&](Disturbance& d1, Disturbance& d2, auto&& dist) {
+        for (int attempt = 0; attempt < 20; ++attempt)
+          if (placer.place_random(d1) && placer.place_near(d2, d1, dist(d1, d2))) return true;
+        return false;
+      };
+      if (k == 2 && k + 1 < n_exist) {
+        // Two small round pits side by side whose generous polygons overlap: adjacent leases
+        // with a boundary dispute. The centre distance is below the sum of the polygons'
+        // inscribed radii (so they must overlap) and above the sum of the pits' reaches.
+        double const hi = std::max(r_lo, std::min(r_hi, 30.0));
+        Disturbance d1 = make_disturbance(rng, r_lo, hi, true), d2 = make_disturbance(rng, r_lo, hi, true);
+        auto const inscribed = [](Disturbance const& d) {
+          double const m = d.margin_px / std::min(d.a, d.b);
+          return std::min(d.a, d.b) * (1.0 - d.amp_sum() + m) * std::cos(kPi / d.vertices);
+        };
+        auto const dist = [&](Disturbance const& p, Disturbance const& q) { return inscribed(p) + inscribed(q) - 3.0; };
+        if (place_pair(d1, d2, dist)) {
+          commit(d1, add_site(fate));
+          commit(d2, add_site(fates[static_cast<std::size_t>(k + 1)]));
+        }
+        ++k;
         continue;
       }
       double lo = r_lo, hi = r_hi;
@@ -719,16 +734,22 @@ Scene build_scene(SynthOptions const& o) {
         d.island_r = 0.3f;
         d.island_phase = static_cast<float>(rng.uniform(0.0, 2 * kPi));
       }
-      if (!placer.place_random(d)) continue;
-      int const site = add_site(fate);
-      int const i1 = commit(d, site);
       if (two_parts) {
+        // Two pits of one lease, apart: a multipolygon with disjoint parts.
         Disturbance d2 = make_disturbance(rng, r_lo, std::max(r_lo, 0.7 * r_hi), false);
-        double const dist = sc.disturbances[static_cast<std::size_t>(i1)].polygon_reach() + d2.polygon_reach() + rng.uniform(8.0, 30.0);
-        if (placer.place_near(d2, i1, dist, true)) commit(d2, site);
+        double const gap = rng.uniform(8.0, 30.0);
+        auto const dist = [gap](Disturbance const& p, Disturbance const& q) { return p.polygon_reach() + q.polygon_reach() + gap; };
+        if (!place_pair(d, d2, dist)) continue;
+        int const site = add_site(fate);
+        commit(d, site);
+        commit(d2, site);
+        continue;
       }
+      if (!placer.place_random(d)) continue;
+      commit(d, add_site(fate));
     }
     // Fresh disturbance since the first epoch: mostly new leases, the last one unregistered.
+    placer.vegetated_only();
     for (int k = 0; k < n_new; ++k) {
       Disturbance d = make_disturbance(rng, r_lo, r_hi, false);
       d.fate = Fate::newly_disturbed;
@@ -833,7 +854,8 @@ class RowRenderer {
         Epoch const& ep = m_sc.epochs[static_cast<std::size_t>(e)];
         std::uint16_t* o = out[static_cast<std::size_t>(e)] + x;
         if (e == 1 && x >= swath_edge) {
-          for (int b = 0; b <= kBands; ++b) o[static_cast<std::size_t>(b) * plane] = 0;
+          for (int b = 0; b < kBands; ++b) o[static_cast<std::size_t>(b) * plane] = 0;
+          o[static_cast<std::size_t>(kBands) * plane] = kSclNoData;
           continue;
         }
         Spectrum s{};
