@@ -132,11 +132,13 @@ if want otb; then
 fi
 
 # ---- the commands ---------------------------------------------------------------------------------
-# gdal_calc: A = B04 red, B = B08 NIR, C = SCL. Reflectance (DN - 1000) * 1e-4 in float32, the
-# CLI's default Sentinel-2 rule; DN 0 and >= 65535 invalid; SCL 3, 8, 9, 10 masked; NaN where
+# gdal_calc: A = B04 red, B = B08 NIR, C = SCL. Reflectance (DN + BOA_OFFSET) * 1e-4 in float32,
+# the Sentinel-2 rule with the scene's BOA_ADD_OFFSET (0 for `reclaim synth` scenes, the CLI's
+# default; set BOA_OFFSET=-1000 for processing baseline 04.00+ scenes); DN 0 and >= 65535 invalid; SCL 3, 8, 9, 10 masked; NaN where
 # NIR + red == 0. --hideNoData: the expression does all masking (gdal_calc's own nodata
 # propagation would multiply by the NaN nodata value and blank every pixel).
-calc_expr='numpy.where((A==0)|(B==0)|(A>=65535)|(B>=65535)|numpy.isin(C,[3,8,9,10])|((s:=(n:=(B.astype(numpy.float32)-1000)*numpy.float32(0.0001))+(r:=(A.astype(numpy.float32)-1000)*numpy.float32(0.0001)))==0),numpy.float32(numpy.nan),(n-r)/numpy.where(s==0,numpy.float32(1),s))'
+boa=${BOA_OFFSET:-0}
+calc_expr="numpy.where((A==0)|(B==0)|(A>=65535)|(B>=65535)|numpy.isin(C,[3,8,9,10])|((s:=(n:=(B.astype(numpy.float32)+($boa))*numpy.float32(0.0001))+(r:=(A.astype(numpy.float32)+($boa))*numpy.float32(0.0001)))==0),numpy.float32(numpy.nan),(n-r)/numpy.where(s==0,numpy.float32(1),s))"
 
 out_of() { echo "$work/out-$1"; }
 tif_of() {
@@ -152,7 +154,7 @@ command_of() {  # fills the array `cmd` for tool $1
   o=$(out_of "$1")
   case $1 in
     reclaim)
-      cmd=("$reclaim_bin" indices --input "$scene" --sensor sentinel2-l2a --index ndvi --out "$o") ;;
+      cmd=("$reclaim_bin" indices --input "$scene" --sensor sentinel2-l2a --boa-offset "$boa" --index ndvi --out "$o") ;;
     gdal_calc)
       cmd=(env GDAL_NUM_THREADS=ALL_CPUS gdal_calc.py --quiet --overwrite
            -A "$scene" --A_band=3 -B "$scene" --B_band=4 -C "$scene" --C_band=7
@@ -165,7 +167,7 @@ command_of() {  # fills the array `cmd` for tool $1
            -out "$o/ndvi.tif?&gdal:co:TILED=YES&gdal:co:BLOCKXSIZE=512&gdal:co:BLOCKYSIZE=512&gdal:co:COMPRESS=DEFLATE&gdal:co:PREDICTOR=3&gdal:co:NUM_THREADS=ALL_CPUS&gdal:co:BIGTIFF=IF_SAFER"
            float) ;;
     io_floor)
-      cmd=("$io_floor" --input "$scene" --out "$o/ndvi.tif" --bands "3,4,7" --threads 2) ;;
+      cmd=("$io_floor" --input "$scene" --out "$o/ndvi.tif" --bands "3,4,7" --threads 2 --boa-offset "$boa") ;;
   esac
 }
 
