@@ -1360,9 +1360,19 @@ SynthOutputs write_demo_scene(SynthOptions const& options) {
   TempFile tmp_after(options.out_dir / (out.after.filename().string() + ".tmp"));
   write_sites(options, scene, tmp_sites.path());
   write_rasters(options, scene, {tmp_before.path(), tmp_after.path()});
-  tmp_before.commit(out.before);
-  tmp_after.commit(out.after);
-  tmp_sites.commit(out.sites);
+  // All three or none: a run that fails half-way must not leave a pair that looks complete.
+  std::vector<fs::path> committed;
+  try {
+    tmp_before.commit(out.before);
+    committed.push_back(out.before);
+    tmp_after.commit(out.after);
+    committed.push_back(out.after);
+    tmp_sites.commit(out.sites);
+  } catch (...) {
+    std::error_code ec;
+    for (auto const& p : committed) fs::remove(p, ec);
+    throw;
+  }
   return out;
 }
 
