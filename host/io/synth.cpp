@@ -1369,8 +1369,8 @@ SynthOutputs write_demo_scene(SynthOptions const& options) {
     committed.push_back(out.after);
     tmp_sites.commit(out.sites);
   } catch (...) {
-    std::error_code ec;
-    for (auto const& p : committed) fs::remove(p, ec);
+    std::error_code remove_ec;
+    for (auto const& p : committed) fs::remove(p, remove_ec);
     throw;
   }
   return out;
