@@ -5,8 +5,8 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
-  libgdal-dev gdal-bin python3-gdal python3-numpy python3-pytest
-  libcxxopts-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+  libgdal-dev gdal-bin python3-gdal python3-numpy python3-scipy python3-pytest
+  libcxxopts-dev nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   libgtest-dev libbenchmark-dev
 )
 
