@@ -92,3 +92,18 @@ def test_memory_does_not_grow_with_the_mosaic(reclaim_bin, scene, tmp_path):
                           np.isin(scl, S2_MASKED_SCL))["ndvi"]
     for i, j in ((0, 0), (2, 5), (5, 3)):
         assert_close(big[i * 1024:(i + 1) * 1024, j * 1024:(j + 1) * 1024], expected, f"copy {i},{j}")
+
+
+def test_tight_budget_falls_back_to_the_scratch_writer(reclaim_bin, scene, tmp_path):
+    """When two tile rows per output do not fit the budget, outputs go through a scratch file:
+    same pixels, and no scratch file left behind."""
+    path, _, _ = scene
+    log = run_reclaim(reclaim_bin, "indices", "--input", path, "--index", "ndvi,ndmi,bsi", "--out", tmp_path / "s",
+                      "--memory-budget", "1M", "--log-format", "json").stderr
+    assert '"kind":"scratch"' in log
+    run_reclaim(reclaim_bin, "indices", "--input", path, "--index", "ndvi,ndmi,bsi", "--out", tmp_path / "t",
+                "--quiet")
+    for name in ("ndvi", "ndmi", "bsi"):
+        assert np.array_equal(ndvi_of(tmp_path / "s" / f"{name}.tif"), ndvi_of(tmp_path / "t" / f"{name}.tif"),
+                              equal_nan=True), name
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["bsi.tif", "ndmi.tif", "ndvi.tif"]
