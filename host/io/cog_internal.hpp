@@ -11,6 +11,9 @@ namespace reclaim::io {
 /// Hidden name a COG is written under until it is complete.
 std::filesystem::path cog_temp_path(std::filesystem::path const& final_path);
 
+/// Applies an output's band metadata (nodata, description, classes) to a GDAL band.
+void describe_band(GDALRasterBand& band, OutputRaster const& out);
+
 /// COG CreateCopy of `source` (tiles compressed on all cores) to a temporary name, then
 /// rename to `path`. Throws io_error naming `path` on failure and removes the temporary.
 void write_cog(GDALDataset& source, std::filesystem::path const& path, CogOptions const& options);

@@ -26,6 +26,24 @@ fs::path cog_temp_path(fs::path const& final_path) {
   return final_path.parent_path() / hidden_name(final_path, ".tmp");
 }
 
+void describe_band(GDALRasterBand& band, OutputRaster const& out) {
+  band.SetDescription(out.description.c_str());
+  if (!out.categorical) {
+    band.SetNoDataValue(std::nan(""));
+    return;
+  }
+  band.SetNoDataValue(0);
+  CPLStringList names;
+  for (auto const& n : out.category_names) names.AddString(n.c_str());
+  band.SetCategoryNames(names.List());
+  GDALColorTable table;
+  for (std::size_t i = 0; i < out.colors.size(); ++i) {
+    GDALColorEntry const e{out.colors[i][0], out.colors[i][1], out.colors[i][2], out.colors[i][3]};
+    table.SetColorEntry(static_cast<int>(i), &e);
+  }
+  band.SetColorTable(&table);
+}
+
 void write_cog(GDALDataset& source, fs::path const& path, CogOptions const& options) {
   auto* cog = GetGDALDriverManager()->GetDriverByName("COG");
   RECLAIM_EXPECTS(cog != nullptr, "GDAL has no COG driver (GDAL >= 3.1 needed)");
@@ -48,6 +66,12 @@ void write_cog(GDALDataset& source, fs::path const& path, CogOptions const& opti
     fs::remove(tmp, ec);
     throw io_error(path.string() + ": cannot write COG (" + last_gdal_error() + ")");
   }
+  // Category names and other PAM metadata land in <name>.aux.xml: it moves with the file.
+  fs::path const tmp_aux = tmp.string() + ".aux.xml";
+  if (fs::exists(tmp_aux, ec)) {
+    fs::rename(tmp_aux, path.string() + ".aux.xml", ec);
+    if (ec) throw io_error(path.string() + ".aux.xml: cannot rename from " + tmp_aux.string() + " (" + ec.message() + ")");
+  }
   fs::rename(tmp, path, ec);
   if (ec) throw io_error(path.string() + ": cannot rename from " + tmp.string() + " (" + ec.message() + ")");
 }
@@ -67,7 +91,10 @@ struct ScratchCogSink::Impl {
   void remove_scratch() noexcept {
     scratch.clear();
     std::error_code ec;
-    for (auto const& p : scratch_paths) fs::remove(p, ec);
+    for (auto const& p : scratch_paths) {
+      fs::remove(p, ec);
+      fs::remove(p.string() + ".aux.xml", ec);
+    }
   }
 };
 
@@ -89,7 +116,7 @@ ScratchCogSink::ScratchCogSink(Grid const& grid, std::vector<OutputRaster> outpu
     co.SetNameValue("BIGTIFF", "IF_NEEDED");
     co.SetNameValue("SPARSE_OK", "TRUE");
     GDALDatasetUniquePtr ds(gtiff->Create(path.c_str(), static_cast<int>(grid.width), static_cast<int>(grid.height), 1,
-                                          GDT_Float32, co.List()));
+                                          out.categorical ? GDT_Byte : GDT_Float32, co.List()));
     if (!ds) {
       m_impl->remove_scratch();
       throw io_error(out.path.string() + ": cannot create output (" + last_gdal_error() + ")");
@@ -99,9 +126,7 @@ ScratchCogSink::ScratchCogSink(Grid const& grid, std::vector<OutputRaster> outpu
       OGRSpatialReference srs;
       if (srs.importFromWkt(grid.crs_wkt.c_str()) == OGRERR_NONE) ds->SetSpatialRef(&srs);
     }
-    auto* band = ds->GetRasterBand(1);
-    band->SetNoDataValue(std::nan(""));
-    band->SetDescription(out.description.c_str());
+    describe_band(*ds->GetRasterBand(1), out);
     for (auto const& [key, value] : out.metadata) ds->SetMetadataItem(key.c_str(), value.c_str());
     m_impl->scratch.push_back(std::move(ds));
   }

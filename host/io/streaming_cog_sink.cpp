@@ -170,37 +170,59 @@ class TileStore {
   bool m_aborted = false;
 };
 
-/// One output as a read-only Float32 GDAL dataset backed by the TileStore.
+/// One output as a read-only GDAL band backed by the TileStore: Float32, or UInt8 with a
+/// colour table for class rasters.
 class StoreBand final : public GDALRasterBand {
  public:
-  StoreBand(GDALDataset* ds, TileStore& store, int output, int block, std::string const& description)
-      : m_store(store), m_output(output) {
+  StoreBand(GDALDataset* ds, TileStore& store, int output, int block, OutputRaster const& meta)
+      : m_store(store), m_output(output), m_categorical(meta.categorical) {
     poDS = ds;
     nBand = 1;
     nRasterXSize = ds->GetRasterXSize();
     nRasterYSize = ds->GetRasterYSize();
-    eDataType = GDT_Float32;
+    eDataType = m_categorical ? GDT_Byte : GDT_Float32;
     nBlockXSize = std::min(block, nRasterXSize);
     nBlockYSize = std::min(block, nRasterYSize);
-    GDALRasterBand::SetDescription(description.c_str());
+    GDALRasterBand::SetDescription(meta.description.c_str());
+    for (auto const& n : meta.category_names) m_names.AddString(n.c_str());
+    for (std::size_t i = 0; i < meta.colors.size(); ++i) {
+      GDALColorEntry const e{meta.colors[i][0], meta.colors[i][1], meta.colors[i][2], meta.colors[i][3]};
+      m_colors.SetColorEntry(static_cast<int>(i), &e);
+    }
   }
   double GetNoDataValue(int* has) override {
     if (has) *has = TRUE;
-    return std::nan("");
+    return m_categorical ? 0.0 : std::nan("");
   }
+  GDALColorTable* GetColorTable() override { return m_categorical ? &m_colors : nullptr; }
+  char** GetCategoryNames() override { return m_categorical ? m_names.List() : nullptr; }
+  GDALColorInterp GetColorInterpretation() override { return m_categorical ? GCI_PaletteIndex : GCI_GrayIndex; }
 
  protected:
   CPLErr IReadBlock(int bx, int by, void* data) override {
     int const x = bx * nBlockXSize, y = by * nBlockYSize;
     int const w = std::min(nBlockXSize, nRasterXSize - x), h = std::min(nBlockYSize, nRasterYSize - y);
+    std::size_t const block_pixels = static_cast<std::size_t>(nBlockXSize) * nBlockYSize;
+    float* floats = static_cast<float*>(data);
+    if (m_categorical) {
+      m_scratch.resize(block_pixels);
+      floats = m_scratch.data();
+    }
     if (w < nBlockXSize || h < nBlockYSize)  // partial edge block: pad with nodata
-      std::fill_n(static_cast<float*>(data), static_cast<std::size_t>(nBlockXSize) * nBlockYSize, std::nanf(""));
-    return fetch(x, y, w, h, static_cast<float*>(data), 1, nBlockXSize);
+      std::fill_n(floats, block_pixels, std::nanf(""));
+    CPLErr const err = fetch(x, y, w, h, floats, 1, nBlockXSize);
+    if (err == CE_None && m_categorical) {
+      auto* bytes = static_cast<std::uint8_t*>(data);
+      for (std::size_t i = 0; i < block_pixels; ++i)
+        bytes[i] = std::isnan(floats[i]) ? 0 : static_cast<std::uint8_t>(floats[i]);
+    }
+    return err;
   }
   CPLErr IRasterIO(GDALRWFlag rw, int x, int y, int w, int h, void* data, int buf_w, int buf_h, GDALDataType type,
                    GSpacing pixel_space, GSpacing line_space, GDALRasterIOExtraArg* extra) override {
     // Whole-resolution Float32 reads (what the COG driver does) bypass the block cache.
-    if (rw == GF_Read && buf_w == w && buf_h == h && type == GDT_Float32 && pixel_space % 4 == 0 && line_space % 4 == 0)
+    if (!m_categorical && rw == GF_Read && buf_w == w && buf_h == h && type == GDT_Float32 && pixel_space % 4 == 0 &&
+        line_space % 4 == 0)
       return fetch(x, y, w, h, static_cast<float*>(data), pixel_space / 4, line_space / 4);
     return GDALRasterBand::IRasterIO(rw, x, y, w, h, data, buf_w, buf_h, type, pixel_space, line_space, extra);
   }
@@ -215,6 +237,10 @@ class StoreBand final : public GDALRasterBand {
 
   TileStore& m_store;
   int m_output;
+  bool m_categorical;
+  CPLStringList m_names;
+  GDALColorTable m_colors;
+  std::vector<float> m_scratch;
 };
 
 class StoreDataset final : public GDALDataset {
@@ -224,7 +250,7 @@ class StoreDataset final : public GDALDataset {
     nRasterYSize = static_cast<int>(grid.height);
     if (!grid.crs_wkt.empty()) m_srs.importFromWkt(grid.crs_wkt.c_str());
     m_srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-    SetBand(1, new StoreBand(this, store, output, block, meta.description));
+    SetBand(1, new StoreBand(this, store, output, block, meta));
     for (auto const& [key, value] : meta.metadata) GDALDataset::SetMetadataItem(key.c_str(), value.c_str());
   }
   CPLErr GetGeoTransform(double* gt) override {

@@ -16,6 +16,8 @@
  * Both write each COG under a hidden temporary name and rename it when complete: a killed
  * or failed run never leaves a file that looks complete.
  */
+#include <array>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -35,6 +37,13 @@ struct OutputRaster {
   std::filesystem::path path;
   std::string description;                                   ///< band description
   std::vector<std::pair<std::string, std::string>> metadata;  ///< dataset metadata items
+  /// A class raster: written as UInt8 (the plane's float values, which are whole class
+  /// numbers; NaN becomes 0 = nodata) with a colour table and category names (index =
+  /// class value). Category names live in the .aux.xml beside the COG, where GDAL and QGIS
+  /// read them; the colour table is inside the TIFF.
+  bool categorical = false;
+  std::vector<std::string> category_names;
+  std::vector<std::array<std::uint8_t, 4>> colors;  ///< RGBA
 };
 
 /// A TileSink that ends in COG files; finish() completes and renames them.
