@@ -4,6 +4,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include "reclaim/pixel/change_pass.hpp"
 #include "reclaim/pixel/fused.hpp"
 
 namespace reclaim::kernels {
@@ -11,5 +12,9 @@ namespace reclaim::kernels {
 /// Runs compute_pixel over `pixels` pixels of a tile already on the device; does not synchronise.
 void fused_indices_async(pixel::FusedParams const& params, float const* d_in, float* d_out, std::size_t pixels,
                          cudaStream_t stream);
+
+/// Runs compute_change_pixel over `pixels` pixels of a tile already on the device; does not synchronise.
+void change_async(pixel::ChangeParams const& params, float const* d_in, float* d_out, std::size_t pixels,
+                  cudaStream_t stream);
 
 }  // namespace reclaim::kernels

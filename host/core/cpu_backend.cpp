@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <new>
 #include <thread>
+#include <type_traits>
 
 #include "reclaim/backend.hpp"
 
@@ -10,12 +11,49 @@ void run_fused_cpu(pixel::FusedParams const& params, float const* in, float* out
   for (std::size_t i = 0; i < pixels; ++i) pixel::compute_pixel(params, in, out, pixels, i);
 }
 
+void run_change_cpu(pixel::ChangeParams const& params, float const* in, float* out, std::size_t pixels) noexcept {
+  for (std::size_t i = 0; i < pixels; ++i) pixel::compute_change_pixel(params, in, out, pixels, i);
+}
+
+void run_pass_cpu(PixelPass const& pass, float const* in, float* out, std::size_t pixels) noexcept {
+  std::visit(
+      [&](auto const& p) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(p)>, pixel::FusedParams>)
+          run_fused_cpu(p, in, out, pixels);
+        else
+          run_change_cpu(p, in, out, pixels);
+      },
+      pass);
+}
+
+int input_plane_count(PixelPass const& pass) noexcept {
+  return std::visit(
+      [](auto const& p) -> int {
+        if constexpr (std::is_same_v<std::decay_t<decltype(p)>, pixel::FusedParams>)
+          return p.input_plane_count;
+        else
+          return p.input_plane_count();
+      },
+      pass);
+}
+
+int output_plane_count(PixelPass const& pass) noexcept {
+  return std::visit(
+      [](auto const& p) -> int {
+        if constexpr (std::is_same_v<std::decay_t<decltype(p)>, pixel::FusedParams>)
+          return p.output_count;
+        else
+          return p.output_count();
+      },
+      pass);
+}
+
 namespace {
 
 class CpuWorker final : public BackendWorker {
  public:
-  void run(pixel::FusedParams const& params, float const* in, float* out, std::size_t pixels) override {
-    run_fused_cpu(params, in, out, pixels);
+  void run(PixelPass const& pass, float const* in, float* out, std::size_t pixels) override {
+    run_pass_cpu(pass, in, out, pixels);
   }
 };
 

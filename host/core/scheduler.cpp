@@ -53,14 +53,16 @@ class FailureLatch {
 
 }  // namespace
 
-RunStats run_pipeline(TileSource const& source, TileSink& sink, Backend& backend, pixel::FusedParams const& params,
+RunStats run_pipeline(TileSource const& source, TileSink& sink, Backend& backend, PixelPass const& pass,
                       TilePlan const& plan, SchedulerOptions const& options) {
-  RECLAIM_EXPECTS(source.plane_count() == params.input_plane_count, "source planes != fused input planes");
+  int const in_planes = input_plane_count(pass);
+  int const out_planes = output_plane_count(pass);
+  RECLAIM_EXPECTS(source.plane_count() == in_planes, "source planes != pass input planes");
   RECLAIM_EXPECTS(plan.slot_count >= 1, "plan has no buffer slots");
   auto const start = std::chrono::steady_clock::now();
   std::size_t const tile_pixels = plan.max_tile_pixels();
-  std::size_t const in_floats = tile_pixels * static_cast<std::size_t>(params.input_plane_count);
-  std::size_t const out_floats = tile_pixels * static_cast<std::size_t>(params.output_count);
+  std::size_t const in_floats = tile_pixels * static_cast<std::size_t>(in_planes);
+  std::size_t const out_floats = tile_pixels * static_cast<std::size_t>(out_planes);
 
   std::vector<Slot> slots(static_cast<std::size_t>(plan.slot_count));
   detail::BlockingQueue<int> free_slots;
@@ -105,7 +107,7 @@ RunStats run_pipeline(TileSource const& source, TileSink& sink, Backend& backend
         [&] {
           while (auto job = to_compute.pop()) {
             auto& slot = slots[static_cast<std::size_t>(job->slot)];
-            worker.run(params, slot.in.data(), slot.out.data(), job->window.pixel_count());
+            worker.run(pass, slot.in.data(), slot.out.data(), job->window.pixel_count());
             to_write.push(*job);
           }
         },
@@ -122,7 +124,7 @@ RunStats run_pipeline(TileSource const& source, TileSink& sink, Backend& backend
           Progress progress;
           progress.tiles_total = static_cast<std::int64_t>(plan.tiles.size());
           while (auto job = to_write.pop()) {
-            sink.write(job->window, slots[static_cast<std::size_t>(job->slot)].out.data(), params.output_count);
+            sink.write(job->window, slots[static_cast<std::size_t>(job->slot)].out.data(), out_planes);
             free_slots.push(job->slot);
             ++progress.tiles_done;
             progress.pixels_done += static_cast<std::int64_t>(job->window.pixel_count());

@@ -23,13 +23,16 @@ class CudaWorker final : public BackendWorker {
   CudaWorker(int device, std::size_t max_in, std::size_t max_out)
       : m_device(device), m_in(max_in, m_stream.get()), m_out(max_out, m_stream.get()) {}
 
-  void run(pixel::FusedParams const& params, float const* in, float* out, std::size_t pixels) override {
+  void run(PixelPass const& pass, float const* in, float* out, std::size_t pixels) override {
     // Called from the scheduler's compute thread: the current device is per thread.
     cuda::set_device(m_device);
-    std::size_t const in_bytes = pixels * static_cast<std::size_t>(params.input_plane_count) * sizeof(float);
-    std::size_t const out_bytes = pixels * static_cast<std::size_t>(params.output_count) * sizeof(float);
+    std::size_t const in_bytes = pixels * static_cast<std::size_t>(input_plane_count(pass)) * sizeof(float);
+    std::size_t const out_bytes = pixels * static_cast<std::size_t>(output_plane_count(pass)) * sizeof(float);
     RECLAIM_CUDA_TRY(cudaMemcpyAsync(m_in.data(), in, in_bytes, cudaMemcpyHostToDevice, m_stream.get()));
-    kernels::fused_indices_async(params, m_in.data(), m_out.data(), pixels, m_stream.get());
+    if (auto const* fused = std::get_if<pixel::FusedParams>(&pass))
+      kernels::fused_indices_async(*fused, m_in.data(), m_out.data(), pixels, m_stream.get());
+    else
+      kernels::change_async(std::get<pixel::ChangeParams>(pass), m_in.data(), m_out.data(), pixels, m_stream.get());
     RECLAIM_CHECK_KERNEL(m_stream.get());
     RECLAIM_CUDA_TRY(cudaMemcpyAsync(out, m_out.data(), out_bytes, cudaMemcpyDeviceToHost, m_stream.get()));
     m_stream.synchronize();

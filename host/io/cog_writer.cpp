@@ -6,6 +6,12 @@
 #include <cmath>
 #include <system_error>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "io/cog_internal.hpp"
 
 #include "io/gdal_util.hpp"
@@ -76,25 +82,57 @@ void write_cog(GDALDataset& source, fs::path const& path, CogOptions const& opti
   if (ec) throw io_error(path.string() + ": cannot rename from " + tmp.string() + " (" + ec.message() + ")");
 }
 
+// The scratch file is raw pixels written with pwrite: no GDAL block cache between the writer
+// and the disk. (Through the cache, a tile smaller than a scratch block is a read-modify-write,
+// and reader threads evicting that dirty block at the same moment lost whole tiles.)
 struct ScratchCogSink::Impl {
   Grid grid;
   std::vector<OutputRaster> outputs;
   CogOptions options;
   std::vector<fs::path> scratch_paths;
-  std::vector<GDALDatasetUniquePtr> scratch;
+  std::vector<int> fds;
+  std::vector<std::uint8_t> class_row;  ///< writer-thread buffer for UInt8 rows
   bool finished = false;
 
   static fs::path scratch_path(fs::path const& final_path) {
-    return final_path.parent_path() / hidden_name(final_path, ".partial.tif");
+    return final_path.parent_path() / hidden_name(final_path, ".partial.raw");
+  }
+  [[nodiscard]] std::size_t pixel_bytes(std::size_t k) const { return outputs[k].categorical ? 1 : sizeof(float); }
+
+  void close_files() noexcept {
+    for (int& fd : fds)
+      if (fd >= 0) {
+        ::close(fd);
+        fd = -1;
+      }
+  }
+  void remove_scratch() noexcept {
+    close_files();
+    std::error_code ec;
+    for (auto const& p : scratch_paths) fs::remove(p, ec);
   }
 
-  void remove_scratch() noexcept {
-    scratch.clear();
-    std::error_code ec;
-    for (auto const& p : scratch_paths) {
-      fs::remove(p, ec);
-      fs::remove(p.string() + ".aux.xml", ec);
+  /// The raw scratch file as a GDAL dataset (a VRT raw band), georeferenced and described.
+  GDALDatasetUniquePtr open_scratch(std::size_t k) const {
+    auto const& out = outputs[k];
+    std::string const type = out.categorical ? "Byte" : "Float32";
+    std::string xml = "<VRTDataset rasterXSize=\"" + std::to_string(grid.width) + "\" rasterYSize=\"" +
+                      std::to_string(grid.height) + "\"><VRTRasterBand dataType=\"" + type +
+                      "\" band=\"1\" subClass=\"VRTRawRasterBand\"><SourceFilename relativeToVRT=\"0\">" +
+                      CPLString(scratch_paths[k].string()).Recode(CPL_ENC_UTF8, CPL_ENC_UTF8) +
+                      "</SourceFilename><ImageOffset>0</ImageOffset><PixelOffset>" + std::to_string(pixel_bytes(k)) +
+                      "</PixelOffset><LineOffset>" + std::to_string(pixel_bytes(k) * grid.width) +
+                      "</LineOffset><ByteOrder>LSB</ByteOrder></VRTRasterBand></VRTDataset>";
+    GDALDatasetUniquePtr ds(GDALDataset::Open(xml.c_str(), GDAL_OF_RASTER | GDAL_OF_UPDATE));
+    if (!ds) throw io_error(out.path.string() + ": cannot reopen scratch data (" + last_gdal_error() + ")");
+    ds->SetGeoTransform(const_cast<double*>(grid.geotransform.data()));
+    if (!grid.crs_wkt.empty()) {
+      OGRSpatialReference srs;
+      if (srs.importFromWkt(grid.crs_wkt.c_str()) == OGRERR_NONE) ds->SetSpatialRef(&srs);
     }
+    describe_band(*ds->GetRasterBand(1), out);
+    for (auto const& [key, value] : out.metadata) ds->SetMetadataItem(key.c_str(), value.c_str());
+    return ds;
   }
 };
 
@@ -104,31 +142,18 @@ ScratchCogSink::ScratchCogSink(Grid const& grid, std::vector<OutputRaster> outpu
   m_impl->grid = grid;
   m_impl->outputs = std::move(outputs);
   m_impl->options = std::move(options);
-  auto* gtiff = GetGDALDriverManager()->GetDriverByName("GTiff");
-  RECLAIM_EXPECTS(gtiff != nullptr, "GDAL has no GTiff driver");
-  for (auto const& out : m_impl->outputs) {
-    auto const path = Impl::scratch_path(out.path);
+  for (std::size_t k = 0; k < m_impl->outputs.size(); ++k) {
+    auto const path = Impl::scratch_path(m_impl->outputs[k].path);
     m_impl->scratch_paths.push_back(path);
-    CPLStringList co;
-    co.SetNameValue("TILED", "YES");
-    co.SetNameValue("BLOCKXSIZE", "256");
-    co.SetNameValue("BLOCKYSIZE", "256");
-    co.SetNameValue("BIGTIFF", "IF_NEEDED");
-    co.SetNameValue("SPARSE_OK", "TRUE");
-    GDALDatasetUniquePtr ds(gtiff->Create(path.c_str(), static_cast<int>(grid.width), static_cast<int>(grid.height), 1,
-                                          out.categorical ? GDT_Byte : GDT_Float32, co.List()));
-    if (!ds) {
+    int const fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    m_impl->fds.push_back(fd);
+    // Unwritten pixels read back as zeros; every pixel is written before finish() reads.
+    if (fd < 0 || ::ftruncate(fd, static_cast<off_t>(m_impl->pixel_bytes(k) * grid.pixel_count())) != 0) {
+      std::string const why = std::strerror(errno);
       m_impl->remove_scratch();
-      throw io_error(out.path.string() + ": cannot create output (" + last_gdal_error() + ")");
+      throw io_error(m_impl->outputs[k].path.string() + ": cannot create scratch file " + path.string() + " (" +
+                     why + ")");
     }
-    ds->SetGeoTransform(const_cast<double*>(grid.geotransform.data()));
-    if (!grid.crs_wkt.empty()) {
-      OGRSpatialReference srs;
-      if (srs.importFromWkt(grid.crs_wkt.c_str()) == OGRERR_NONE) ds->SetSpatialRef(&srs);
-    }
-    describe_band(*ds->GetRasterBand(1), out);
-    for (auto const& [key, value] : out.metadata) ds->SetMetadataItem(key.c_str(), value.c_str());
-    m_impl->scratch.push_back(std::move(ds));
   }
 }
 
@@ -137,24 +162,33 @@ ScratchCogSink::~ScratchCogSink() {
 }
 
 void ScratchCogSink::write(TileWindow const& w, float const* planes, int plane_count) {
-  RECLAIM_EXPECTS(plane_count == static_cast<int>(m_impl->scratch.size()), "sink plane count mismatch");
+  RECLAIM_EXPECTS(plane_count == static_cast<int>(m_impl->fds.size()), "sink plane count mismatch");
   std::size_t const n = w.pixel_count();
-  for (int k = 0; k < plane_count; ++k) {
-    auto* band = m_impl->scratch[static_cast<std::size_t>(k)]->GetRasterBand(1);
-    CPLErr const err = band->RasterIO(GF_Write, static_cast<int>(w.x0), static_cast<int>(w.y0), w.width, w.height,
-                                      const_cast<float*>(planes + static_cast<std::size_t>(k) * n), w.width, w.height,
-                                      GDT_Float32, 0, 0, nullptr);
-    if (err != CE_None)
-      throw io_error(m_impl->outputs[static_cast<std::size_t>(k)].path.string() + ": write failed (" +
-                     last_gdal_error() + ")");
+  for (std::size_t k = 0; k < m_impl->fds.size(); ++k) {
+    std::size_t const bytes = m_impl->pixel_bytes(k);
+    for (std::int32_t row = 0; row < w.height; ++row) {
+      float const* src = planes + k * n + static_cast<std::size_t>(row) * w.width;
+      void const* data = src;
+      if (m_impl->outputs[k].categorical) {
+        m_impl->class_row.resize(static_cast<std::size_t>(w.width));
+        for (std::int32_t x = 0; x < w.width; ++x)
+          m_impl->class_row[static_cast<std::size_t>(x)] = std::isnan(src[x]) ? 0 : static_cast<std::uint8_t>(src[x]);
+        data = m_impl->class_row.data();
+      }
+      auto const offset = static_cast<off_t>(((w.y0 + row) * m_impl->grid.width + w.x0) * static_cast<std::int64_t>(bytes));
+      std::size_t const len = bytes * static_cast<std::size_t>(w.width);
+      if (::pwrite(m_impl->fds[k], data, len, offset) != static_cast<ssize_t>(len))
+        throw io_error(m_impl->outputs[k].path.string() + ": write to scratch file failed (" +
+                       std::strerror(errno) + ")");
+    }
   }
 }
 
 void ScratchCogSink::finish() {
   RECLAIM_EXPECTS(!m_impl->finished, "finish() called twice");
+  m_impl->close_files();
   for (std::size_t k = 0; k < m_impl->outputs.size(); ++k) {
-    auto& src = m_impl->scratch[k];
-    src->FlushCache();
+    auto src = m_impl->open_scratch(k);
     write_cog(*src, m_impl->outputs[k].path, m_impl->options);
     src.reset();
     std::error_code ec;

@@ -9,10 +9,18 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <variant>
 
+#include "reclaim/pixel/change_pass.hpp"
 #include "reclaim/pixel/fused.hpp"
 
 namespace reclaim {
+
+/// What a pass computes per pixel: indices of one epoch, or the two-epoch change pass.
+using PixelPass = std::variant<pixel::FusedParams, pixel::ChangeParams>;
+
+[[nodiscard]] int input_plane_count(PixelPass const& pass) noexcept;
+[[nodiscard]] int output_plane_count(PixelPass const& pass) noexcept;
 
 /// Host memory owned with the allocator that made it (aligned new, or cudaMallocHost).
 class HostBuffer {
@@ -31,11 +39,11 @@ class HostBuffer {
 class BackendWorker {
  public:
   virtual ~BackendWorker() = default;
-  /** @brief Runs the fused pass over one tile; returns when `out` holds the result.
-   * @param in  params.input_plane_count planes of `pixels` floats
-   * @param out params.output_count planes of `pixels` floats
+  /** @brief Runs the pass over one tile; returns when `out` holds the result.
+   * @param in  input_plane_count(pass) planes of `pixels` floats
+   * @param out output_plane_count(pass) planes of `pixels` floats
    */
-  virtual void run(pixel::FusedParams const& params, float const* in, float* out, std::size_t pixels) = 0;
+  virtual void run(PixelPass const& pass, float const* in, float* out, std::size_t pixels) = 0;
 };
 
 class Backend {
@@ -65,7 +73,9 @@ class CpuBackend final : public Backend {
   int m_threads;
 };
 
-/// The CPU driver of the fused pass over one tile (also used by tests and benchmarks).
+/// The CPU drivers of the passes over one tile (also used by tests and benchmarks).
 void run_fused_cpu(pixel::FusedParams const& params, float const* in, float* out, std::size_t pixels) noexcept;
+void run_change_cpu(pixel::ChangeParams const& params, float const* in, float* out, std::size_t pixels) noexcept;
+void run_pass_cpu(PixelPass const& pass, float const* in, float* out, std::size_t pixels) noexcept;
 
 }  // namespace reclaim

@@ -35,12 +35,12 @@ struct RunStats {
   std::size_t host_buffer_bytes = 0;
 };
 
-/** @brief Runs one fused pass of `params` over every tile of `plan`.
+/** @brief Runs `pass` over every tile of `plan`.
  *
  * Any exception thrown by a reader, worker or the sink stops the pipeline and is
  * rethrown here (the first one wins).
  */
-RunStats run_pipeline(TileSource const& source, TileSink& sink, Backend& backend, pixel::FusedParams const& params,
+RunStats run_pipeline(TileSource const& source, TileSink& sink, Backend& backend, PixelPass const& pass,
                       TilePlan const& plan, SchedulerOptions const& options);
 
 }  // namespace reclaim

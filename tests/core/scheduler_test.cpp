@@ -345,7 +345,7 @@ class ThrowingBackend final : public Backend {
    public:
     Worker(std::unique_ptr<BackendWorker> inner, std::atomic<int>& count, int fail_at)
         : m_inner(std::move(inner)), m_count(count), m_fail_at(fail_at) {}
-    void run(pixel::FusedParams const& p, float const* in, float* out, std::size_t n) override {
+    void run(PixelPass const& p, float const* in, float* out, std::size_t n) override {
       if (m_count.fetch_add(1) == m_fail_at) throw cuda_error("synthetic device failure");
       m_inner->run(p, in, out, n);
     }

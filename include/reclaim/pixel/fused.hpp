@@ -88,6 +88,19 @@ struct FusedParams {
   std::int32_t input_plane_count = 0;
 };
 
+/** @brief Reflectances of pixel i of one epoch described by `p` (its band planes,
+ * calibration and quality mask). Returns false when the quality band masks the pixel.
+ */
+RECLAIM_HD inline bool epoch_reflectance(FusedParams const& p, float const* in, std::size_t plane_stride, std::size_t i,
+                                         Reflectance& r) noexcept {
+  if (p.mask_plane >= 0 && is_masked(in[p.mask_plane * plane_stride + i], p.mask)) return false;
+  for (int b = 0; b < kBandCount; ++b) {
+    int const plane = p.band_plane[b];
+    r.band[b] = plane < 0 ? nan_d() : to_reflectance(in[plane * plane_stride + i], p.calibration[b]);
+  }
+  return true;
+}
+
 /** @brief Computes every requested index for pixel i of a tile.
  *
  * @param in   input planes, plane k at in + k * plane_stride
@@ -95,18 +108,10 @@ struct FusedParams {
  */
 RECLAIM_HD inline void compute_pixel(FusedParams const& p, float const* in, float* out,
                                      std::size_t plane_stride, std::size_t i) noexcept {
-  bool const masked = p.mask_plane >= 0 && is_masked(in[p.mask_plane * plane_stride + i], p.mask);
-  if (masked) {
-    for (int k = 0; k < p.output_count; ++k) out[k * plane_stride + i] = nan_f();
-    return;
-  }
   Reflectance r;
-  for (int b = 0; b < kBandCount; ++b) {
-    int const plane = p.band_plane[b];
-    r.band[b] = plane < 0 ? nan_d() : to_reflectance(in[plane * plane_stride + i], p.calibration[b]);
-  }
+  bool const clear = epoch_reflectance(p, in, plane_stride, i, r);
   for (int k = 0; k < p.output_count; ++k)
-    out[k * plane_stride + i] = static_cast<float>(index_value(p.outputs[k], r, p.index_params));
+    out[k * plane_stride + i] = clear ? static_cast<float>(index_value(p.outputs[k], r, p.index_params)) : nan_f();
 }
 
 }  // namespace reclaim::pixel
