@@ -25,6 +25,7 @@ void print_usage() {
       "\n"
       "commands:\n"
       "  indices   spectral indices (NDVI, EVI, ...) of one or more scenes, as Cloud-Optimized GeoTIFFs\n"
+      "  change    change classes (revegetated, still bare, ...) and dNDVI between two epochs\n"
       "  synth     write the built-in demo data (a Sentinel-2-like scene pair and mine sites)\n"
       "\n"
       "exit codes: 0 ok, 1 internal error, 2 usage error, 3 bad input, 4 I/O failure, 5 CUDA error");
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
   std::string const command = argv[1];
   try {
     if (command == "indices") return reclaim::cli::indices_main(argc - 1, argv + 1);
+    if (command == "change") return reclaim::cli::change_main(argc - 1, argv + 1);
     if (command == "synth") return reclaim::cli::synth_main(argc - 1, argv + 1);
     print_usage();
     return fail(kExitUsage, "unknown command '" + command + "'");

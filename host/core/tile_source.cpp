@@ -44,7 +44,44 @@ class SyntheticTileReader final : public TileReader {
   SyntheticTileSource::PixelFn const& m_fn;
 };
 
+class CompositeTileReader final : public TileReader {
+ public:
+  explicit CompositeTileReader(std::vector<TileSource const*> const& parts) {
+    for (auto const* p : parts) {
+      m_readers.push_back(p->open_reader());
+      m_planes.push_back(p->plane_count());
+    }
+  }
+  void read(TileWindow const& w, float* out) override {
+    for (std::size_t k = 0; k < m_readers.size(); ++k) {
+      m_readers[k]->read(w, out);
+      out += static_cast<std::size_t>(m_planes[k]) * w.pixel_count();
+    }
+  }
+
+ private:
+  std::vector<std::unique_ptr<TileReader>> m_readers;
+  std::vector<int> m_planes;
+};
+
 }  // namespace
+
+CompositeTileSource::CompositeTileSource(std::vector<TileSource const*> parts) : m_parts(std::move(parts)) {
+  RECLAIM_EXPECTS(!m_parts.empty(), "a composite source needs at least one part");
+  Grid const& g = m_parts.front()->grid();
+  for (auto const* p : m_parts) {
+    Grid const& h = p->grid();
+    if (h.width != g.width || h.height != g.height || h.geotransform != g.geotransform)
+      throw input_error("epochs are on different grids (" + std::to_string(g.width) + " x " +
+                        std::to_string(g.height) + " vs " + std::to_string(h.width) + " x " +
+                        std::to_string(h.height) + " pixels, or another origin / pixel size)");
+    m_plane_count += p->plane_count();
+  }
+}
+
+std::unique_ptr<TileReader> CompositeTileSource::open_reader() const {
+  return std::make_unique<CompositeTileReader>(m_parts);
+}
 
 MemoryTileSource::MemoryTileSource(Grid grid, std::vector<std::vector<float>> planes)
     : m_grid(std::move(grid)), m_planes(std::move(planes)) {

@@ -68,6 +68,21 @@ class SyntheticTileSource final : public TileSource {
   PixelFn m_fn;
 };
 
+/** @brief The planes of several sources on one grid, one source after the other: the
+ * epochs of a multi-epoch pass read as one tile. Each reader opens one reader per part.
+ * Throws reclaim::input_error when the parts' grids differ in size or georeferencing. */
+class CompositeTileSource final : public TileSource {
+ public:
+  explicit CompositeTileSource(std::vector<TileSource const*> parts);
+  [[nodiscard]] Grid const& grid() const override { return m_parts.front()->grid(); }
+  [[nodiscard]] int plane_count() const override { return m_plane_count; }
+  [[nodiscard]] std::unique_ptr<TileReader> open_reader() const override;
+
+ private:
+  std::vector<TileSource const*> m_parts;
+  int m_plane_count = 0;
+};
+
 /** @brief Collects output planes into whole in-memory rasters (tests, benchmarks). */
 class MemoryTileSink final : public TileSink {
  public:

@@ -11,8 +11,10 @@ def safe_div(num, den):
 
 
 def s2_reflectance(dn, boa_offset=0.0):
+    """(DN + BOA_ADD_OFFSET) x 1e-4, as docs/sensors.md defines it (multiplying by 1e-4 and
+    dividing by 10000 differ in the last bit, which matters only exactly at a threshold)."""
     dn = dn.astype(np.float64)
-    r = (dn + boa_offset) / 10000.0
+    r = (dn + boa_offset) * 1e-4
     return np.where((dn == 0) | (dn >= 65535), np.nan, r)
 
 

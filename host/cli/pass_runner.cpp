@@ -1,0 +1,125 @@
+#include "cli/pass_runner.hpp"
+
+#include <cctype>
+#include <cstdio>
+
+#include "cli/device.hpp"
+#include "reclaim/error.hpp"
+#include "reclaim/index_names.hpp"
+#include "reclaim/io/gdal_runtime.hpp"
+
+namespace reclaim::cli {
+namespace fs = std::filesystem;
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+void add_output_options(cxxopts::Options& options) {
+  options.add_options("Output")
+      ("out", "output folder", cxxopts::value<std::string>())
+      ("compress", "deflate or zstd (with the floating-point predictor)",
+       cxxopts::value<std::string>()->default_value("deflate"))
+      ("overviews", "add overviews to the COGs")
+      ("savi-l", "SAVI soil factor L", cxxopts::value<double>()->default_value("0.5"))
+      ("fvc-soil", "FVC bare-soil NDVI end-member", cxxopts::value<double>()->default_value("0.05"))
+      ("fvc-veg", "FVC full-vegetation NDVI end-member", cxxopts::value<double>()->default_value("0.86"));
+}
+
+io::CogOptions cog_options_from(cxxopts::ParseResult const& r) {
+  io::CogOptions cog;
+  auto const compress = lower(r["compress"].as<std::string>());
+  if (compress != "deflate" && compress != "zstd") throw usage_error("--compress " + compress + ": expected deflate or zstd");
+  cog.compression = compress == "zstd" ? "ZSTD" : "DEFLATE";
+  cog.overviews = r.count("overviews") > 0;
+  return cog;
+}
+
+pixel::IndexParams index_params_from(cxxopts::ParseResult const& r) {
+  pixel::IndexParams p;
+  p.savi_l = r["savi-l"].as<double>();
+  p.fvc_ndvi_soil = r["fvc-soil"].as<double>();
+  p.fvc_ndvi_veg = r["fvc-veg"].as<double>();
+  return p;
+}
+
+fs::path output_folder(cxxopts::ParseResult const& r) {
+  if (!r.count("out")) throw usage_error("--out DIR is required");
+  fs::path const out_dir = r["out"].as<std::string>();
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) throw io_error(out_dir.string() + ": cannot create output folder (" + ec.message() + ")");
+  return out_dir;
+}
+
+io::OutputRaster index_output(fs::path path, pixel::Index index, io::Sensor sensor, fs::path const& input) {
+  io::OutputRaster out;
+  out.path = std::move(path);
+  out.description = std::string(index_description(index));
+  out.metadata = {{"RECLAIM_INDEX", std::string(index_name(index))},
+                  {"RECLAIM_SENSOR", std::string(io::sensor_name(sensor))},
+                  {"RECLAIM_INPUT", input.string()},
+                  {"RECLAIM_VERSION", RECLAIM_VERSION},
+                  {"RECLAIM_NODATA", "NaN: no data, masked (cloud/shadow) or undefined index"}};
+  return out;
+}
+
+BudgetSplit split_budget(std::size_t budget) noexcept {
+  return {budget / 4, budget / 8, budget - budget / 4 - budget / 8};
+}
+
+PassRunner::PassRunner(std::string command, RunSettings const& run, io::CogOptions cog, EventLog& log)
+    : m_run(run), m_cog(std::move(cog)), m_log(log), m_budget(split_budget(run.memory_budget)) {
+  m_backend = make_backend(run.device, run.threads);
+  io::configure_gdal(m_budget.gdal_cache);
+  m_log.event("start", {{"command", command}, {"backend", m_backend->name()}}, "backend " + m_backend->name());
+}
+
+RunStats PassRunner::run(std::string const& label, TileSource const& source, PixelPass const& pass,
+                         std::vector<io::OutputRaster> const& outputs) {
+  PlanRequest request;
+  request.input_planes = input_plane_count(pass);
+  request.output_planes = output_plane_count(pass);
+  request.memory_budget = m_budget.tiles;
+  request.slots_wanted = m_run.readers + m_backend->worker_count() + 2;
+  auto const plan = make_plan(source.grid(), request);
+  m_log.event("plan",
+              {{"label", label},
+               {"width", plan.grid.width},
+               {"height", plan.grid.height},
+               {"tiles", plan.tiles.size()},
+               {"tile_width", plan.tile_width},
+               {"tile_height", plan.tile_height},
+               {"slots", plan.slot_count},
+               {"input_planes", request.input_planes}},
+              label + ": " + std::to_string(plan.grid.width) + " x " + std::to_string(plan.grid.height) + " px, " +
+                  std::to_string(plan.tiles.size()) + " tiles of " + std::to_string(plan.tile_width) + " x " +
+                  std::to_string(plan.tile_height));
+
+  auto sink = io::make_cog_sink(plan, outputs, m_cog, m_budget.encoder_buffer);
+  m_log.event("sink", {{"label", label}, {"kind", sink->kind()}}, label + ": " + sink->kind() + " COG writer");
+  SchedulerOptions sched;
+  sched.reader_threads = m_run.readers;
+  sched.on_progress = [this, &label](Progress const& p) { m_log.progress(label, p); };
+  auto const stats = run_pipeline(source, *sink, *m_backend, pass, plan, sched);
+  sink->finish();
+  m_log.end_progress();
+  for (auto const& out : outputs) {
+    m_written.push_back(out.path);
+    m_log.event("output", {{"label", label}, {"path", out.path.string()}});
+  }
+  m_log.event("pass_done",
+              {{"label", label}, {"tiles", stats.tiles}, {"pixels", stats.pixels}, {"pipeline_s", stats.seconds},
+               {"host_buffer_bytes", stats.host_buffer_bytes}},
+              label + ": " + std::to_string(stats.pixels / 1000000) + " Mpixel through the pipeline in " +
+                  std::to_string(stats.seconds).substr(0, 5) + " s");
+  return stats;
+}
+
+void PassRunner::done() {
+  for (auto const& p : m_written) std::printf("%s\n", p.string().c_str());
+  m_log.event("done", {{"outputs", m_written.size()}});
+}
+
+}  // namespace reclaim::cli

@@ -1,0 +1,144 @@
+"""reclaim change end to end: classes against an independent numpy classification written
+from docs/change.md, dNDVI against float64, the class raster's colour table and categories,
+rules files, and bad input."""
+import json
+
+import numpy as np
+import pytest
+from osgeo import gdal
+
+from conftest import run_reclaim
+from reference import S2_MASKED_SCL, assert_close, indices, s2_reflectance
+
+ROLES = ["blue", "green", "red", "nir", "swir1", "swir2"]
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory, reclaim_bin):
+    folder = tmp_path_factory.mktemp("pair")
+    run_reclaim(reclaim_bin, "synth", "--out", folder, "--width", "700", "--height", "520", "--seed", "5")
+    return folder / "2019.tif", folder / "2025.tif"
+
+
+def epoch(path):
+    ds = gdal.Open(str(path))
+    dn = [ds.GetRasterBand(b + 1).ReadAsArray() for b in range(7)]
+    refl = {role: s2_reflectance(d) for role, d in zip(ROLES, dn[:6])}
+    values = indices(refl)
+    masked = np.isin(dn[6], S2_MASKED_SCL)
+    return {k: np.where(masked, np.nan, values[k]) for k in ("ndvi", "bsi", "mndwi", "fvc")}
+
+
+def classify(b, a, ndvi_bare=0.2, bsi_bare=0.0, ndvi_veg=0.4, gain=0.15, loss=-0.15, water=0.0):
+    """The default rules of docs/change.md, first match wins, in float64."""
+    d = a["ndvi"] - b["ndvi"]
+    out = np.full(d.shape, 255, np.uint8)
+    done = np.zeros(d.shape, bool)
+
+    def rule(value, cond):
+        nonlocal done
+        hit = cond & ~done
+        out[hit] = value
+        done |= hit
+
+    with np.errstate(invalid="ignore"):
+        bare_b = (b["ndvi"] < ndvi_bare) & (b["bsi"] > bsi_bare)
+        bare_a = (a["ndvi"] < ndvi_bare) & (a["bsi"] > bsi_bare)
+        rule(6, b["mndwi"] > water)
+        rule(6, a["mndwi"] > water)
+        rule(5, d <= loss)
+        rule(2, bare_b & (a["ndvi"] >= ndvi_veg))
+        rule(3, (d >= gain) & (a["ndvi"] < ndvi_veg))
+        rule(4, (b["ndvi"] >= ndvi_veg) & (a["ndvi"] >= ndvi_veg))
+        rule(1, bare_b & bare_a)
+    nodata = np.zeros(d.shape, bool)
+    for e in (b, a):
+        for k in ("ndvi", "bsi", "mndwi"):
+            nodata |= np.isnan(e[k])
+    out[nodata] = 0
+    return out, d
+
+
+def read(path):
+    ds = gdal.Open(str(path))
+    return ds, ds.GetRasterBand(1).ReadAsArray()
+
+
+def test_classes_and_dndvi_match_numpy(pair, reclaim_bin, tmp_path):
+    before, after = pair
+    proc = run_reclaim(reclaim_bin, "change", "--before", f"2019={before}", "--after", f"2025={after}", "--index",
+                       "ndvi", "--out", tmp_path, "--memory-budget", "3M", "--readers", "3", "--quiet")
+    assert proc.stdout.split() == [str(tmp_path / n) for n in
+                                   ("change_class.tif", "dndvi.tif", "2019_ndvi.tif", "2025_ndvi.tif")]
+    b, a = epoch(before), epoch(after)
+    expected, d = classify(b, a)
+    _, classes = read(tmp_path / "change_class.tif")
+    counts = {int(v): int((classes == v).sum()) for v in np.unique(classes)}
+    expected_counts = {int(v): int((expected == v).sum()) for v in np.unique(expected)}
+    assert counts == expected_counts
+    assert np.array_equal(classes, expected)
+    # the demo pair has every default class
+    assert set(counts) >= {0, 1, 2, 3, 4, 5, 6}, counts
+    assert_close(read(tmp_path / "dndvi.tif")[1], d, "dndvi")
+    assert_close(read(tmp_path / "2019_ndvi.tif")[1], b["ndvi"], "2019 ndvi")
+
+
+def test_class_raster_is_a_described_byte_cog(pair, reclaim_bin, tmp_path):
+    before, after = pair
+    run_reclaim(reclaim_bin, "change", "--before", before, "--after", after, "--out", tmp_path, "--quiet")
+    ds, _ = read(tmp_path / "change_class.tif")
+    band = ds.GetRasterBand(1)
+    assert band.DataType == gdal.GDT_Byte and band.GetNoDataValue() == 0
+    assert ds.GetMetadataItem("LAYOUT", "IMAGE_STRUCTURE") == "COG"
+    assert ds.GetGeoTransform() == gdal.Open(str(before)).GetGeoTransform()
+    names = band.GetCategoryNames()
+    assert names[2] == "revegetated" and names[6] == "water" and names[255] == "unclassified"
+    ct = band.GetColorTable()
+    assert ct.GetColorEntry(2) == (26, 152, 80, 255) and ct.GetColorEntry(0)[3] == 0
+    info = gdal.Info(str(tmp_path / "change_class.tif"))
+    assert "revegetated" in info and "Color Table" in info
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["change_class.tif", "change_class.tif.aux.xml", "dndvi.tif"]
+
+
+def test_rules_file_changes_thresholds_and_adds_a_class(pair, reclaim_bin, tmp_path):
+    before, after = pair
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps({
+        "thresholds": {"ndvi_vegetated": 0.45, "dndvi_gain": 0.1},
+        "classes": [{"value": 7, "name": "vegetation gain (not from bare)", "colour": "#1f78b4"}],
+        "rules": [{"class": 7, "when": ["dndvi >= 0.1", "ndvi_after >= 0.45"]}],
+    }))
+    run_reclaim(reclaim_bin, "change", "--before", before, "--after", after, "--rules", rules, "--out",
+                tmp_path / "o", "--quiet")
+    b, a = epoch(before), epoch(after)
+    expected, d = classify(b, a, ndvi_veg=0.45, gain=0.1)
+    with np.errstate(invalid="ignore"):
+        expected[(expected == 255) & (d >= 0.1) & (a["ndvi"] >= 0.45)] = 7
+    ds, classes = read(tmp_path / "o" / "change_class.tif")
+    assert np.array_equal(classes, expected)
+    assert (classes == 7).sum() > 0
+    band = ds.GetRasterBand(1)
+    # GDAL 3.6 loads the .aux.xml lazily, on the first nodata/metadata query, not on
+    # GetCategoryNames (gdalinfo and QGIS query nodata first).
+    assert band.GetNoDataValue() == 0
+    assert band.GetCategoryNames()[7] == "vegetation gain (not from bare)"
+
+
+def test_bad_rules_file_is_named(pair, reclaim_bin, tmp_path):
+    before, after = pair
+    rules = tmp_path / "bad.toml"
+    rules.write_text('[[rules]]\nclass = 2\nwhen = ["ndvi_afer >= 0.45"]\n')
+    proc = run_reclaim(reclaim_bin, "change", "--before", before, "--after", after, "--rules", rules, "--out",
+                       tmp_path / "o", check=False)
+    assert proc.returncode == 3 and "bad.toml" in proc.stderr and "ndvi_afer" in proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_epochs_on_different_grids_are_refused(pair, reclaim_bin, tmp_path):
+    before, _ = pair
+    small = tmp_path / "small.tif"
+    gdal.Translate(str(small), str(before), srcWin=[0, 0, 300, 200])
+    proc = run_reclaim(reclaim_bin, "change", "--before", before, "--after", small, "--out", tmp_path / "o",
+                       check=False)
+    assert proc.returncode == 3 and "different grids" in proc.stderr
+    assert not (tmp_path / "o").exists()
