@@ -47,7 +47,8 @@ int change_main(int argc, char** argv) {
   options.add_options()
       ("before", "the earlier scene: multiband file or product folder, optionally LABEL=PATH",
        cxxopts::value<std::string>())
-      ("after", "the later scene, on the same grid", cxxopts::value<std::string>())
+      ("after", "the later scene; resampled on the fly onto the earlier scene's grid when they differ",
+       cxxopts::value<std::string>())
       ("before-sensor", "sensor of the earlier scene (default: --sensor)", cxxopts::value<std::string>())
       ("after-sensor", "sensor of the later scene (default: --sensor)", cxxopts::value<std::string>())
       ("rules", "rules file (JSON or TOML) changing thresholds or adding classes (docs/change.md)",
@@ -92,7 +93,8 @@ int change_main(int argc, char** argv) {
   io::require_bands(before_scene, rule_indices);
   io::require_bands(after_scene, rule_indices);
   io::GdalTileSource before_source(before_scene, needed);
-  io::GdalTileSource after_source(after_scene, needed);
+  // The after epoch is read onto the before epoch's grid (warped on the fly when they differ).
+  io::GdalTileSource after_source(after_scene, needed, before_source.grid());
   CompositeTileSource source({&before_source, &after_source});
 
   pixel::ChangeParams params;

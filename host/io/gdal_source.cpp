@@ -1,6 +1,11 @@
 #include "reclaim/io/gdal_source.hpp"
 
+#include <gdal_utils.h>
+#include <ogr_spatialref.h>
+
 #include <algorithm>
+#include <atomic>
+#include <optional>
 #include <cmath>
 #include <map>
 #include <set>
@@ -80,9 +85,59 @@ class GdalTileReader final : public TileReader {
   std::vector<float> m_scratch;
 };
 
+bool same_grid(Grid const& a, Grid const& b) {
+  return a.width == b.width && a.height == b.height && a.geotransform == b.geotransform && same_crs(a.crs_wkt, b.crs_wkt);
+}
+
+/** A warped VRT (in /vsimem) of `file` on `target`: bilinear or nearest, nodata kept out of
+ * the kernel and written where the source has no data. Throws input_error when the file
+ * does not overlap the target at all. */
+fs::path warp_onto(fs::path const& file, Grid const& target, bool nearest, std::optional<double> nodata) {
+  static std::atomic<int> counter{0};
+  auto src = open_raster(file);
+  Grid const g = grid_of(*src);
+  auto const& t = target.geotransform;
+  double const tx0 = t[0], tx1 = t[0] + t[1] * static_cast<double>(target.width);
+  double const ty1 = t[3], ty0 = t[3] + t[5] * static_cast<double>(target.height);
+  {  // overlap test in the target CRS (edges densified)
+    OGRSpatialReference from, to;
+    from.importFromWkt(g.crs_wkt.c_str());
+    to.importFromWkt(target.crs_wkt.c_str());
+    from.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    to.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&from, &to));
+    auto const& s = g.geotransform;
+    double const sx0 = s[0], sx1 = s[0] + s[1] * static_cast<double>(g.width);
+    double const sy1 = s[3], sy0 = s[3] + s[5] * static_cast<double>(g.height);
+    double bx0 = 0, by0 = 0, bx1 = 0, by1 = 0;
+    if (!ct || !ct->TransformBounds(sx0, sy0, sx1, sy1, &bx0, &by0, &bx1, &by1, 21))
+      throw input_error(file.string() + ": cannot transform its extent into the target CRS");
+    if (bx1 <= tx0 || bx0 >= tx1 || by1 <= ty0 || by0 >= ty1)
+      throw input_error(file.string() + ": does not overlap the target grid at all");
+  }
+  std::vector<std::string> args{"-of", "VRT", "-t_srs", target.crs_wkt, "-te", std::to_string(tx0),
+                                std::to_string(ty0), std::to_string(tx1), std::to_string(ty1), "-ts",
+                                std::to_string(target.width), std::to_string(target.height), "-r",
+                                nearest ? "near" : "bilinear"};
+  if (nodata) {
+    args.insert(args.end(), {"-srcnodata", std::to_string(*nodata), "-dstnodata", std::to_string(*nodata)});
+  }
+  CPLStringList argv;
+  for (auto const& a : args) argv.AddString(a.c_str());
+  std::unique_ptr<GDALWarpAppOptions, decltype(&GDALWarpAppOptionsFree)> options(
+      GDALWarpAppOptionsNew(argv.List(), nullptr), &GDALWarpAppOptionsFree);
+  fs::path const out = "/vsimem/reclaim/warp_" + std::to_string(counter++) + ".vrt";
+  GDALDatasetH handle = src.get();
+  int usage_error_flag = 0;
+  GDALDatasetH dst = GDALWarp(out.c_str(), nullptr, 1, &handle, options.get(), &usage_error_flag);
+  if (!dst) throw input_error(file.string() + ": cannot warp onto the target grid (" + last_gdal_error() + ")");
+  GDALClose(dst);
+  return out;
+}
+
 }  // namespace
 
-GdalTileSource::GdalTileSource(SceneSpec const& scene, std::uint32_t needed_bands) {
+GdalTileSource::GdalTileSource(SceneSpec const& scene, std::uint32_t needed_bands, std::optional<Grid> const& target) {
   ensure_gdal_initialized();
   // Gather the planes: needed bands in Band order, then the mask; then group by file so a
   // file's target-grid bands are consecutive (read together).
@@ -102,16 +157,38 @@ GdalTileSource::GdalTileSource(SceneSpec const& scene, std::uint32_t needed_band
 
   // Target grid: the finest of the files read.
   std::map<fs::path, Grid> grids;
-  for (auto const& w : wanted) {
-    if (grids.count(w.ref.file)) continue;
-    auto ds = open_raster(w.ref.file);
-    if (w.ref.band > ds->GetRasterCount())
-      throw input_error(w.ref.file.string() + ": has no band " + std::to_string(w.ref.band));
-    grids.emplace(w.ref.file, grid_of(*ds));
+  fs::path finest;
+  auto find_grids = [&] {
+    grids.clear();
+    for (auto const& w : wanted) {
+      if (grids.count(w.ref.file)) continue;
+      auto ds = open_raster(w.ref.file);
+      if (w.ref.band > ds->GetRasterCount())
+        throw input_error(w.ref.file.string() + ": has no band " + std::to_string(w.ref.band));
+      grids.emplace(w.ref.file, grid_of(*ds));
+    }
+    finest = wanted.front().ref.file;
+    for (auto const& [file, g] : grids)
+      if (std::abs(g.geotransform[1]) < std::abs(grids.at(finest).geotransform[1])) finest = file;
+  };
+  find_grids();
+  // Another epoch's grid: every file is warped onto it (GDAL warped VRTs, read like files).
+  if (target && !same_grid(grids.at(finest), *target)) {
+    std::map<std::pair<fs::path, bool>, fs::path> warped;
+    for (auto& w : wanted) {
+      bool const nearest = w.band_role < 0 || scene.resampling == Resampling::nearest;
+      auto key = std::make_pair(w.ref.file, nearest);
+      if (!warped.count(key)) {
+        std::optional<double> nodata;
+        if (w.band_role >= 0 && scene.calibration[w.band_role].has_nodata) nodata = scene.calibration[w.band_role].nodata;
+        warped[key] = warp_onto(w.ref.file, *target, nearest, nodata);
+      }
+      w.ref.file = warped[key];
+    }
+    std::stable_sort(wanted.begin(), wanted.end(),
+                     [](Wanted const& a, Wanted const& c) { return a.ref.file < c.ref.file; });
+    find_grids();
   }
-  fs::path finest = wanted.front().ref.file;
-  for (auto const& [file, g] : grids)
-    if (std::abs(g.geotransform[1]) < std::abs(grids.at(finest).geotransform[1])) finest = file;
   m_grid = grids.at(finest);
   auto const& gt = m_grid.geotransform;
   if (gt[2] != 0 || gt[4] != 0) throw input_error(finest.string() + ": rotated geotransforms are not supported");

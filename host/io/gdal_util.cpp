@@ -34,7 +34,9 @@ std::string last_gdal_error(std::string const& fallback) {
 GDALDatasetUniquePtr open_raster(std::filesystem::path const& path) {
   ensure_gdal_initialized();
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw input_error(path.string() + ": no such file or directory");
+  bool const virtual_file = path.string().rfind("/vsi", 0) == 0;  // /vsimem/, /vsizip/, ...
+  if (!virtual_file && !std::filesystem::exists(path, ec))
+    throw input_error(path.string() + ": no such file or directory");
   CPLErrorReset();
   GDALDatasetUniquePtr ds(
       GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, nullptr, nullptr));

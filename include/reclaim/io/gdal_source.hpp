@@ -6,6 +6,7 @@
  */
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "reclaim/io/scene.hpp"
@@ -16,8 +17,12 @@ namespace reclaim::io {
 class GdalTileSource final : public TileSource {
  public:
   /** @param needed_bands Band bit set to read (from pixel::bands_needed)
-   * Throws input_error when the bands' grids differ in CRS or do not nest. */
-  GdalTileSource(SceneSpec const& scene, std::uint32_t needed_bands);
+   * @param target another grid to read onto (another epoch's): when the scene's own grid
+   *        differs, every file is warped onto it on the fly (GDAL warped VRT: bilinear, or
+   *        nearest for quality bands and --resampling nearest)
+   * Throws input_error when the bands' grids differ in CRS or do not nest, or when a file
+   * does not overlap the target at all. */
+  GdalTileSource(SceneSpec const& scene, std::uint32_t needed_bands, std::optional<Grid> const& target = {});
   ~GdalTileSource() override;
 
   [[nodiscard]] Grid const& grid() const override { return m_grid; }
