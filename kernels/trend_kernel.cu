@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "reclaim/error.hpp"
+
 namespace reclaim::kernels {
 namespace {
 
@@ -14,8 +16,10 @@ constexpr int kBlock = 128;
 // with -Xptxas -v (0 bytes stack frame, 0 bytes spill). The epoch years, read by every thread
 // in the same order, sit in shared memory; the parameters are a __grid_constant__, so taking
 // their address (compute_trend_pixel takes them by reference) makes no local copy.
+// __launch_bounds__(kBlock, 1) lets ptxas use the ~160 registers the unrolled counting pass
+// wants; with __launch_bounds__(kBlock) alone it aims at 128 and spills.
 template <class Out>
-__global__ void __launch_bounds__(kBlock) trend_kernel(__grid_constant__ pixel::TrendParams const params,
+__global__ void __launch_bounds__(kBlock, 1) trend_kernel(__grid_constant__ pixel::TrendParams const params,
                                                        float const* __restrict__ in, Out* __restrict__ out,
                                                        std::size_t pixels) {
   __shared__ double years[pixel::kMaxEpochs];
@@ -30,6 +34,8 @@ __global__ void __launch_bounds__(kBlock) trend_kernel(__grid_constant__ pixel::
 template <class Out>
 void launch(pixel::TrendParams const& params, float const* d_in, Out* d_out, std::size_t pixels,
             cudaStream_t stream) {
+  RECLAIM_EXPECTS(params.epoch_count >= 0 && params.epoch_count <= pixel::kMaxEpochs,
+                  "trend: epoch_count outside 0..kMaxEpochs");
   if (pixels == 0 || params.output_count == 0) return;
   // Enough blocks to fill the device several times over; the stride loop covers the rest.
   auto const blocks = static_cast<unsigned>(std::min<std::size_t>((pixels + kBlock - 1) / kBlock, 65535u * 4u));

@@ -212,6 +212,14 @@ RECLAIM_HD inline double exp_portable(double a) noexcept {
   return p * detail::double_of(static_cast<std::uint64_t>(k + 1023) << 52);
 }
 
+/** @brief e^{-a^2} without the error of rounding a^2 (which, for a = 26, would be 7e-14
+ * relative): a = z + (a - z) with z = a cut to 21 significant bits, so z^2 is exact and
+ * e^{-a^2} = e^{-z^2} e^{(z - a)(z + a)} (the split fdlibm's erfc uses). */
+RECLAIM_HD inline double exp_minus_square(double a) noexcept {
+  double const z = detail::double_of(detail::bits_of(a) & 0xffffffff00000000ull);
+  return exp_portable(-z * z) * exp_portable((z - a) * (z + a));
+}
+
 /** @brief Complementary error function from +, -, *, / and exp_portable (bit-identical on
  * both backends; std::erfc and CUDA's erfc differ by up to a few ulp).
  *
@@ -221,7 +229,8 @@ RECLAIM_HD inline double exp_portable(double a) noexcept {
  *    erfc(x) = e^{-x^2}/sqrt(pi) * 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + ...)))))
  *    evaluated backwards from a fixed depth (100, 50 or 30 terms by range);
  *  - x < 0: 2 - erfc(-x); x > 27: 0.
- * Relative error below 1e-14 (checked against std::erfc in tests/pixel/trend_test.cpp).
+ * Relative error below 1e-14 for 0 <= x <= 26 (checked against std::erfc in
+ * tests/pixel/trend_test.cpp).
  */
 RECLAIM_HD inline double erfc_portable(double x) noexcept {
   if (x != x) return x;
@@ -236,14 +245,14 @@ RECLAIM_HD inline double erfc_portable(double x) noexcept {
       t = t * x2 / static_cast<double>(2 * k + 1);
       s += t;
     }
-    r = 1.0 - (2.0 / sqrt_pi) * exp_portable(-a * a) * s;
+    r = 1.0 - (2.0 / sqrt_pi) * exp_minus_square(a) * s;
   } else if (a > 27.0) {
     r = 0.0;
   } else {
     int const depth = a < 2.0 ? 100 : (a < 3.0 ? 50 : 30);
     double f = a;
     for (int k = depth; k >= 1; --k) f = a + (0.5 * static_cast<double>(k)) / f;
-    r = exp_portable(-a * a) / (sqrt_pi * f);
+    r = exp_minus_square(a) / (sqrt_pi * f);
   }
   return negative ? 2.0 - r : r;
 }
@@ -254,7 +263,8 @@ RECLAIM_HD inline double erfc_portable(double x) noexcept {
 RECLAIM_HD inline std::int64_t mk_tie_term(std::int64_t t) noexcept { return t * (t - 1) * (2 * t + 5); }
 
 /** @brief What one pass over all pairs i < j of valid epochs gathers: the Mann–Kendall S and
- * tie sum, and the count and range of the pair slopes (the start of the Theil–Sen search).
+ * tie sum, and the count, range and a rough centre of the pair slopes (the start of the
+ * Theil–Sen search).
  */
 struct PairSummary {
   int n_valid = 0;
@@ -263,6 +273,20 @@ struct PairSummary {
   std::int64_t tie_sum = 0;   ///< sum over groups of equal values of t(t-1)(2t+5)
   double slope_min = 0.0;
   double slope_max = 0.0;
+  double sxx = 0.0;           ///< sums over the slope pairs of dx^2, dx dy and dy^2
+  double sxy = 0.0;
+  double syy = 0.0;
+
+  /// Mean and standard deviation of the pair slopes weighted by dx^2 (the mean is the
+  /// least-squares slope). Only a guess where the median lies: pairs far apart in time, whose
+  /// slopes crowd around the median, weigh most, so the spread is about the median's
+  /// neighbourhood rather than the heavy tails of the slopes of adjacent epochs.
+  [[nodiscard]] RECLAIM_HD double weighted_mean() const noexcept { return sxy / sxx; }
+  [[nodiscard]] RECLAIM_HD double weighted_spread() const noexcept {
+    double const m = sxy / sxx;
+    double const v = syy / sxx - m * m;
+    return v > 0.0 ? sqrt(v) : 0.0;
+  }
 };
 
 template <class Series>
@@ -288,6 +312,9 @@ RECLAIM_HD inline PairSummary summarize_pairs(Series const& s) noexcept {
       if (dx == 0.0) continue;
       int const sy = (dy > 0.0) - (dy < 0.0);
       r.s += dx > 0.0 ? sy : -sy;
+      r.sxx += dx * dx;
+      r.sxy += dx * dy;
+      r.syy += dy * dy;
       double const slope = dy / dx;
       if (r.pairs == 0) {
         lo = hi = slope;
@@ -353,7 +380,7 @@ RECLAIM_HD_FORCEINLINE void for_each_pair_slope(Series const& s, Visit& visit) n
   }
 }
 
-/// Slopes in [lo, hi] (both are pair slopes): `below` slopes are < lo, `inside` in [lo, hi].
+/// A bracket of the pair slopes: `inside` slopes lie in [lo, hi], `below` slopes under lo.
 struct SlopeBracket {
   double lo;
   double hi;
@@ -363,39 +390,44 @@ struct SlopeBracket {
 
 namespace detail {
 
-/// One counting pass: for each threshold t[q], how many bracket slopes are below it, the
-/// largest of those and the smallest bracket slope at or above it. All arrays are indexed
-/// with compile-time constants after unrolling, so they live in registers.
+/// The largest double below t, so that "v <= below_double(t)" is exactly "v < t" for every
+/// double v (a zero t maps to the largest negative double: -0.0 and +0.0 compare equal).
+RECLAIM_HD inline double below_double(double t) noexcept {
+  return t == 0.0 ? -detail::double_of(1u) : from_order_key(order_key(t) - 1u);
+}
+
+/// One counting pass over the slopes in [lo, hi]: their number and extremes, and how many
+/// lie below each threshold t[q]. The arrays are indexed with compile-time constants after
+/// unrolling, so they live in registers. Branch-free per threshold: which side of it a slope
+/// falls is a coin toss for a branch predictor, and divergence on the GPU.
 template <int M>
-struct SplitCounter {
+struct RankCounter {
   double lo, hi;
   double t[M];
   int below[M];
-  double below_max[M];
-  double above_min[M];
+  int inside;
+  double min, max;
 
   RECLAIM_HD_FORCEINLINE void operator()(double v) noexcept {
     if (!(v >= lo && v <= hi)) return;
-RECLAIM_UNROLL
-    for (int q = 0; q < M; ++q) {
-      if (v < t[q]) {
-        ++below[q];
-        below_max[q] = v > below_max[q] ? v : below_max[q];
-      } else {
-        above_min[q] = v < above_min[q] ? v : above_min[q];
-      }
-    }
+    ++inside;
+    min = v < min ? v : min;
+    max = v > max ? v : max;
+    RECLAIM_UNROLL
+    for (int q = 0; q < M; ++q) below[q] += v < t[q] ? 1 : 0;
   }
 };
 
-/// The smallest pair slope strictly above `a`.
-struct NextAbove {
+/// How many slopes are <= a, and the smallest slope above a.
+struct CountAndNext {
   double a;
-  double best;
+  int count_le;
+  double next;
   bool found;
   RECLAIM_HD_FORCEINLINE void operator()(double v) noexcept {
-    if (v > a && (!found || v < best)) {
-      best = v;
+    count_le += v <= a ? 1 : 0;
+    if (v > a && (!found || v < next)) {
+      next = v;
       found = true;
     }
   }
@@ -408,29 +440,51 @@ inline constexpr int kSplitWays = 7;
 
 /** @brief The k-th smallest pair slope (1-based), exactly, with O(1) state.
  *
- * Invariant: the bracket [lo, hi] holds the answer, lo and hi are pair slopes, `below` slopes
- * lie under lo and `inside` in [lo, hi]. Each pass counts the bracket's slopes below M
- * thresholds and keeps the sub-bracket holding rank k, shrunk to the pair slopes at its ends;
- * it ends when lo == hi. Thresholds are spaced evenly in value (fast for the smooth slope
- * distributions of real series) or, after a pass that did not halve the bracket, evenly in
- * the ordered bit patterns of doubles between lo and hi, which bounds any input to
- * ~2 * 64 / log2(M+1) passes. Every pass removes at least one slope value from the bracket.
- *
- * @param count_le  set to the number of slopes <= the answer
+ * Selection by counting. Invariant: the answer lies in the bracket [lo, hi], `below` slopes
+ * are under lo and `inside` in [lo, hi]. A pass over all pairs counts the bracket's slopes
+ * below M thresholds in (lo, hi] and finds the bracket's smallest and largest slope; rank
+ * r = k - below is then the smallest or largest (r = 1 or r = inside: done), or every slope
+ * inside is equal (done), or the bracket shrinks to the piece between two thresholds that
+ * holds rank r, clipped to the extremes. It ends when lo == hi. The first pass may centre its
+ * thresholds on a guess (theil_sen_slope gives the dx^2-weighted mean and spread of the
+ * slopes): the slopes of adjacent epochs have heavy tails, so even splits of [min, max] would
+ * leave most slopes in one piece. Later thresholds are spaced evenly
+ * in value (fast for the smooth slope distributions of real series) or, after two passes in a
+ * row that did not halve the count inside, evenly in the ordered bit patterns of the doubles
+ * between lo and hi (a split in value space could take hundreds of passes on slopes spread
+ * over hundreds of orders of magnitude; one in bit patterns shrinks the 2^64 keys M+1 times a
+ * pass). So any input needs fewer than ~11 + 2 * 64 / log2(M+1) + 2 * 12 passes; every pass
+ * strictly shrinks the bracket.
  */
-template <class Series>
-RECLAIM_HD inline double kth_pair_slope(Series const& s, SlopeBracket b, int k, int& count_le) noexcept {
-  constexpr int M = kSplitWays;
-  bool by_bits = false;
-  for (int pass = 0; b.lo < b.hi && pass < 256; ++pass) {
-    detail::SplitCounter<M> c;
+template <class Series, int M = kSplitWays>
+RECLAIM_HD inline double kth_pair_slope(Series const& s, SlopeBracket b, int k, double guess = nan_d(),
+                                        double guess_spread = 0.0) noexcept {
+  int poor = 0;  // passes in a row that did not halve the count inside
+  for (int pass = 0; b.lo != b.hi && pass < 256; ++pass) {
+    bool by_bits = poor >= 2;
+    detail::RankCounter<M> c;
     c.lo = b.lo;
     c.hi = b.hi;
-    if (!by_bits) {
-      double const span = b.hi - b.lo;
-RECLAIM_UNROLL
+    c.inside = 0;
+    c.min = b.hi;
+    c.max = b.lo;
+    bool guessed = false;
+    if (pass == 0 && is_finite(guess) && is_finite(guess_spread)) {
+      // First pass around the guess, closer together near it: z = 2u - 1 for u = q/(M+1),
+      // offsets 2.5 z|z| spreads (about -1.4 .. 1.4 for M = 7).
+      RECLAIM_UNROLL
       for (int q = 0; q < M; ++q) {
-        double t = b.lo + span * (static_cast<double>(q + 1) / static_cast<double>(M + 1));
+        double const z = 2.0 * (static_cast<double>(q + 1) / static_cast<double>(M + 1)) - 1.0;
+        double const t = guess + guess_spread * (2.5 * z * (z < 0.0 ? -z : z));
+        c.t[q] = t > b.hi ? b.hi : t;
+      }
+      guessed = is_finite(c.t[M - 1]) && is_finite(c.t[0]);
+    }
+    if (!by_bits && !guessed) {
+      double const span = b.hi - b.lo;
+      RECLAIM_UNROLL
+      for (int q = 0; q < M; ++q) {
+        double const t = b.lo + span * (static_cast<double>(q + 1) / static_cast<double>(M + 1));
         c.t[q] = t > b.hi ? b.hi : t;
       }
       // A span that overflows, or so narrow that the first threshold rounds onto lo.
@@ -439,43 +493,43 @@ RECLAIM_UNROLL
     if (by_bits) {
       std::uint64_t const klo = detail::order_key(b.lo), khi = detail::order_key(b.hi);
       std::uint64_t const step = (khi - klo) / static_cast<std::uint64_t>(M + 1);
-RECLAIM_UNROLL
+      RECLAIM_UNROLL
       for (int q = 0; q < M; ++q) {
-        std::uint64_t key = klo + (step != 0u ? step * static_cast<std::uint64_t>(q + 1)
-                                              : static_cast<std::uint64_t>(q + 1));
+        std::uint64_t const key =
+            klo + (step != 0u ? step * static_cast<std::uint64_t>(q + 1) : static_cast<std::uint64_t>(q + 1));
         c.t[q] = detail::from_order_key(key < khi ? key : khi);
       }
     }
-RECLAIM_UNROLL
-    for (int q = 0; q < M; ++q) {
-      c.below[q] = 0;
-      c.below_max[q] = b.lo;
-      c.above_min[q] = b.hi;
-    }
+    RECLAIM_UNROLL
+    for (int q = 0; q < M; ++q) c.below[q] = 0;
     for_each_pair_slope(s, c);
 
-    // Rank k lies between the last threshold with fewer than k slopes below it and the next.
-    SlopeBracket next{b.lo, b.hi, b.below, 0};
-    int upper = b.below + b.inside;
-RECLAIM_UNROLL
+    int const rank = k - b.below;  // 1 <= rank <= inside
+    if (rank <= 1 || c.min == c.max) return c.min;
+    if (rank >= c.inside) return c.max;
+    // The piece that holds rank r: above the last threshold with fewer than r slopes below
+    // it, below the first with at least r.
+    SlopeBracket next{c.min, c.max, b.below, 0};
+    int upper = c.inside;
+    RECLAIM_UNROLL
     for (int q = 0; q < M; ++q) {
-      if (b.below + c.below[q] < k) {
-        next.lo = c.above_min[q];
+      if (c.below[q] < rank && c.t[q] > next.lo) {
+        next.lo = c.t[q];
         next.below = b.below + c.below[q];
       }
     }
-RECLAIM_UNROLL
+    RECLAIM_UNROLL
     for (int q = M - 1; q >= 0; --q) {
-      if (b.below + c.below[q] >= k) {
-        next.hi = c.below_max[q];
-        upper = b.below + c.below[q];
+      if (c.below[q] >= rank) {
+        double const hi = detail::below_double(c.t[q]);
+        next.hi = hi < c.max ? hi : c.max;
+        upper = c.below[q];
       }
     }
-    next.inside = upper - next.below;
-    by_bits = 2 * next.inside > b.inside;
+    next.inside = b.below + upper - next.below;
+    poor = 2 * next.inside > c.inside ? poor + 1 : 0;
     b = next;
   }
-  count_le = b.below + b.inside;
   return b.lo;
 }
 
@@ -488,14 +542,17 @@ RECLAIM_HD inline double theil_sen_slope(Series const& s, PairSummary const& sum
   int const n = summary.pairs;
   if (n == 0) return nan_d();
   SlopeBracket const all{summary.slope_min, summary.slope_max, 0, n};
-  int count_le = 0;
-  if (n % 2 == 1) return kth_pair_slope(s, all, (n + 1) / 2, count_le);
-  int const k = n / 2;
-  double const a = kth_pair_slope(s, all, k, count_le);
-  if (count_le >= k + 1) return a;
-  detail::NextAbove next{a, a, false};
+  // "+ 0.0" turns a median of -0.0 (a zero slope with a negative-zero difference) into +0.0,
+  // so that equal series give equal bits whichever zero the selection met first.
+  double const guess = summary.weighted_mean(), spread = summary.weighted_spread();
+  if (n % 2 == 1) return kth_pair_slope(s, all, (n + 1) / 2, guess, spread) + 0.0;
+  // Even: the mean of ranks n/2 and n/2 + 1; the second is the first again when it is
+  // repeated, else the smallest slope above it (one more pass).
+  double const a = kth_pair_slope(s, all, n / 2, guess, spread);
+  detail::CountAndNext next{a, 0, a, false};
   for_each_pair_slope(s, next);
-  return (a + next.best) * 0.5;
+  double const b = next.count_le >= n / 2 + 1 ? a : next.next;
+  return (a + b) * 0.5 + 0.0;
 }
 
 // ---- recovery --------------------------------------------------------------------------------
@@ -626,26 +683,63 @@ RECLAIM_UNROLL
   return out;
 }
 
-/** @brief Trend products of pixel i of a tile: epoch planes at in + e * stride, requested
- * products to out + p.plane[o] * stride. `years` is p.years or a copy of it (the kernel
- * keeps one in shared memory). Out is float (products) or double (tests). */
+/// Writes the requested products of one pixel: product o to out + p.plane[o] * stride + i.
 template <class Out>
-RECLAIM_HD inline void compute_trend_pixel(TrendParams const& p, double const* years, float const* in, Out* out,
-                                           std::size_t stride, std::size_t i) noexcept {
-  PlaneSeries const series{years, in + i, stride, p.epoch_count};
-  TrendResult const r = compute_trend(series, p, p.wants(TrendOutput::slope));
-RECLAIM_UNROLL
+RECLAIM_HD inline void store_trend(TrendParams const& p, TrendResult const& r, Out* out, std::size_t stride,
+                                   std::size_t i) noexcept {
+  RECLAIM_UNROLL
   for (int o = 0; o < kTrendOutputCount; ++o) {
     int const plane = p.plane[o];
     if (plane >= 0) out[static_cast<std::size_t>(plane) * stride + i] = static_cast<Out>(r.value[o]);
   }
 }
 
-/// The CPU reference: every pixel of a tile, one after another (CpuBackend splits tiles
-/// between threads; each pixel is independent).
+/** @brief Trend products of pixel i of a tile (the kernel's per-thread work): epoch planes
+ * at in + e * stride, requested products to out + p.plane[o] * stride. `years` is p.years or
+ * a copy of it (the kernel keeps one in shared memory). Out is float (products) or double
+ * (tests). The series is read straight from the planes: on the GPU, neighbouring threads read
+ * neighbouring pixels, so each of those reads is coalesced. */
+template <class Out>
+RECLAIM_HD inline void compute_trend_pixel(TrendParams const& p, double const* years, float const* in, Out* out,
+                                           std::size_t stride, std::size_t i) noexcept {
+  PlaneSeries const series{years, in + i, stride, p.epoch_count};
+  store_trend(p, compute_trend(series, p, p.wants(TrendOutput::slope)), out, stride, i);
+}
+
+/** @brief The CPU reference over a tile: compute_trend per pixel on the same values (float ->
+ * double is exact), so the products are bit-identical to the kernel's.
+ *
+ * Only the reading differs from compute_trend_pixel. The planes of one tile are `pixels`
+ * floats apart, a stride that maps every epoch of a pixel to the same L1 set, so blocks of 16
+ * pixels (one cache line per epoch) are first copied into a small pixel-major buffer; and a
+ * pixel's missing epochs are dropped from its copy, which spares the pair loops an
+ * unpredictable branch per pair. Dropping them changes nothing: every function above skips a
+ * missing epoch, visits the rest in the same order and looks epochs up by year (tested in
+ * tests/pixel/trend_test.cpp against compute_trend_pixel on the full planes). CpuBackend
+ * splits tiles between threads. */
 template <class Out>
 inline void run_trend_cpu(TrendParams const& p, float const* in, Out* out, std::size_t pixels) noexcept {
-  for (std::size_t i = 0; i < pixels; ++i) compute_trend_pixel(p, p.years, in, out, pixels, i);
+  constexpr std::size_t kBlock = 16;
+  int const n = p.epoch_count;
+  bool const with_slope = p.wants(TrendOutput::slope);
+  double values[kBlock][kMaxEpochs];
+  double years[kBlock][kMaxEpochs];
+  int valid[kBlock];
+  for (std::size_t first = 0; first < pixels; first += kBlock) {
+    std::size_t const count = pixels - first < kBlock ? pixels - first : kBlock;
+    for (std::size_t b = 0; b < count; ++b) valid[b] = 0;
+    for (int e = 0; e < n; ++e) {
+      float const* plane = in + static_cast<std::size_t>(e) * pixels + first;
+      for (std::size_t b = 0; b < count; ++b) {
+        double const v = static_cast<double>(plane[b]);
+        values[b][valid[b]] = v;
+        years[b][valid[b]] = p.years[e];
+        valid[b] += is_finite(v) ? 1 : 0;
+      }
+    }
+    for (std::size_t b = 0; b < count; ++b)
+      store_trend(p, compute_trend(SpanSeries{years[b], values[b], valid[b]}, p, with_slope), out, pixels, first + b);
+  }
 }
 
 }  // namespace reclaim::pixel
