@@ -2,6 +2,7 @@
 #include <new>
 #include <thread>
 #include <type_traits>
+#include <vector>
 
 #include "reclaim/backend.hpp"
 
@@ -15,37 +16,55 @@ void run_change_cpu(pixel::ChangeParams const& params, float const* in, float* o
   for (std::size_t i = 0; i < pixels; ++i) pixel::compute_change_pixel(params, in, out, pixels, i);
 }
 
+pixel::FusedParams epoch_params(TrendPass const& pass, int e) noexcept {
+  pixel::FusedParams p = pass.epoch;
+  int const offset = e * pass.planes_per_epoch;
+  for (auto& plane : p.band_plane)
+    if (plane >= 0) plane += offset;
+  if (p.mask_plane >= 0) p.mask_plane += offset;
+  return p;
+}
+
+void run_trend_pass_cpu(TrendPass const& pass, float const* in, float* out, float* scratch,
+                        std::size_t pixels) noexcept {
+  for (int e = 0; e < pass.trend.epoch_count; ++e)
+    run_fused_cpu(epoch_params(pass, e), in, scratch + static_cast<std::size_t>(e) * pixels, pixels);
+  pixel::run_trend_cpu(pass.trend, scratch, out, pixels);
+}
+
 void run_pass_cpu(PixelPass const& pass, float const* in, float* out, std::size_t pixels) noexcept {
-  std::visit(
-      [&](auto const& p) {
-        if constexpr (std::is_same_v<std::decay_t<decltype(p)>, pixel::FusedParams>)
-          run_fused_cpu(p, in, out, pixels);
-        else
-          run_change_cpu(p, in, out, pixels);
-      },
-      pass);
+  struct Visitor {
+    float const* in;
+    float* out;
+    std::size_t pixels;
+    void operator()(pixel::FusedParams const& p) const { run_fused_cpu(p, in, out, pixels); }
+    void operator()(pixel::ChangeParams const& p) const { run_change_cpu(p, in, out, pixels); }
+    void operator()(TrendPass const& p) const {
+      // Per-thread scratch for the index planes, reused across tiles.
+      thread_local std::vector<float> scratch;
+      scratch.resize(static_cast<std::size_t>(p.trend.epoch_count) * pixels);
+      run_trend_pass_cpu(p, in, out, scratch.data(), pixels);
+    }
+  };
+  std::visit(Visitor{in, out, pixels}, pass);
 }
 
 int input_plane_count(PixelPass const& pass) noexcept {
-  return std::visit(
-      [](auto const& p) -> int {
-        if constexpr (std::is_same_v<std::decay_t<decltype(p)>, pixel::FusedParams>)
-          return p.input_plane_count;
-        else
-          return p.input_plane_count();
-      },
-      pass);
+  struct Visitor {
+    int operator()(pixel::FusedParams const& p) const { return p.input_plane_count; }
+    int operator()(pixel::ChangeParams const& p) const { return p.input_plane_count(); }
+    int operator()(TrendPass const& p) const { return p.planes_per_epoch * p.trend.epoch_count; }
+  };
+  return std::visit(Visitor{}, pass);
 }
 
 int output_plane_count(PixelPass const& pass) noexcept {
-  return std::visit(
-      [](auto const& p) -> int {
-        if constexpr (std::is_same_v<std::decay_t<decltype(p)>, pixel::FusedParams>)
-          return p.output_count;
-        else
-          return p.output_count();
-      },
-      pass);
+  struct Visitor {
+    int operator()(pixel::FusedParams const& p) const { return p.output_count; }
+    int operator()(pixel::ChangeParams const& p) const { return p.output_count(); }
+    int operator()(TrendPass const& p) const { return p.trend.output_count; }
+  };
+  return std::visit(Visitor{}, pass);
 }
 
 namespace {

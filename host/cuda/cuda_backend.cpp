@@ -4,6 +4,7 @@
 
 #include "host/cuda/cuda_raii.hpp"
 #include "kernels/fused_kernel.cuh"
+#include "kernels/trend_kernel.cuh"
 
 namespace reclaim {
 
@@ -29,10 +30,20 @@ class CudaWorker final : public BackendWorker {
     std::size_t const in_bytes = pixels * static_cast<std::size_t>(input_plane_count(pass)) * sizeof(float);
     std::size_t const out_bytes = pixels * static_cast<std::size_t>(output_plane_count(pass)) * sizeof(float);
     RECLAIM_CUDA_TRY(cudaMemcpyAsync(m_in.data(), in, in_bytes, cudaMemcpyHostToDevice, m_stream.get()));
-    if (auto const* fused = std::get_if<pixel::FusedParams>(&pass))
+    if (auto const* fused = std::get_if<pixel::FusedParams>(&pass)) {
       kernels::fused_indices_async(*fused, m_in.data(), m_out.data(), pixels, m_stream.get());
-    else
-      kernels::change_async(std::get<pixel::ChangeParams>(pass), m_in.data(), m_out.data(), pixels, m_stream.get());
+    } else if (auto const* change = std::get_if<pixel::ChangeParams>(&pass)) {
+      kernels::change_async(*change, m_in.data(), m_out.data(), pixels, m_stream.get());
+    } else {
+      // Index planes of every epoch stay on the device, then the trend kernel reads them.
+      auto const& trend = std::get<TrendPass>(pass);
+      std::size_t const need = static_cast<std::size_t>(trend.trend.epoch_count) * pixels;
+      if (m_scratch.size() < need) m_scratch = cuda::DeviceBuffer<float>(need, m_stream.get());
+      for (int e = 0; e < trend.trend.epoch_count; ++e)
+        kernels::fused_indices_async(epoch_params(trend, e), m_in.data(),
+                                     m_scratch.data() + static_cast<std::size_t>(e) * pixels, pixels, m_stream.get());
+      kernels::trend_async(trend.trend, m_scratch.data(), m_out.data(), pixels, m_stream.get());
+    }
     RECLAIM_CHECK_KERNEL(m_stream.get());
     RECLAIM_CUDA_TRY(cudaMemcpyAsync(out, m_out.data(), out_bytes, cudaMemcpyDeviceToHost, m_stream.get()));
     m_stream.synchronize();
@@ -43,6 +54,7 @@ class CudaWorker final : public BackendWorker {
   cuda::Stream m_stream;
   cuda::DeviceBuffer<float> m_in;
   cuda::DeviceBuffer<float> m_out;
+  cuda::DeviceBuffer<float> m_scratch;  ///< per-epoch index planes of the trend pass
 };
 
 class CudaBackend final : public Backend {

@@ -13,11 +13,24 @@
 
 #include "reclaim/pixel/change_pass.hpp"
 #include "reclaim/pixel/fused.hpp"
+#include "reclaim/pixel/trend.hpp"
 
 namespace reclaim {
 
-/// What a pass computes per pixel: indices of one epoch, or the two-epoch change pass.
-using PixelPass = std::variant<pixel::FusedParams, pixel::ChangeParams>;
+/** @brief The many-epoch trend pass: one index per epoch (the fused pass, epoch e's planes
+ * `e * planes_per_epoch` further on), then the trend statistics over those index planes.
+ * The index planes stay in (device) scratch memory. */
+struct TrendPass {
+  pixel::FusedParams epoch;  ///< epoch 0's layout and calibration; exactly one output (the index)
+  std::int32_t planes_per_epoch = 0;
+  pixel::TrendParams trend;
+};
+
+/// The fused pass of epoch e: epoch 0's parameters with every plane shifted to epoch e.
+[[nodiscard]] pixel::FusedParams epoch_params(TrendPass const& pass, int e) noexcept;
+
+/// What a pass computes per pixel: indices of one epoch, the two-epoch change pass, or trends.
+using PixelPass = std::variant<pixel::FusedParams, pixel::ChangeParams, TrendPass>;
 
 [[nodiscard]] int input_plane_count(PixelPass const& pass) noexcept;
 [[nodiscard]] int output_plane_count(PixelPass const& pass) noexcept;
@@ -76,6 +89,8 @@ class CpuBackend final : public Backend {
 /// The CPU drivers of the passes over one tile (also used by tests and benchmarks).
 void run_fused_cpu(pixel::FusedParams const& params, float const* in, float* out, std::size_t pixels) noexcept;
 void run_change_cpu(pixel::ChangeParams const& params, float const* in, float* out, std::size_t pixels) noexcept;
+/// `scratch`: epoch_count * pixels floats for the per-epoch index planes.
+void run_trend_pass_cpu(TrendPass const& pass, float const* in, float* out, float* scratch, std::size_t pixels) noexcept;
 void run_pass_cpu(PixelPass const& pass, float const* in, float* out, std::size_t pixels) noexcept;
 
 }  // namespace reclaim

@@ -1,0 +1,194 @@
+// reclaim trend: one index per epoch over many epochs -> per-pixel trend statistics.
+#include <cxxopts.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "cli/common_options.hpp"
+#include "cli/pass_runner.hpp"
+#include "reclaim/error.hpp"
+#include "reclaim/index_names.hpp"
+#include "reclaim/io/gdal_source.hpp"
+
+namespace reclaim::cli {
+namespace fs = std::filesystem;
+using pixel::TrendOutput;
+
+namespace {
+
+struct ProductInfo {
+  TrendOutput output;
+  char const* name;
+  char const* description;
+};
+
+constexpr std::array<ProductInfo, pixel::kTrendOutputCount> kProducts{{
+    {TrendOutput::slope, "slope", "Theil-Sen slope of the index, per year"},
+    {TrendOutput::mk_s, "mk_s", "Mann-Kendall S"},
+    {TrendOutput::mk_z, "mk_z", "Mann-Kendall Z (tie-corrected variance, continuity correction)"},
+    {TrendOutput::mk_p, "mk_p", "Mann-Kendall two-sided p-value"},
+    {TrendOutput::n_valid, "n_valid", "number of valid epochs"},
+    {TrendOutput::recovery_year, "recovery_year", "first year from which the pixel stays vegetated"},
+    {TrendOutput::dvi, "dvi", "dVI(T) = VI(t_r + T) - VI(t_r) (Frazier et al. 2018)"},
+    {TrendOutput::yryr, "yryr", "YrYr = dVI(T) / T (Frazier et al. 2018)"},
+    {TrendOutput::rri, "rri", "relative recovery indicator (Frazier et al. 2018)"},
+    {TrendOutput::r80p, "r80p", "ratio to P% of the recovery target at t_r + T (Frazier et al. 2018)"},
+    {TrendOutput::y2r, "y2r", "years from t_r until P% of the recovery target (Frazier et al. 2018)"},
+}};
+
+double parse_year(std::string const& text, std::string const& option) {
+  try {
+    std::size_t used = 0;
+    double const v = std::stod(text, &used);
+    if (used == text.size() && std::isfinite(v)) return v;
+  } catch (std::exception const&) {
+  }
+  throw usage_error(option + " " + text + ": expected a year such as 2019");
+}
+
+}  // namespace
+
+int trend_main(int argc, char** argv) {
+  cxxopts::Options options("reclaim trend", "Per-pixel trend statistics of an index over many epochs");
+  options.add_options()
+      ("epoch", "YEAR=SCENE (multiband file or product folder); repeat, at least --min-epochs",
+       cxxopts::value<std::vector<std::string>>())
+      ("index", "the index whose trend is computed", cxxopts::value<std::string>()->default_value("ndvi"))
+      ("products", "slope,mk_s,mk_z,mk_p,n_valid,recovery_year (default) and dvi,yryr,rri,r80p,y2r",
+       cxxopts::value<std::string>()->default_value("slope,mk_s,mk_z,mk_p,n_valid,recovery_year"))
+      ("min-epochs", "fewer valid epochs give nodata", cxxopts::value<int>()->default_value("4"))
+      ("vegetated", "index value from which a pixel counts as vegetated (year of recovery)",
+       cxxopts::value<double>()->default_value("0.3"))
+      ("disturbance-year", "t_d for the recovery metrics", cxxopts::value<std::string>())
+      ("restoration-year", "t_r, start of the recovery window", cxxopts::value<std::string>())
+      ("timestep", "T, years after t_r", cxxopts::value<double>()->default_value("5"))
+      ("percent", "P, percent of the recovery target (R80P, Y2R)", cxxopts::value<double>()->default_value("80"))
+      ("target", "recovery target: pre (mean of the 2 years before t_d) or a value",
+       cxxopts::value<std::string>()->default_value("pre"));
+  add_output_options(options);
+  add_sensor_options(options);
+  add_run_options(options);
+  auto const r = options.parse(argc, argv);
+  if (r.count("help")) {
+    std::puts(options.help({"", "Output", "Sensor and band map", "Run"}).c_str());
+    return 0;
+  }
+  if (!r.unmatched().empty()) throw usage_error("unexpected argument '" + r.unmatched().front() + "'");
+  if (!r.count("out")) throw usage_error("--out DIR is required");
+  auto const index = parse_index(lower(r["index"].as<std::string>()));
+  if (!index) throw usage_error("--index " + r["index"].as<std::string>() + ": unknown index");
+  auto const sensor = sensor_options_from(r);
+  auto const run = run_settings_from(r);
+  auto const cog = cog_options_from(r);
+
+  // Epochs, sorted by year; years must differ.
+  std::vector<std::pair<double, fs::path>> epochs;
+  if (r.count("epoch"))
+    for (auto const& e : r["epoch"].as<std::vector<std::string>>()) {
+      auto const lp = parse_labeled_path(e);
+      if (lp.label.empty()) throw usage_error("--epoch " + e + ": expected YEAR=PATH");
+      epochs.emplace_back(parse_year(lp.label, "--epoch"), lp.path);
+    }
+  std::sort(epochs.begin(), epochs.end());
+  for (std::size_t i = 1; i < epochs.size(); ++i)
+    if (epochs[i].first == epochs[i - 1].first) throw usage_error("two epochs share the year " + std::to_string(epochs[i].first));
+  int const min_epochs = r["min-epochs"].as<int>();
+  if (min_epochs < 2) throw usage_error("--min-epochs must be at least 2");
+  if (static_cast<int>(epochs.size()) < min_epochs)
+    throw usage_error("--epoch given " + std::to_string(epochs.size()) + " times; at least --min-epochs (" +
+                      std::to_string(min_epochs) + ") are needed");
+  if (epochs.size() > static_cast<std::size_t>(pixel::kMaxEpochs))
+    throw usage_error("at most " + std::to_string(pixel::kMaxEpochs) + " epochs");
+
+  TrendPass pass;
+  pass.trend.epoch_count = static_cast<std::int32_t>(epochs.size());
+  for (std::size_t e = 0; e < epochs.size(); ++e) pass.trend.years[e] = epochs[e].first;
+  pass.trend.min_epochs = min_epochs;
+  pass.trend.vegetated_threshold = r["vegetated"].as<double>();
+  auto& rec = pass.trend.recovery;
+  if (r.count("disturbance-year")) rec.disturbance_year = parse_year(r["disturbance-year"].as<std::string>(), "--disturbance-year");
+  if (r.count("restoration-year")) rec.restoration_year = parse_year(r["restoration-year"].as<std::string>(), "--restoration-year");
+  rec.timestep = r["timestep"].as<double>();
+  rec.percent = r["percent"].as<double>();
+  if (auto const target = r["target"].as<std::string>(); target != "pre") {
+    rec.target = pixel::RecoveryTarget::reference;
+    rec.reference_value = parse_year(target, "--target");
+  }
+  std::vector<ProductInfo> products;
+  for (auto const& name : [&] {
+         std::vector<std::string> v;
+         std::string item;
+         for (char c : r["products"].as<std::string>() + ",")
+           if (c == ',') {
+             if (!item.empty()) v.push_back(item);
+             item.clear();
+           } else if (c != ' ') {
+             item += c;
+           }
+         return v;
+       }()) {
+    auto const it = std::find_if(kProducts.begin(), kProducts.end(), [&](ProductInfo const& p) { return name == p.name; });
+    if (it == kProducts.end()) throw usage_error("--products: unknown product '" + name + "'");
+    if (pass.trend.wants(it->output)) continue;
+    pass.trend.add_output(it->output);
+    products.push_back(*it);
+  }
+
+  EventLog log(run.log_format, run.quiet);
+  // Every epoch is read onto the first epoch's grid, with the same band layout.
+  std::uint32_t const needed = pixel::bands_needed(*index);
+  std::vector<io::SceneSpec> scenes;
+  std::vector<std::unique_ptr<io::GdalTileSource>> sources;
+  for (auto const& [year, path] : epochs) {
+    scenes.push_back(io::resolve_scene(std::to_string(static_cast<long long>(year)), path, sensor));
+    io::require_bands(scenes.back(), {*index});
+    std::optional<Grid> target;
+    if (!sources.empty()) target = sources.front()->grid();
+    sources.push_back(std::make_unique<io::GdalTileSource>(scenes.back(), needed, target));
+  }
+  auto const first = sources.front()->fused_params();
+  for (std::size_t e = 1; e < sources.size(); ++e) {
+    auto const p = sources[e]->fused_params();
+    bool const same = p.input_plane_count == first.input_plane_count && p.mask_plane == first.mask_plane &&
+                      std::equal(std::begin(p.band_plane), std::end(p.band_plane), std::begin(first.band_plane));
+    if (!same)
+      throw input_error(epochs[e].second.string() + ": its bands are laid out differently from " +
+                        epochs.front().second.string() + " (epochs of a trend need the same bands and quality band)");
+  }
+  std::vector<TileSource const*> parts;
+  for (auto const& s : sources) parts.push_back(s.get());
+  CompositeTileSource source(parts);
+
+  pass.epoch = first;
+  pass.epoch.index_params = index_params_from(r);
+  pass.epoch.outputs[0] = *index;
+  pass.epoch.output_count = 1;
+  pass.planes_per_epoch = first.input_plane_count;
+
+  fs::path const out_dir = output_folder(r);
+  std::vector<io::OutputRaster> outputs(products.size());
+  for (auto const& prod : products) {
+    auto& out = outputs[static_cast<std::size_t>(pass.trend.plane[static_cast<int>(prod.output)])];
+    out.path = out_dir / ("trend_" + std::string(prod.name) + ".tif");
+    out.description = std::string(index_name(*index)) + " " + prod.description;
+    out.metadata = {{"RECLAIM_PRODUCT", std::string("trend_") + prod.name},
+                    {"RECLAIM_INDEX", std::string(index_name(*index))},
+                    {"RECLAIM_EPOCHS", std::to_string(epochs.size())},
+                    {"RECLAIM_FIRST_YEAR", std::to_string(epochs.front().first)},
+                    {"RECLAIM_LAST_YEAR", std::to_string(epochs.back().first)},
+                    {"RECLAIM_MIN_EPOCHS", std::to_string(min_epochs)},
+                    {"RECLAIM_VERSION", RECLAIM_VERSION}};
+  }
+  PassRunner runner("trend", run, cog, log);
+  runner.run("trend", source, pass, outputs);
+  runner.done();
+  return 0;
+}
+
+}  // namespace reclaim::cli
