@@ -55,15 +55,9 @@ int change_main(int argc, char** argv) {
        cxxopts::value<std::string>())
       ("index", "also write these indices of each epoch (e.g. ndvi,bsi); default none",
        cxxopts::value<std::string>());
-  add_output_options(options);
-  add_sensor_options(options);
-  add_run_options(options);
-  auto const r = options.parse(argc, argv);
-  if (r.count("help")) {
-    std::puts(options.help({"", "Output", "Sensor and band map", "Run"}).c_str());
-    return 0;
-  }
-  if (!r.unmatched().empty()) throw usage_error("unexpected argument '" + r.unmatched().front() + "'");
+  auto const parsed = parse_raster_command(options, argc, argv);
+  if (!parsed) return 0;  // --help
+  auto const& r = *parsed;
   if (!r.count("before") || !r.count("after")) throw usage_error("--before and --after are required");
   if (!r.count("out")) throw usage_error("--out DIR is required");
   std::vector<pixel::Index> extra;

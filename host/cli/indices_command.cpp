@@ -33,17 +33,10 @@ int indices_main(int argc, char** argv) {
       ("input", "a scene: multiband file or product folder, optionally LABEL=PATH; repeat for several epochs",
        cxxopts::value<std::vector<std::string>>())
       ("index", "indices: ndvi, evi, savi, msavi2, ndwi, mndwi, nbr, ndmi, bsi, fvc, or all",
-       cxxopts::value<std::string>()->default_value("ndvi"))
-      ;
-  add_output_options(options);
-  add_sensor_options(options);
-  add_run_options(options);
-  auto const r = options.parse(argc, argv);
-  if (r.count("help")) {
-    std::puts(options.help({"", "Output", "Sensor and band map", "Run"}).c_str());
-    return 0;
-  }
-  if (!r.unmatched().empty()) throw usage_error("unexpected argument '" + r.unmatched().front() + "'");
+       cxxopts::value<std::string>()->default_value("ndvi"));
+  auto const parsed = parse_raster_command(options, argc, argv);
+  if (!parsed) return 0;  // --help
+  auto const& r = *parsed;
   if (!r.count("out")) throw usage_error("--out DIR is required");
   auto const indices = parse_index_list(lower(r["index"].as<std::string>()));
   auto const sensor = sensor_options_from(r);

@@ -16,6 +16,19 @@ std::string lower(std::string s) {
   return s;
 }
 
+std::optional<cxxopts::ParseResult> parse_raster_command(cxxopts::Options& options, int argc, char** argv) {
+  add_output_options(options);
+  add_sensor_options(options);
+  add_run_options(options);
+  auto r = options.parse(argc, argv);
+  if (r.count("help")) {
+    std::puts(options.help({"", "Output", "Sensor and band map", "Run"}).c_str());
+    return std::nullopt;
+  }
+  if (!r.unmatched().empty()) throw usage_error("unexpected argument '" + r.unmatched().front() + "'");
+  return r;
+}
+
 void add_output_options(cxxopts::Options& options) {
   options.add_options("Output")
       ("out", "output folder", cxxopts::value<std::string>())

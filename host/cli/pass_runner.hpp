@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,11 @@
 namespace reclaim::cli {
 
 [[nodiscard]] std::string lower(std::string s);
+
+/** @brief Adds the output, sensor and run options to a raster command's own, parses, and
+ * prints the help (returning nullopt) for --help. Throws usage_error for a stray argument. */
+[[nodiscard]] std::optional<cxxopts::ParseResult> parse_raster_command(cxxopts::Options& options, int argc,
+                                                                       char** argv);
 
 /// Adds --out, --compress, --overviews and the index parameters (--savi-l, --fvc-*).
 void add_output_options(cxxopts::Options& options);

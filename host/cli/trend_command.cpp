@@ -71,15 +71,9 @@ int trend_main(int argc, char** argv) {
       ("percent", "P, percent of the recovery target (R80P, Y2R)", cxxopts::value<double>()->default_value("80"))
       ("target", "recovery target: pre (mean of the 2 years before t_d) or a value",
        cxxopts::value<std::string>()->default_value("pre"));
-  add_output_options(options);
-  add_sensor_options(options);
-  add_run_options(options);
-  auto const r = options.parse(argc, argv);
-  if (r.count("help")) {
-    std::puts(options.help({"", "Output", "Sensor and band map", "Run"}).c_str());
-    return 0;
-  }
-  if (!r.unmatched().empty()) throw usage_error("unexpected argument '" + r.unmatched().front() + "'");
+  auto const parsed = parse_raster_command(options, argc, argv);
+  if (!parsed) return 0;  // --help
+  auto const& r = *parsed;
   if (!r.count("out")) throw usage_error("--out DIR is required");
   auto const index = parse_index(lower(r["index"].as<std::string>()));
   if (!index) throw usage_error("--index " + r["index"].as<std::string>() + ": unknown index");
