@@ -26,12 +26,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "bench/cpu/bench_inputs.hpp"
 #include "host/cuda/cuda_raii.hpp"
 #include "kernels/fused_kernel.cuh"
+#include "kernels/trend_kernel.cuh"
 #include "reclaim/backend.hpp"
 #include "reclaim/cuda_backend.hpp"
 #include "reclaim/scheduler.hpp"
@@ -231,6 +233,38 @@ void bench_kernels(cudaStream_t stream, Options const& o, std::vector<Row>& rows
   RECLAIM_CUDA_TRY(cudaStreamSynchronize(stream));
 }
 
+/// Trend statistics over 7 and 40 epochs of index planes already on the device (the
+/// issue's cases), all default products. Compute-bound: pixels/s is the figure to read.
+void bench_trend(cudaStream_t stream, Options const& o, std::vector<Row>& rows) {
+  std::size_t const pixels = std::min<std::size_t>(static_cast<std::size_t>(o.size * o.size), std::size_t{1} << 22);
+  for (int epochs : {7, 40}) {
+    pixel::TrendParams p;
+    p.epoch_count = epochs;
+    for (int e = 0; e < epochs; ++e) p.years[e] = 2000.0 + e;
+    for (auto out : {pixel::TrendOutput::slope, pixel::TrendOutput::mk_s, pixel::TrendOutput::mk_z,
+                     pixel::TrendOutput::mk_p, pixel::TrendOutput::n_valid, pixel::TrendOutput::recovery_year})
+      p.add_output(out);
+    std::vector<float> h_in(pixels * static_cast<std::size_t>(epochs));
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> noise(-0.05f, 0.05f), u(0.f, 1.f);
+    for (std::size_t i = 0; i < pixels; ++i) {
+      float const rate = 0.02f * (u(rng) - 0.3f);
+      for (int e = 0; e < epochs; ++e)
+        h_in[static_cast<std::size_t>(e) * pixels + i] = u(rng) < 0.1f ? std::nanf("") : 0.2f + rate * e + noise(rng);
+    }
+    cuda::DeviceBuffer<float> d_in(h_in.size(), stream), d_out(pixels * static_cast<std::size_t>(p.output_count), stream);
+    RECLAIM_CUDA_TRY(cudaMemcpyAsync(d_in.data(), h_in.data(), h_in.size() * sizeof(float), cudaMemcpyHostToDevice, stream));
+    Row r{"trend" + std::to_string(epochs), "kernel", static_cast<std::int64_t>(pixels),
+          static_cast<double>(pixels) * (epochs + p.output_count) * sizeof(float), 0};
+    r.ms = time_gpu_ms(stream, o, [&] {
+      kernels::trend_async(p, d_in.data(), d_out.data(), pixels, stream);
+      RECLAIM_CHECK_KERNEL(stream);
+    });
+    rows.push_back(r);
+  }
+  RECLAIM_CUDA_TRY(cudaStreamSynchronize(stream));
+}
+
 void bench_e2e(Options const& o, std::vector<Row>& rows) {
   for (auto const& c : bench::index_cases()) {
     if (c.name != "ndvi" && c.name != "all10") continue;
@@ -318,6 +352,7 @@ int main(int argc, char** argv) {
       cuda::Stream stream;  // declared before (so destroyed after) the buffers that use it
       ok = parity_check(stream.get());
       bench_kernels(stream.get(), o, rows);
+      bench_trend(stream.get(), o, rows);
     }
     if (o.e2e_size > 0) bench_e2e(o, rows);
     print_table(rows, o);
