@@ -51,6 +51,8 @@ int change_main(int argc, char** argv) {
        cxxopts::value<std::string>())
       ("before-sensor", "sensor of the earlier scene (default: --sensor)", cxxopts::value<std::string>())
       ("after-sensor", "sensor of the later scene (default: --sensor)", cxxopts::value<std::string>())
+      ("target-grid", "a raster whose grid (extent, pixel size, CRS) both epochs are read onto; default: the "
+                      "before scene's", cxxopts::value<std::string>())
       ("rules", "rules file (JSON or TOML) changing thresholds or adding classes (docs/change.md)",
        cxxopts::value<std::string>())
       ("index", "also write these indices of each epoch (e.g. ndvi,bsi); default none",
@@ -86,8 +88,11 @@ int change_main(int argc, char** argv) {
   auto const after_scene = io::resolve_scene(after.label, after.path, after_sensor);
   io::require_bands(before_scene, rule_indices);
   io::require_bands(after_scene, rule_indices);
-  io::GdalTileSource before_source(before_scene, needed);
-  // The after epoch is read onto the before epoch's grid (warped on the fly when they differ).
+  // Both epochs are read onto the target grid, by default the before epoch's own (warped on
+  // the fly where a scene's grid differs).
+  std::optional<Grid> target;
+  if (r.count("target-grid")) target = io::raster_grid(r["target-grid"].as<std::string>());
+  io::GdalTileSource before_source(before_scene, needed, target);
   io::GdalTileSource after_source(after_scene, needed, before_source.grid());
   CompositeTileSource source({&before_source, &after_source});
 

@@ -239,6 +239,11 @@ GdalTileSource::GdalTileSource(SceneSpec const& scene, std::uint32_t needed_band
 
 GdalTileSource::~GdalTileSource() = default;
 
+Grid raster_grid(fs::path const& path) {
+  auto ds = open_raster(path);
+  return grid_of(*ds);
+}
+
 std::unique_ptr<TileReader> GdalTileSource::open_reader() const {
   return std::make_unique<GdalTileReader>(m_grid, m_planes);
 }

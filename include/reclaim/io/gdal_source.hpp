@@ -14,6 +14,9 @@
 
 namespace reclaim::io {
 
+/// The grid of a raster file (size, geotransform, CRS); throws input_error naming the file.
+[[nodiscard]] Grid raster_grid(std::filesystem::path const& path);
+
 class GdalTileSource final : public TileSource {
  public:
   /** @param needed_bands Band bit set to read (from pixel::bands_needed)
