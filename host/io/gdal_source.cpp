@@ -182,6 +182,7 @@ GdalTileSource::GdalTileSource(SceneSpec const& scene, std::uint32_t needed_band
         std::optional<double> nodata;
         if (w.band_role >= 0 && scene.calibration[w.band_role].has_nodata) nodata = scene.calibration[w.band_role].nodata;
         warped[key] = warp_onto(w.ref.file, *target, nearest, nodata);
+        m_warped.push_back(warped[key]);
       }
       w.ref.file = warped[key];
     }
@@ -237,7 +238,9 @@ GdalTileSource::GdalTileSource(SceneSpec const& scene, std::uint32_t needed_band
   m_params.input_plane_count = static_cast<std::int32_t>(m_planes.size());
 }
 
-GdalTileSource::~GdalTileSource() = default;
+GdalTileSource::~GdalTileSource() {
+  for (auto const& path : m_warped) VSIUnlink(path.c_str());  // the in-memory warped VRTs
+}
 
 Grid raster_grid(fs::path const& path) {
   auto ds = open_raster(path);

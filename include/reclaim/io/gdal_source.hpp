@@ -53,6 +53,7 @@ class GdalTileSource final : public TileSource {
  private:
   Grid m_grid;
   std::vector<Plane> m_planes;
+  std::vector<std::filesystem::path> m_warped;  ///< /vsimem/ VRTs this source created
   pixel::FusedParams m_params;
 };
 
