@@ -220,3 +220,19 @@ def test_target_grid(pair, reclaim_bin, tmp_path):
     expected, _ = classify(*epochs)
     # Same tolerance as the reprojection test: warp chunking differs slightly (see there).
     assert (classes == expected).mean() > 0.999
+
+
+def test_scratch_writer_gives_the_same_class_raster(pair, reclaim_bin, tmp_path):
+    """Under a tight budget the class raster goes through the raw scratch file (UInt8): same
+    pixels, colour table and categories as the streaming writer."""
+    before, after = pair
+    log = run_reclaim(reclaim_bin, "change", "--before", before, "--after", after, "--out", tmp_path / "s",
+                      "--memory-budget", "1M", "--log-format", "json").stderr
+    assert '"kind":"scratch"' in log
+    run_reclaim(reclaim_bin, "change", "--before", before, "--after", after, "--out", tmp_path / "t", "--quiet")
+    for name in ("change_class.tif", "dndvi.tif"):
+        a, b = read(tmp_path / "s" / name)[1], read(tmp_path / "t" / name)[1]
+        assert np.array_equal(a, b, equal_nan=True), name
+    band = read(tmp_path / "s" / "change_class.tif")[0].GetRasterBand(1)
+    assert band.GetNoDataValue() == 0 and band.GetCategoryNames()[5].startswith("vegetation loss")
+    assert band.GetColorTable().GetColorEntry(6) == (49, 130, 189, 255)
