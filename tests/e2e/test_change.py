@@ -233,6 +233,7 @@ def test_scratch_writer_gives_the_same_class_raster(pair, reclaim_bin, tmp_path)
     for name in ("change_class.tif", "dndvi.tif"):
         a, b = read(tmp_path / "s" / name)[1], read(tmp_path / "t" / name)[1]
         assert np.array_equal(a, b, equal_nan=True), name
-    band = read(tmp_path / "s" / "change_class.tif")[0].GetRasterBand(1)
+    ds = gdal.Open(str(tmp_path / "s" / "change_class.tif"))  # keep the dataset alive while using its band
+    band = ds.GetRasterBand(1)
     assert band.GetNoDataValue() == 0 and band.GetCategoryNames()[5].startswith("vegetation loss")
     assert band.GetColorTable().GetColorEntry(6) == (49, 130, 189, 255)
