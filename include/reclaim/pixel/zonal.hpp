@@ -1,0 +1,438 @@
+#pragma once
+/** @file
+ * @brief Mergeable zonal-statistics accumulators: weighted value moments, a fixed-bin histogram
+ * for median/percentiles, and per-class areas. Host and device (RECLAIM_HD), trivially copyable.
+ *
+ * Every accumulator is an aggregate whose all-zero state is the empty accumulator, so
+ * `ValueAccumulator a{};` (host) or a zero-filled `__shared__` block (device) is ready to use,
+ * and `merge(const Acc&)` combines partials from tiles, threads, streams, GPUs and shards.
+ *
+ * Bit-identical merging. Floating-point addition is not associative, so instead of fixing a merge
+ * order every sum that must not depend on the grouping is accumulated EXACTLY in integers:
+ *  - ValueAccumulator: the weight sum, the nodata weight sum and the weighted value sum are
+ *    ExactSum, a 256-bit two's-complement fixed-point number with 128 fraction bits. Each term
+ *    (w, or fl(w * x): the product is rounded once per pixel, the same way on every grouping) is
+ *    converted exactly (any |term| in [2^-75, 2^126); smaller terms round to a multiple of
+ *    2^-128) and integer addition is associative and commutative, so 1 tile, 100 tiles or
+ *    4 merged shards give the same integers, and weight(), sum() and mean() = sum()/weight()
+ *    are bit-identical in any order. Only the second moment (M2, Welford/West update, Chan merge
+ *    in double) depends on the grouping, to a relative ~1e-15.
+ *  - HistogramAccumulator and ClassAccumulator hold weights as uint64 multiples of 2^-32
+ *    (quantize_weight): exact and order-free too, so percentiles and majorities are identical.
+ *
+ * Weights are coverage fractions (exactextract's convention: 1 = pixel wholly inside the zone).
+ * A weight that is not > 0 (0, negative, NaN) means "pixel not in the zone" and is ignored.
+ */
+#include <cmath>
+#include <cstdint>
+
+#include "reclaim/pixel/hd.hpp"
+
+namespace reclaim::pixel {
+
+namespace detail {
+
+RECLAIM_HD inline std::uint64_t double_bits(double x) noexcept {
+#ifdef __CUDA_ARCH__
+  return static_cast<std::uint64_t>(__double_as_longlong(x));
+#else
+  return __builtin_bit_cast(std::uint64_t, x);
+#endif
+}
+
+RECLAIM_HD inline double bits_double(std::uint64_t b) noexcept {
+#ifdef __CUDA_ARCH__
+  return __longlong_as_double(static_cast<long long>(b));
+#else
+  return __builtin_bit_cast(double, b);
+#endif
+}
+
+/// Leading zeros of a non-zero 64-bit word.
+RECLAIM_HD inline int clz64(std::uint64_t x) noexcept {
+#ifdef __CUDA_ARCH__
+  return __clzll(static_cast<long long>(x));
+#else
+  return __builtin_clzll(x);
+#endif
+}
+
+/// 2^k for -1022 <= k <= 1023, built from the bits (no libm, identical on host and device).
+RECLAIM_HD inline double pow2(int k) noexcept {
+  return bits_double(static_cast<std::uint64_t>(k + 1023) << 52);
+}
+
+RECLAIM_HD inline double inf_d() noexcept { return bits_double(0x7ff0000000000000ull); }
+
+}  // namespace detail
+
+/**
+ * @brief Exact signed sum of doubles: a 256-bit two's-complement integer times 2^-128.
+ *
+ * add() is exact for every finite |x| in [2^-75, 2^126) and rounds smaller |x| to the nearest
+ * multiple of 2^-128 (ties away from zero), so the result never depends on the order or the
+ * grouping of the additions. A non-finite term, a term >= 2^126 in magnitude or a total that
+ * leaves (-2^127, 2^127) sets m_overflow, and value() is then NaN.
+ */
+struct ExactSum {
+  static constexpr int kFractionBits = 128;
+  std::uint64_t m_limb[4];  ///< little-endian limbs, two's complement
+  std::uint32_t m_overflow;  ///< non-zero once the sum is no longer exact
+
+  /// Adds x exactly (see the class comment for the range).
+  RECLAIM_HD void add(double x) noexcept {
+    std::uint64_t const bits = detail::double_bits(x);
+    bool const negative = (bits >> 63) != 0;
+    int const biased = static_cast<int>((bits >> 52) & 0x7ff);
+    std::uint64_t mant = bits & ((std::uint64_t{1} << 52) - 1);
+    if (biased == 0x7ff) {
+      m_overflow = 1;
+      return;
+    }
+    int exp2 = -1074;  // subnormal
+    if (biased != 0) {
+      mant |= std::uint64_t{1} << 52;
+      exp2 = biased - 1075;
+    }
+    if (mant == 0) return;
+    // x = mant * 2^exp2 = N * 2^-128 with N = mant * 2^s.
+    int const s = exp2 + kFractionBits;
+    std::uint64_t t[4] = {0, 0, 0, 0};
+    if (s < 0) {
+      if (-s >= 54) return;  // below 2^-129: rounds to 0 (mant < 2^53)
+      t[0] = (mant + (std::uint64_t{1} << (-s - 1))) >> -s;
+    } else {
+      if (s > 201) {  // |x| >= 2^126: could not leave headroom for the sign
+        m_overflow = 1;
+        return;
+      }
+      int const q = s / 64, r = s % 64;
+      t[q] = mant << r;
+      if (r != 0 && q + 1 < 4) t[q + 1] = mant >> (64 - r);
+    }
+    if (negative) negate(t);
+    add_limbs(t);
+  }
+
+  /// Adds another exact sum (associative and commutative: integer addition).
+  RECLAIM_HD void merge(ExactSum const& o) noexcept {
+    m_overflow |= o.m_overflow;
+    add_limbs(o.m_limb);
+  }
+
+  /// The sum rounded once to the nearest double (NaN after overflow). A pure function of the
+  /// exact integer, so equal sums give equal doubles.
+  RECLAIM_HD double value() const noexcept {
+    if (m_overflow) return detail::bits_double(0x7ff8000000000000ull);
+    std::uint64_t mag[4] = {m_limb[0], m_limb[1], m_limb[2], m_limb[3]};
+    bool const negative = (mag[3] >> 63) != 0;
+    if (negative) negate(mag);
+    int i = 3;
+    while (i >= 0 && mag[i] == 0) --i;
+    if (i < 0) return 0.0;
+    int const lz = detail::clz64(mag[i]);
+    std::uint64_t top = mag[i] << lz;
+    std::uint64_t sticky = 0;
+    if (i > 0) {
+      if (lz != 0) top |= mag[i - 1] >> (64 - lz);
+      sticky = lz != 0 ? (mag[i - 1] << lz) : mag[i - 1];
+      for (int j = i - 2; j >= 0; --j) sticky |= mag[j];
+    }
+    // 64 significant bits plus a sticky bit: one correctly rounded conversion to 53 bits.
+    double const d = static_cast<double>(top | (sticky != 0 ? 1u : 0u));
+    double const v = d * detail::pow2(64 * i - lz - kFractionBits);
+    return negative ? -v : v;
+  }
+
+  RECLAIM_HD bool operator==(ExactSum const& o) const noexcept {
+    return m_limb[0] == o.m_limb[0] && m_limb[1] == o.m_limb[1] && m_limb[2] == o.m_limb[2] &&
+           m_limb[3] == o.m_limb[3] && (m_overflow != 0) == (o.m_overflow != 0);
+  }
+
+ private:
+  RECLAIM_HD static void negate(std::uint64_t* t) noexcept {
+    std::uint64_t carry = 1;
+    for (int k = 0; k < 4; ++k) {
+      std::uint64_t const v = ~t[k] + carry;
+      carry = (carry != 0 && v == 0) ? 1 : 0;
+      t[k] = v;
+    }
+  }
+  RECLAIM_HD void add_limbs(std::uint64_t const* t) noexcept {
+    bool const sa = (m_limb[3] >> 63) != 0, sb = (t[3] >> 63) != 0;
+    std::uint64_t carry = 0;
+    for (int k = 0; k < 4; ++k) {
+      std::uint64_t const a = m_limb[k];
+      std::uint64_t const s1 = a + t[k];
+      std::uint64_t const c1 = s1 < a ? 1 : 0;
+      std::uint64_t const s2 = s1 + carry;
+      std::uint64_t const c2 = s2 < s1 ? 1 : 0;
+      m_limb[k] = s2;
+      carry = c1 | c2;
+    }
+    bool const sr = (m_limb[3] >> 63) != 0;
+    if (sa == sb && sr != sa) m_overflow = 1;  // signed overflow of the 256-bit integer
+  }
+};
+
+/**
+ * @brief Weighted statistics of a value raster over one zone.
+ *
+ * update(value, weight): weight <= 0 or NaN ignores the pixel. A non-finite value (NaN = the
+ * nodata of every reclaim product, or +-inf) counts as nodata: its weight goes to the nodata
+ * sum. Definitions, with w_i the weights and x_i the valid values:
+ *  - weight() = sum w_i (coverage-weighted count), nodata_weight(), pixels() = unweighted count;
+ *  - sum() = sum fl(w_i x_i), mean() = sum() / weight()  (both exact-then-rounded, see file);
+ *  - variance() = sum w_i (x_i - mean)^2 / sum w_i: the POPULATION weighted variance (frequency
+ *    weights, no Bessel correction); M2 by West's (1979) weighted Welford update and Chan,
+ *    Golub & LeVeque's (1979) pairwise merge, in double; stddev() = sqrt(variance());
+ *  - min(), max(): over valid values with weight > 0, unweighted; NaN when there are none;
+ *  - valid_fraction() = weight() / (weight() + nodata_weight()): the share of the zone with data.
+ */
+struct ValueAccumulator {
+  ExactSum m_weight;         ///< sum of w over valid values
+  ExactSum m_nodata_weight;  ///< sum of w over nodata values
+  ExactSum m_sum;            ///< sum of fl(w * x)
+  std::uint64_t m_pixels;         ///< valid pixels with w > 0
+  std::uint64_t m_nodata_pixels;  ///< nodata pixels with w > 0
+  double m_w;     ///< running weight in double, for the Welford/West/Chan moments
+  double m_mean;  ///< running weighted mean (moments only; mean() uses the exact sums)
+  double m_m2;    ///< sum w (x - mean)^2
+  double m_min;
+  double m_max;
+
+  RECLAIM_HD void update(double value, double weight = 1.0) noexcept {
+    if (!(weight > 0.0)) return;
+    if (value != value || value - value != 0.0) {  // NaN or +-inf
+      m_nodata_weight.add(weight);
+      ++m_nodata_pixels;
+      return;
+    }
+    m_weight.add(weight);
+    m_sum.add(weight * value);
+    if (m_pixels == 0) {
+      m_min = value;
+      m_max = value;
+    } else {
+      m_min = value < m_min ? value : m_min;
+      m_max = value > m_max ? value : m_max;
+    }
+    ++m_pixels;
+    // West (1979): weighted Welford.
+    double const w_new = m_w + weight;
+    double const delta = value - m_mean;
+    double const r = delta * weight / w_new;
+    m_mean += r;
+    m_m2 += m_w * delta * r;
+    m_w = w_new;
+  }
+
+  /// Chan et al. (1979) pairwise combination; exact for every ExactSum field and min/max.
+  RECLAIM_HD void merge(ValueAccumulator const& o) noexcept {
+    m_weight.merge(o.m_weight);
+    m_nodata_weight.merge(o.m_nodata_weight);
+    m_sum.merge(o.m_sum);
+    m_nodata_pixels += o.m_nodata_pixels;
+    if (o.m_pixels == 0) return;
+    if (m_pixels == 0) {
+      m_min = o.m_min;
+      m_max = o.m_max;
+      m_w = o.m_w;
+      m_mean = o.m_mean;
+      m_m2 = o.m_m2;
+      m_pixels = o.m_pixels;
+      return;
+    }
+    m_min = o.m_min < m_min ? o.m_min : m_min;
+    m_max = o.m_max > m_max ? o.m_max : m_max;
+    m_pixels += o.m_pixels;
+    double const w = m_w + o.m_w;
+    double const delta = o.m_mean - m_mean;
+    m_mean += delta * (o.m_w / w);
+    m_m2 += o.m_m2 + delta * delta * (m_w * o.m_w / w);
+    m_w = w;
+  }
+
+  RECLAIM_HD double weight() const noexcept { return m_weight.value(); }
+  RECLAIM_HD double nodata_weight() const noexcept { return m_nodata_weight.value(); }
+  RECLAIM_HD std::uint64_t pixels() const noexcept { return m_pixels; }
+  RECLAIM_HD std::uint64_t nodata_pixels() const noexcept { return m_nodata_pixels; }
+  RECLAIM_HD double sum() const noexcept { return m_sum.value(); }
+  /// NaN when there is no valid value.
+  RECLAIM_HD double mean() const noexcept { return m_pixels == 0 ? nan_d() : sum() / weight(); }
+  RECLAIM_HD double variance() const noexcept { return m_pixels == 0 ? nan_d() : m_m2 / weight(); }
+  RECLAIM_HD double stddev() const noexcept { return m_pixels == 0 ? nan_d() : sqrt(variance()); }
+  RECLAIM_HD double min() const noexcept { return m_pixels == 0 ? nan_d() : m_min; }
+  RECLAIM_HD double max() const noexcept { return m_pixels == 0 ? nan_d() : m_max; }
+  /// Valid area in hectares for pixels of pixel_area_m2 square metres.
+  RECLAIM_HD double area_ha(double pixel_area_m2) const noexcept { return weight() * pixel_area_m2 * 1e-4; }
+  RECLAIM_HD double nodata_area_ha(double pixel_area_m2) const noexcept {
+    return nodata_weight() * pixel_area_m2 * 1e-4;
+  }
+  /// Share of the zone's weight that had valid data; NaN for an empty zone.
+  RECLAIM_HD double valid_fraction() const noexcept {
+    double const v = weight(), t = v + nodata_weight();
+    return t > 0.0 ? v / t : nan_d();
+  }
+};
+
+/// Weights are held as uint64 multiples of 2^-32 in the histogram and class accumulators.
+inline constexpr double kWeightQuantum = 1.0 / 4294967296.0;
+/// Largest weight a single update accepts; larger ones are clamped to it.
+inline constexpr double kMaxQuantizedWeight = 1048576.0;  // 2^20
+
+/// w rounded to the nearest multiple of 2^-32 (0 for w <= 0 or NaN, w clamped to 2^20).
+/// Error <= 2^-33 per update; totals may reach 2^32 units of weight (2^64 quanta).
+RECLAIM_HD inline std::uint64_t quantize_weight(double w) noexcept {
+  if (!(w > 0.0)) return 0;
+  if (w > kMaxQuantizedWeight) w = kMaxQuantizedWeight;
+  return static_cast<std::uint64_t>(w * 4294967296.0 + 0.5);
+}
+
+/**
+ * @brief Fixed-bin weighted histogram over [lo, hi) for the median and percentiles.
+ *
+ * Bins equal-width bins of width (hi - lo) / Bins; values below lo or at/above hi go to the
+ * under/overflow counters; non-finite values are ignored (count them with ValueAccumulator).
+ * Start from make(lo, hi) (the zero state is not a usable range). merge() requires both sides to
+ * have the same lo, hi and Bins (check with same_range()).
+ *
+ * percentile(p), p in [0, 100], estimates the weighted inverted-CDF percentile: the smallest
+ * value x with (weight of values <= x) >= p/100 * total weight. The rank falls in one bin; the
+ * estimate interpolates linearly inside it, so both the exact value and the estimate lie in
+ * that bin: |error| <= bin width (plus a few ulp of max(|lo|, |hi|) from the bin arithmetic,
+ * and the 2^-33 weight quantisation). A rank in the underflow/overflow returns -inf/+inf
+ * ("below lo"/"above hi": widen the range). NaN for an empty histogram.
+ */
+template <int Bins>
+struct HistogramAccumulator {
+  static_assert(Bins > 0, "at least one bin");
+  static constexpr int kBins = Bins;
+  double m_lo;
+  double m_hi;
+  std::uint64_t m_under;  ///< quantised weight below lo
+  std::uint64_t m_over;   ///< quantised weight at or above hi
+  std::uint64_t m_bin[Bins];
+
+  /// An empty histogram over [lo, hi); needs lo < hi, both finite.
+  RECLAIM_HD static HistogramAccumulator make(double lo, double hi) noexcept {
+    HistogramAccumulator h{};
+    h.m_lo = lo;
+    h.m_hi = hi;
+    return h;
+  }
+
+  RECLAIM_HD double bin_width() const noexcept { return (m_hi - m_lo) / Bins; }
+  RECLAIM_HD bool same_range(HistogramAccumulator const& o) const noexcept {
+    return m_lo == o.m_lo && m_hi == o.m_hi;
+  }
+
+  RECLAIM_HD void update(double value, double weight = 1.0) noexcept {
+    std::uint64_t const q = quantize_weight(weight);
+    if (q == 0 || value != value || value - value != 0.0) return;
+    if (value < m_lo) {
+      m_under += q;
+    } else if (value >= m_hi) {
+      m_over += q;
+    } else {
+      int k = static_cast<int>((value - m_lo) / (m_hi - m_lo) * Bins);
+      k = k < 0 ? 0 : (k >= Bins ? Bins - 1 : k);
+      m_bin[k] += q;
+    }
+  }
+
+  RECLAIM_HD void merge(HistogramAccumulator const& o) noexcept {
+    m_under += o.m_under;
+    m_over += o.m_over;
+    for (int k = 0; k < Bins; ++k) m_bin[k] += o.m_bin[k];
+  }
+
+  /// Total quantised weight (multiples of kWeightQuantum), under/overflow included.
+  RECLAIM_HD std::uint64_t total_quanta() const noexcept {
+    std::uint64_t t = m_under + m_over;
+    for (int k = 0; k < Bins; ++k) t += m_bin[k];
+    return t;
+  }
+  RECLAIM_HD double total_weight() const noexcept {
+    return static_cast<double>(total_quanta()) * kWeightQuantum;
+  }
+
+  RECLAIM_HD double percentile(double p) const noexcept {
+    std::uint64_t const total = total_quanta();
+    if (total == 0 || !(p >= 0.0) || p > 100.0) return nan_d();
+    double const rank = p / 100.0 * static_cast<double>(total);
+    // The first non-empty cell whose cumulative weight reaches the rank.
+    double cum = static_cast<double>(m_under);
+    if (m_under != 0 && cum >= rank) return -detail::inf_d();
+    for (int k = 0; k < Bins; ++k) {
+      if (m_bin[k] == 0) continue;
+      double const before = cum;
+      cum += static_cast<double>(m_bin[k]);
+      if (cum >= rank) {
+        double f = (rank - before) / static_cast<double>(m_bin[k]);
+        f = f < 0.0 ? 0.0 : (f > 1.0 ? 1.0 : f);
+        return m_lo + (k + f) * bin_width();
+      }
+    }
+    return m_over != 0 ? detail::inf_d() : m_hi;  // m_hi: only when rounding left rank > cum
+  }
+  RECLAIM_HD double median() const noexcept { return percentile(50.0); }
+};
+
+/**
+ * @brief Weighted area per class for a class raster (classes 0..255) over one zone.
+ *
+ * update(cls, weight): a class outside 0..255 goes to m_invalid (excluded from fractions).
+ * fraction(c) = weight of c / weight of all valid classes. majority() is the class with the
+ * largest weight; ties go to the LOWEST class id; -1 for an empty zone. Weights are quantised
+ * (quantize_weight), so ties and merges are exact.
+ */
+struct ClassAccumulator {
+  static constexpr int kClasses = 256;
+  std::uint64_t m_w[kClasses];  ///< quantised weight per class
+  std::uint64_t m_invalid;      ///< quantised weight of out-of-range classes
+
+  RECLAIM_HD void update(int cls, double weight = 1.0) noexcept {
+    std::uint64_t const q = quantize_weight(weight);
+    if (cls < 0 || cls >= kClasses) {
+      m_invalid += q;
+    } else {
+      m_w[cls] += q;
+    }
+  }
+  RECLAIM_HD void merge(ClassAccumulator const& o) noexcept {
+    for (int c = 0; c < kClasses; ++c) m_w[c] += o.m_w[c];
+    m_invalid += o.m_invalid;
+  }
+  RECLAIM_HD std::uint64_t total_quanta() const noexcept {
+    std::uint64_t t = 0;
+    for (int c = 0; c < kClasses; ++c) t += m_w[c];
+    return t;
+  }
+  /// Weight (coverage-weighted pixel count) of class c; 0 outside 0..255.
+  RECLAIM_HD double weight(int c) const noexcept {
+    return (c < 0 || c >= kClasses) ? 0.0 : static_cast<double>(m_w[c]) * kWeightQuantum;
+  }
+  RECLAIM_HD double area_ha(int c, double pixel_area_m2) const noexcept {
+    return weight(c) * pixel_area_m2 * 1e-4;
+  }
+  /// NaN for an empty zone.
+  RECLAIM_HD double fraction(int c) const noexcept {
+    std::uint64_t const t = total_quanta();
+    if (t == 0) return nan_d();
+    return (c < 0 || c >= kClasses) ? 0.0 : static_cast<double>(m_w[c]) / static_cast<double>(t);
+  }
+  RECLAIM_HD int majority() const noexcept {
+    int best = -1;
+    std::uint64_t best_w = 0;
+    for (int c = 0; c < kClasses; ++c) {
+      if (m_w[c] > best_w) {  // strict: an equal weight later never displaces a lower class
+        best_w = m_w[c];
+        best = c;
+      }
+    }
+    return best;
+  }
+};
+
+}  // namespace reclaim::pixel
