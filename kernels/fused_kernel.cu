@@ -22,6 +22,13 @@ __global__ void change_kernel(pixel::ChangeParams const params, float const* __r
     pixel::compute_change_pixel(params, in, out, pixels, i);
 }
 
+__global__ void band_kernel(pixel::BandParams const params, float const* __restrict__ in, float* __restrict__ out,
+                            std::size_t pixels) {
+  std::size_t const stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
+  for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < pixels; i += stride)
+    pixel::compute_band_pixel(params, in, out, i);
+}
+
 constexpr int kBlock = 256;
 
 /// Enough blocks to fill the device several times over; the stride loop covers the rest.
@@ -30,6 +37,12 @@ unsigned grid_for(std::size_t pixels) {
 }
 
 }  // namespace
+
+void band_async(pixel::BandParams const& params, float const* d_in, float* d_out, std::size_t pixels,
+                cudaStream_t stream) {
+  if (pixels == 0) return;
+  band_kernel<<<grid_for(pixels), kBlock, 0, stream>>>(params, d_in, d_out, pixels);
+}
 
 void change_async(pixel::ChangeParams const& params, float const* d_in, float* d_out, std::size_t pixels,
                   cudaStream_t stream) {

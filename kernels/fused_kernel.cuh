@@ -4,6 +4,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include "reclaim/pixel/band_pass.hpp"
 #include "reclaim/pixel/change_pass.hpp"
 #include "reclaim/pixel/fused.hpp"
 
@@ -16,5 +17,9 @@ void fused_indices_async(pixel::FusedParams const& params, float const* d_in, fl
 /// Runs compute_change_pixel over `pixels` pixels of a tile already on the device; does not synchronise.
 void change_async(pixel::ChangeParams const& params, float const* d_in, float* d_out, std::size_t pixels,
                   cudaStream_t stream);
+
+/// Runs compute_band_pixel over `pixels` pixels; does not synchronise.
+void band_async(pixel::BandParams const& params, float const* d_in, float* d_out, std::size_t pixels,
+                cudaStream_t stream);
 
 }  // namespace reclaim::kernels

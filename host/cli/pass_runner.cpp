@@ -89,14 +89,28 @@ PassRunner::PassRunner(std::string command, RunSettings const& run, io::CogOptio
   m_log.event("start", {{"command", command}, {"backend", m_backend->name()}}, "backend " + m_backend->name());
 }
 
-RunStats PassRunner::run(std::string const& label, TileSource const& source, PixelPass const& pass,
-                         std::vector<io::OutputRaster> const& outputs) {
+TilePlan PassRunner::plan(TileSource const& source, PixelPass const& pass) const {
   PlanRequest request;
   request.input_planes = input_plane_count(pass);
   request.output_planes = output_plane_count(pass);
   request.memory_budget = m_budget.tiles;
   request.slots_wanted = m_run.readers + m_backend->worker_count() + 2;
-  auto const plan = make_plan(source.grid(), request);
+  return make_plan(source.grid(), request);
+}
+
+RunStats PassRunner::run(std::string const& label, TileSource const& source, PixelPass const& pass,
+                         std::vector<io::OutputRaster> const& outputs) {
+  auto const tiles = plan(source, pass);
+  auto sink = io::make_cog_sink(tiles, outputs, m_cog, m_budget.encoder_buffer);
+  m_log.event("sink", {{"label", label}, {"kind", sink->kind()}}, label + ": " + sink->kind() + " COG writer");
+  auto const stats = run_to_sink(label, source, pass, tiles, *sink);
+  sink->finish();
+  for (auto const& out : outputs) wrote(out.path);
+  return stats;
+}
+
+RunStats PassRunner::run_to_sink(std::string const& label, TileSource const& source, PixelPass const& pass,
+                                 TilePlan const& plan, TileSink& sink) {
   m_log.event("plan",
               {{"label", label},
                {"width", plan.grid.width},
@@ -105,29 +119,26 @@ RunStats PassRunner::run(std::string const& label, TileSource const& source, Pix
                {"tile_width", plan.tile_width},
                {"tile_height", plan.tile_height},
                {"slots", plan.slot_count},
-               {"input_planes", request.input_planes}},
+               {"input_planes", input_plane_count(pass)}},
               label + ": " + std::to_string(plan.grid.width) + " x " + std::to_string(plan.grid.height) + " px, " +
                   std::to_string(plan.tiles.size()) + " tiles of " + std::to_string(plan.tile_width) + " x " +
                   std::to_string(plan.tile_height));
-
-  auto sink = io::make_cog_sink(plan, outputs, m_cog, m_budget.encoder_buffer);
-  m_log.event("sink", {{"label", label}, {"kind", sink->kind()}}, label + ": " + sink->kind() + " COG writer");
   SchedulerOptions sched;
   sched.reader_threads = m_run.readers;
   sched.on_progress = [this, &label](Progress const& p) { m_log.progress(label, p); };
-  auto const stats = run_pipeline(source, *sink, *m_backend, pass, plan, sched);
-  sink->finish();
+  auto const stats = run_pipeline(source, sink, *m_backend, pass, plan, sched);
   m_log.end_progress();
-  for (auto const& out : outputs) {
-    m_written.push_back(out.path);
-    m_log.event("output", {{"label", label}, {"path", out.path.string()}});
-  }
   m_log.event("pass_done",
               {{"label", label}, {"tiles", stats.tiles}, {"pixels", stats.pixels}, {"pipeline_s", stats.seconds},
                {"host_buffer_bytes", stats.host_buffer_bytes}},
               label + ": " + std::to_string(stats.pixels / 1000000) + " Mpixel through the pipeline in " +
                   std::to_string(stats.seconds).substr(0, 5) + " s");
   return stats;
+}
+
+void PassRunner::wrote(fs::path const& path) {
+  m_written.push_back(path);
+  m_log.event("output", {{"path", path.string()}});
 }
 
 void PassRunner::done() {

@@ -52,6 +52,13 @@ class PassRunner {
   /// Plans, streams `source` through `pass` into `outputs`, completes the COGs; logs each step.
   RunStats run(std::string const& label, TileSource const& source, PixelPass const& pass,
                std::vector<io::OutputRaster> const& outputs);
+  /// The tiles of `pass` over `source` within this command's budget.
+  [[nodiscard]] TilePlan plan(TileSource const& source, PixelPass const& pass) const;
+  /// The pass into any sink (zonal statistics); the caller completes the sink.
+  RunStats run_to_sink(std::string const& label, TileSource const& source, PixelPass const& pass, TilePlan const& plan,
+                       TileSink& sink);
+  /// Records a file written by the command (printed by done()).
+  void wrote(std::filesystem::path const& path);
   /// Prints the files written (stdout) and the closing event.
   void done();
 

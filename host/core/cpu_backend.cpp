@@ -45,6 +45,9 @@ void run_pass_cpu(PixelPass const& pass, float const* in, float* out, std::size_
       scratch.resize(static_cast<std::size_t>(p.trend.epoch_count) * pixels);
       run_trend_pass_cpu(p, in, out, scratch.data(), pixels);
     }
+    void operator()(pixel::BandParams const& p) const {
+      for (std::size_t i = 0; i < pixels; ++i) pixel::compute_band_pixel(p, in, out, i);
+    }
   };
   std::visit(Visitor{in, out, pixels}, pass);
 }
@@ -54,6 +57,7 @@ int input_plane_count(PixelPass const& pass) noexcept {
     int operator()(pixel::FusedParams const& p) const { return p.input_plane_count; }
     int operator()(pixel::ChangeParams const& p) const { return p.input_plane_count(); }
     int operator()(TrendPass const& p) const { return p.planes_per_epoch * p.trend.epoch_count; }
+    int operator()(pixel::BandParams const&) const { return 1; }
   };
   return std::visit(Visitor{}, pass);
 }
@@ -63,6 +67,7 @@ int output_plane_count(PixelPass const& pass) noexcept {
     int operator()(pixel::FusedParams const& p) const { return p.output_count; }
     int operator()(pixel::ChangeParams const& p) const { return p.output_count(); }
     int operator()(TrendPass const& p) const { return p.trend.output_count; }
+    int operator()(pixel::BandParams const&) const { return 1; }
   };
   return std::visit(Visitor{}, pass);
 }

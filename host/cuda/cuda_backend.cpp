@@ -34,6 +34,8 @@ class CudaWorker final : public BackendWorker {
       kernels::fused_indices_async(*fused, m_in.data(), m_out.data(), pixels, m_stream.get());
     } else if (auto const* change = std::get_if<pixel::ChangeParams>(&pass)) {
       kernels::change_async(*change, m_in.data(), m_out.data(), pixels, m_stream.get());
+    } else if (auto const* band = std::get_if<pixel::BandParams>(&pass)) {
+      kernels::band_async(*band, m_in.data(), m_out.data(), pixels, m_stream.get());
     } else {
       // Index planes of every epoch stay on the device, then the trend kernel reads them.
       auto const& trend = std::get<TrendPass>(pass);

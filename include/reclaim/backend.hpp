@@ -11,6 +11,7 @@
 #include <string>
 #include <variant>
 
+#include "reclaim/pixel/band_pass.hpp"
 #include "reclaim/pixel/change_pass.hpp"
 #include "reclaim/pixel/fused.hpp"
 #include "reclaim/pixel/trend.hpp"
@@ -29,8 +30,9 @@ struct TrendPass {
 /// The fused pass of epoch e: epoch 0's parameters with every plane shifted to epoch e.
 [[nodiscard]] pixel::FusedParams epoch_params(TrendPass const& pass, int e) noexcept;
 
-/// What a pass computes per pixel: indices of one epoch, the two-epoch change pass, or trends.
-using PixelPass = std::variant<pixel::FusedParams, pixel::ChangeParams, TrendPass>;
+/// What a pass computes per pixel: indices of one epoch, the two-epoch change pass, trends,
+/// or one band's values as they are (zonal statistics of an existing raster).
+using PixelPass = std::variant<pixel::FusedParams, pixel::ChangeParams, TrendPass, pixel::BandParams>;
 
 [[nodiscard]] int input_plane_count(PixelPass const& pass) noexcept;
 [[nodiscard]] int output_plane_count(PixelPass const& pass) noexcept;
