@@ -89,8 +89,9 @@ PassRunner::PassRunner(std::string command, RunSettings const& run, io::CogOptio
   m_log.event("start", {{"command", command}, {"backend", m_backend->name()}}, "backend " + m_backend->name());
 }
 
-TilePlan PassRunner::plan(TileSource const& source, PixelPass const& pass) const {
+TilePlan PassRunner::plan(TileSource const& source, PixelPass const& pass, bool block_tiles) const {
   PlanRequest request;
+  if (block_tiles) request.target_tile_pixels = 1;  // make_plan rounds up to one whole block
   request.input_planes = input_plane_count(pass);
   request.output_planes = output_plane_count(pass);
   request.memory_budget = m_budget.tiles;

@@ -53,7 +53,8 @@ class PassRunner {
   RunStats run(std::string const& label, TileSource const& source, PixelPass const& pass,
                std::vector<io::OutputRaster> const& outputs);
   /// The tiles of `pass` over `source` within this command's budget.
-  [[nodiscard]] TilePlan plan(TileSource const& source, PixelPass const& pass) const;
+  /// `block_tiles`: one source block per tile (finer skipping of tiles no zone meets).
+  [[nodiscard]] TilePlan plan(TileSource const& source, PixelPass const& pass, bool block_tiles = false) const;
   /// The pass into any sink (zonal statistics); the caller completes the sink.
   RunStats run_to_sink(std::string const& label, TileSource const& source, PixelPass const& pass, TilePlan const& plan,
                        TileSink& sink);

@@ -4,6 +4,7 @@
 #include <gdal_priv.h>
 #include <ogr_spatialref.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -151,7 +152,18 @@ int zonal_main(int argc, char** argv) {
   PassRunner runner("zonal", run, cog_options_from(r), log);
   log.event("zones", {{"count", zones.size()}, {"geographic", facts.geographic}},
             std::to_string(zones.size()) + " zones from " + zone_source.path.string());
-  runner.run_to_sink("zonal", source, pass, runner.plan(source, pass), sink);
+  // Only tiles (of one block each) that some zone's bounding box meets are read and decoded.
+  auto plan = runner.plan(source, pass, /*block_tiles=*/true);
+  auto const& gt = plan.grid.geotransform;
+  std::erase_if(plan.tiles, [&](TileWindow const& t) {
+    double const xa = gt[0] + gt[1] * static_cast<double>(t.x0), xb = xa + gt[1] * t.width;
+    double const ya = gt[3] + gt[5] * static_cast<double>(t.y0), yb = ya + gt[5] * t.height;
+    double const x0 = std::min(xa, xb), x1 = std::max(xa, xb), y0 = std::min(ya, yb), y1 = std::max(ya, yb);
+    return std::none_of(zones.begin(), zones.end(), [&](io::Zone const& z) {
+      return !z.parts.empty() && z.bbox[0] <= x1 && z.bbox[2] >= x0 && z.bbox[1] <= y1 && z.bbox[3] >= y0;
+    });
+  });
+  runner.run_to_sink("zonal", source, pass, plan, sink);
   std::string const product = r.count("name") ? r["name"].as<std::string>() : raster.stem().string();
   std::string const id_name = zone_source.id_field.value_or("fid");
   io::write_zonal_csv(out, zones, attribute_names, id_name, product, stats, sink.stats());
