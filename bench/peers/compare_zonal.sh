@@ -46,6 +46,10 @@ die() { log "$*"; exit 1; }
 "$py" -c 'import numpy, exactextract; from osgeo import gdal' 2>/dev/null ||
   die "$py needs numpy, GDAL and exactextract"
 have_rio=1
+if ! "$py" -c 'import rasterio' 2>/dev/null; then
+  # the peer a Python user would write; affine 3.0.1 breaks rasterio 1.4's windows.from_bounds
+  "$(dirname "$py")/pip" install -q --disable-pip-version-check "rasterio==1.4.4" "affine<3" >/dev/null 2>&1 || true
+fi
 "$py" -c 'import rasterio' 2>/dev/null || { have_rio=0; log "rasterio missing in $py: skipping rasterio_loop"; }
 
 scene="$work/synth-10980/2025.tif"
