@@ -54,13 +54,7 @@ endif()
 
 # ---- GPU: CPU/GPU parity (skips without a device), and a no-local-memory check -----------------
 if(RECLAIM_HAVE_CUDA)
-  # Compile the kernel into the test unless reclaim_cuda already has it.
-  get_target_property(reclaim_cuda_sources reclaim_cuda SOURCES)
-  set(reclaim_trend_kernel_source ${PROJECT_SOURCE_DIR}/kernels/trend_kernel.cu)
-  if("kernels/trend_kernel.cu" IN_LIST reclaim_cuda_sources OR reclaim_trend_kernel_source IN_LIST reclaim_cuda_sources)
-    set(reclaim_trend_kernel_source "")
-  endif()
-  add_executable(trend_kernels_test kernels/trend_parity_test.cu ${reclaim_trend_kernel_source})
+  add_executable(trend_kernels_test kernels/trend_parity_test.cu)
   target_include_directories(trend_kernels_test PRIVATE ${PROJECT_SOURCE_DIR})
   target_link_libraries(trend_kernels_test PRIVATE reclaim::cuda GTest::gtest_main)
   reclaim_compile_options(trend_kernels_test)
