@@ -7,6 +7,7 @@ int indices_main(int argc, char** argv);
 int change_main(int argc, char** argv);
 int trend_main(int argc, char** argv);
 int zonal_main(int argc, char** argv);
+int merge_main(int argc, char** argv);
 int synth_main(int argc, char** argv);
 
 }  // namespace reclaim::cli

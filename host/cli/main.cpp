@@ -27,7 +27,8 @@ void print_usage() {
       "  indices   spectral indices (NDVI, EVI, ...) of one or more scenes, as Cloud-Optimized GeoTIFFs\n"
       "  change    change classes (revegetated, still bare, ...) and dNDVI between two epochs\n"
       "  trend     per-pixel trend (Theil-Sen, Mann-Kendall), year of recovery over many epochs\n"
-      "  zonal     per-site statistics of a raster band (exact coverage), as CSV\n"
+      "  zonal     per-site statistics of a value or class raster (exact coverage): CSV, GeoPackage, JSON\n"
+      "  merge     merge partial zonal results (zonal --partial) from shards exactly into one table\n"
       "  synth     write the built-in demo data (a Sentinel-2-like scene pair and mine sites)\n"
       "\n"
       "exit codes: 0 ok, 1 internal error, 2 usage error, 3 bad input, 4 I/O failure, 5 CUDA error");
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
     if (command == "change") return reclaim::cli::change_main(argc - 1, argv + 1);
     if (command == "trend") return reclaim::cli::trend_main(argc - 1, argv + 1);
     if (command == "zonal") return reclaim::cli::zonal_main(argc - 1, argv + 1);
+    if (command == "merge") return reclaim::cli::merge_main(argc - 1, argv + 1);
     if (command == "synth") return reclaim::cli::synth_main(argc - 1, argv + 1);
     print_usage();
     return fail(kExitUsage, "unknown command '" + command + "'");

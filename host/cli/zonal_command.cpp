@@ -14,6 +14,7 @@
 #include "cli/commands.hpp"
 #include "cli/common_options.hpp"
 #include "cli/pass_runner.hpp"
+#include "cli/zonal_options.hpp"
 #include "reclaim/error.hpp"
 #include "reclaim/io/gdal_source.hpp"
 #include "reclaim/io/zonal.hpp"
@@ -24,21 +25,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<std::string> split_list(std::string const& text) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
-/// What the zonal pass needs to know about the value band beyond its grid.
+/// What the zonal pass needs to know about the band beyond its grid.
 struct BandFacts {
   bool has_nodata = false;
   double nodata = 0;
-  bool geographic = false;
-  double lo = -1, hi = 1;  ///< approximate value range (histogram bins)
+  bool categorical = false;              ///< a colour table or category names
+  std::vector<std::string> class_names;  ///< index = class value
+  double lo = -1, hi = 1;                ///< approximate value range (histogram bins)
 };
 
 BandFacts band_facts(fs::path const& raster, int band_number, bool want_range) {
@@ -53,8 +46,12 @@ BandFacts band_facts(fs::path const& raster, int band_number, bool want_range) {
   int has = 0;
   f.nodata = band->GetNoDataValue(&has);
   f.has_nodata = has != 0;
-  if (auto const* srs = ds->GetSpatialRef()) f.geographic = srs->IsGeographic() != 0;
-  if (want_range) {
+  if (char** names = band->GetCategoryNames()) {
+    for (int i = 0; names[i] && i < 256; ++i) f.class_names.emplace_back(names[i]);
+    f.categorical = true;
+  }
+  if (band->GetColorTable()) f.categorical = true;
+  if (want_range && !f.categorical) {
     // Overview/sampled min-max: cheap, and values beyond it only move the extreme
     // percentiles to +-inf (documented in docs/zonal.md).
     double minmax[2] = {-1, 1};
@@ -72,59 +69,33 @@ BandFacts band_facts(fs::path const& raster, int band_number, bool want_range) {
 int zonal_main(int argc, char** argv) {
   cxxopts::Options options("reclaim zonal", "Per-zone statistics of a raster band (exact coverage, streamed)");
   options.add_options()
-      ("raster", "the value raster", cxxopts::value<std::string>())
+      ("raster", "the value or class raster", cxxopts::value<std::string>())
       ("band", "band of --raster", cxxopts::value<int>()->default_value("1"))
-      ("zones", "zones: any OGR vector source (GeoPackage, Shapefile, GeoJSON, FlatGeobuf)",
-       cxxopts::value<std::string>())
-      ("layer", "layer of --zones (default: the first)", cxxopts::value<std::string>())
-      ("id-field", "field holding the zone id (default: the feature id)", cxxopts::value<std::string>())
-      ("stats", "count, nodata_count, area_ha, valid_area_ha, sum, mean, stddev, min, max, median, coverage, pNN",
-       cxxopts::value<std::string>()->default_value("count,area_ha,mean,stddev,min,max,median,coverage"))
-      ("percentiles", "extra percentiles, e.g. 10,25,75,90", cxxopts::value<std::string>())
-      ("coverage", "exact (pixel fraction inside), center or all-touched",
-       cxxopts::value<std::string>()->default_value("exact"))
-      ("histogram-range", "LO,HI of the median/percentile bins (default: the band's approximate range)",
-       cxxopts::value<std::string>())
-      ("name", "column prefix (default: the raster's file stem)", cxxopts::value<std::string>())
-      ("strict", "invalid geometries are errors, not repaired");
+      ("classes", "treat the band as classes (automatic with a colour table or category names)")
+      ("values", "treat the band as values even with a colour table")
+      ("name", "column prefix (default: the raster's file stem)", cxxopts::value<std::string>());
+  add_zone_options(options, "stats", "count,area_ha,mean,stddev,min,max,median,coverage", "");
   auto const parsed = parse_raster_command(options, argc, argv);
   if (!parsed) return 0;  // --help
   auto const& r = *parsed;
   if (!r.count("raster") || !r.count("zones")) throw usage_error("--raster and --zones are required");
-  if (!r.count("out")) throw usage_error("--out FILE.csv is required");
   auto const run = run_settings_from(r);
   fs::path const raster = r["raster"].as<std::string>();
   int const band = r["band"].as<int>();
-
-  std::vector<std::string> stats = split_list(r["stats"].as<std::string>());
-  if (r.count("percentiles"))
-    for (auto const& p : split_list(r["percentiles"].as<std::string>())) stats.push_back("p" + p);
-  bool histograms = false;
-  for (auto const& st : stats) {
-    if (!io::is_zonal_stat(st)) throw usage_error("--stats: unknown statistic '" + st + "'");
-    histograms = histograms || st == "median" || st[0] == 'p';
-  }
-  auto const mode = parse_coverage_mode(r["coverage"].as<std::string>());
-  if (!mode) throw usage_error("--coverage " + r["coverage"].as<std::string>() + ": expected exact, center or all-touched");
+  // Here --out is the table itself (other commands write it into their output folder).
+  auto const request =
+      *zone_request_from(r, "stats", "", r.count("out") ? fs::path(r["out"].as<std::string>()) : fs::path());
+  bool const histograms = io::needs_histograms(request.stats);
+  if (request.partial && histograms && !request.histogram_range)
+    throw usage_error("--partial with a median or percentiles needs --histogram-range LO,HI, so that every shard "
+                      "bins alike");
 
   EventLog log(run.log_format, run.quiet);
   auto const grid = io::raster_grid(raster);  // input_error naming the file
-  auto facts = band_facts(raster, band, histograms && !r.count("histogram-range"));
-  if (r.count("histogram-range")) {
-    auto const range = split_list(r["histogram-range"].as<std::string>());
-    if (range.size() != 2) throw usage_error("--histogram-range: expected LO,HI");
-    facts.lo = std::stod(range[0]);
-    facts.hi = std::stod(range[1]);
-    if (!(facts.hi > facts.lo)) throw usage_error("--histogram-range: HI must exceed LO");
-  }
-
-  io::ZoneSource zone_source;
-  zone_source.path = r["zones"].as<std::string>();
-  if (r.count("layer")) zone_source.layer = r["layer"].as<std::string>();
-  if (r.count("id-field")) zone_source.id_field = r["id-field"].as<std::string>();
-  zone_source.strict = r.count("strict") > 0;
-  auto const zones = io::read_zones(zone_source, grid.crs_wkt, [&log](std::string const& w) { log.warning(w); });
-  auto const attribute_names = io::zone_attribute_names(zone_source);
+  auto facts = band_facts(raster, band, histograms && !request.histogram_range);
+  if (r.count("classes")) facts.categorical = true;
+  if (r.count("values")) facts.categorical = false;
+  auto const zones = load_zones(request, grid.crs_wkt, log);
 
   // The band as a one-band scene: raw values, the file's nodata.
   io::SceneSpec scene;
@@ -136,22 +107,16 @@ int zonal_main(int argc, char** argv) {
   pixel::BandParams pass;
   pass.calibration = scene.calibration[0];
 
-  fs::path const out = r["out"].as<std::string>();
-  if (out.has_parent_path()) {
-    std::error_code ec;
-    fs::create_directories(out.parent_path(), ec);
-    if (ec) throw io_error(out.parent_path().string() + ": cannot create output folder (" + ec.message() + ")");
+  std::string const product_name = r.count("name") ? r["name"].as<std::string>() : raster.stem().string();
+  io::ZonalProduct product = value_product(product_name, 0, request, facts.lo, facts.hi);
+  if (facts.categorical) {
+    product.categorical = true;
+    product.histograms = false;
+    product.class_names = facts.class_names;
   }
-  io::ZonalOptions zo;
-  zo.mode = *mode;
-  zo.geographic = facts.geographic;
-  zo.histograms = histograms;
-  zo.histogram_lo = facts.lo;
-  zo.histogram_hi = facts.hi;
-  io::ZonalSink sink(source.grid(), zones, zo);
+  bool const geographic = is_geographic(grid.crs_wkt);
+  io::ZonalSink sink(source.grid(), zones.zones, request.mode, geographic, {product});
   PassRunner runner("zonal", run, cog_options_from(r), log);
-  log.event("zones", {{"count", zones.size()}, {"geographic", facts.geographic}},
-            std::to_string(zones.size()) + " zones from " + zone_source.path.string());
   // Only tiles (of one block each) that some zone's bounding box meets are read and decoded.
   auto plan = runner.plan(source, pass, /*block_tiles=*/true);
   auto const& gt = plan.grid.geotransform;
@@ -159,16 +124,85 @@ int zonal_main(int argc, char** argv) {
     double const xa = gt[0] + gt[1] * static_cast<double>(t.x0), xb = xa + gt[1] * t.width;
     double const ya = gt[3] + gt[5] * static_cast<double>(t.y0), yb = ya + gt[5] * t.height;
     double const x0 = std::min(xa, xb), x1 = std::max(xa, xb), y0 = std::min(ya, yb), y1 = std::max(ya, yb);
-    return std::none_of(zones.begin(), zones.end(), [&](io::Zone const& z) {
+    return std::none_of(zones.zones.begin(), zones.zones.end(), [&](io::Zone const& z) {
       return !z.parts.empty() && z.bbox[0] <= x1 && z.bbox[2] >= x0 && z.bbox[1] <= y1 && z.bbox[3] >= y0;
     });
   });
   runner.run_to_sink("zonal", source, pass, plan, sink);
-  std::string const product = r.count("name") ? r["name"].as<std::string>() : raster.stem().string();
-  std::string const id_name = zone_source.id_field.value_or("fid");
-  io::write_zonal_csv(out, zones, attribute_names, id_name, product, stats, sink.stats());
-  runner.wrote(out);
+  write_zonal_results(request, zones, sink, grid.crs_wkt, {raster.string()},
+                      [&runner](fs::path const& p) { runner.wrote(p); });
   runner.done();
+  return 0;
+}
+
+/// reclaim merge: partial results of the same zones (shards) -> one table.
+int merge_main(int argc, char** argv) {
+  cxxopts::Options options("reclaim merge",
+                           "Merge partial zonal results (reclaim zonal --partial) exactly into one table");
+  options.add_options()
+      ("partials", "partial files", cxxopts::value<std::vector<std::string>>())
+      ("out", "the merged table: .csv, .json, or .gpkg (geometries re-read from the zones file)",
+       cxxopts::value<std::string>())
+      ("partial", "also write the merged accumulators (a partial of partials)", cxxopts::value<std::string>())
+      ("zones", "the zones file for .gpkg output (default: the path recorded in the partials)",
+       cxxopts::value<std::string>())
+      ("log-format", "text or json", cxxopts::value<std::string>()->default_value("text"))
+      ("quiet", "no progress or info lines")
+      ("h,help", "this help");
+  options.parse_positional({"partials"});
+  options.positional_help("PARTIAL...");
+  auto const r = options.parse(argc, argv);
+  if (r.count("help")) {
+    std::puts(options.help().c_str());
+    return 0;
+  }
+  if (!r.unmatched().empty()) throw usage_error("unexpected argument '" + r.unmatched().front() + "'");
+  if (!r.count("partials")) throw usage_error("give the partial files to merge");
+  if (!r.count("out") && !r.count("partial")) throw usage_error("--out TABLE or --partial FILE is required");
+  auto const format = r["log-format"].as<std::string>();
+  if (format != "text" && format != "json") throw usage_error("--log-format: expected text or json");
+  EventLog log(format == "json" ? LogFormat::json : LogFormat::text, r.count("quiet") > 0);
+
+  auto const names = r["partials"].as<std::vector<std::string>>();
+  std::vector<io::ZonalPartial> parts;
+  for (auto const& n : names) parts.push_back(io::read_zonal_partial(n));
+  auto merged = io::merge_zonal_partials(parts, names);
+  log.event("merge", {{"partials", names.size()}, {"zones", merged.zones.size()}},
+            "merged " + std::to_string(names.size()) + " partials of " + std::to_string(merged.zones.size()) + " zones");
+  std::vector<fs::path> written;
+  if (r.count("partial")) {
+    fs::path const p = r["partial"].as<std::string>();
+    io::write_zonal_partial(p, merged);
+    written.push_back(p);
+  }
+  if (r.count("out")) {
+    fs::path const out = r["out"].as<std::string>();
+    auto zones = merged.zones;
+    if (lower(out.extension().string()) == ".gpkg") {
+      // Geometries are not in partials: re-read them, and check they are the same zones.
+      io::ZoneSource src;
+      src.path = r.count("zones") ? r["zones"].as<std::string>() : merged.zones_path;
+      if (merged.id_name != "fid") src.id_field = merged.id_name;
+      auto geo = io::read_zones(src, merged.crs_wkt, [&log](std::string const& w) { log.warning(w); });
+      if (geo.size() != zones.size())
+        throw input_error(src.path.string() + ": has " + std::to_string(geo.size()) + " zones, the partials " +
+                          std::to_string(zones.size()));
+      for (std::size_t z = 0; z < geo.size(); ++z)
+        if (geo[z].id != zones[z].id)
+          throw input_error(src.path.string() + ": zone " + std::to_string(z) + " is '" + geo[z].id +
+                            "', the partials have '" + zones[z].id + "'");
+      zones = std::move(geo);
+    }
+    auto const table = io::zonal_table(zones, merged.attribute_names, merged.id_name, merged.products, merged.stats,
+                                       merged.results);
+    io::write_zonal_table(out, table, zones, merged.crs_wkt);
+    written.push_back(out);
+  }
+  for (auto const& p : written) {
+    log.event("output", {{"path", p.string()}});
+    std::printf("%s\n", p.string().c_str());
+  }
+  log.event("done", {{"outputs", written.size()}});
   return 0;
 }
 

@@ -11,7 +11,7 @@
 namespace reclaim {
 namespace {
 
-enum : std::uint16_t { kKindValue = 1, kKindHistogram = 2, kKindClass = 3 };
+enum : std::uint16_t { kKindValue = 1, kKindHistogram = 2, kKindClass = 3, kKindArea = 4 };
 constexpr std::size_t kHeaderBytes = 12;  // magic, version, kind, payload size
 constexpr std::size_t kTrailerBytes = 8;  // checksum
 
@@ -158,6 +158,22 @@ pixel::ClassAccumulator deserialize_class(std::span<std::uint8_t const> bytes) {
   for (std::uint64_t& v : acc.m_w) v = r.u64();
   r.done();
   return acc;
+}
+
+std::vector<std::uint8_t> serialize(pixel::ZoneArea const& area) {
+  Writer w(kKindArea);
+  w.exact(area.area_m2);
+  w.exact(area.valid_area_m2);
+  return w.finish();
+}
+
+pixel::ZoneArea deserialize_area(std::span<std::uint8_t const> bytes) {
+  Reader r(bytes, kKindArea, "area");
+  pixel::ZoneArea area{};
+  area.area_m2 = r.exact();
+  area.valid_area_m2 = r.exact();
+  r.done();
+  return area;
 }
 
 namespace detail {

@@ -1,28 +1,49 @@
 #include "reclaim/io/zonal.hpp"
 
+#include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <fstream>
-#include <iomanip>
+#include <cstdlib>
 #include <limits>
-#include <sstream>
 
 #include "reclaim/cell_area.hpp"
 #include "reclaim/error.hpp"
 
 namespace reclaim::io {
-namespace fs = std::filesystem;
 
-ZonalSink::ZonalSink(Grid const& grid, std::vector<Zone> const& zones, ZonalOptions options)
-    : m_grid(grid), m_zones(zones), m_options(options), m_stats(zones.size()) {
-  if (m_options.histograms)
-    for (auto& s : m_stats)
-      s.histogram.push_back(
-          pixel::HistogramAccumulator<kZonalBins>::make(m_options.histogram_lo, m_options.histogram_hi));
+ProductAccumulators ProductAccumulators::make(ZonalProduct const& product, std::size_t zones) {
+  ProductAccumulators acc;
+  acc.values.assign(zones, pixel::ValueAccumulator{});
+  acc.areas.assign(zones, pixel::ZoneArea{});
+  if (product.histograms && !product.categorical)
+    acc.histograms.assign(zones, ZonalHistogram::make(product.histogram_lo, product.histogram_hi));
+  if (product.categorical) acc.classes.assign(zones, pixel::ClassAccumulator{});
+  return acc;
+}
+
+void ProductAccumulators::merge(ProductAccumulators const& o) {
+  if (o.values.size() != values.size() || o.histograms.size() != histograms.size() ||
+      o.classes.size() != classes.size())
+    throw input_error("zonal accumulators: cannot merge results of different zones or products");
+  for (std::size_t z = 0; z < values.size(); ++z) {
+    values[z].merge(o.values[z]);
+    areas[z].area_m2.merge(o.areas[z].area_m2);
+    areas[z].valid_area_m2.merge(o.areas[z].valid_area_m2);
+  }
+  for (std::size_t z = 0; z < histograms.size(); ++z) {
+    if (!histograms[z].same_range(o.histograms[z]))
+      throw input_error("zonal accumulators: histogram ranges differ (use the same --histogram-range for every shard)");
+    histograms[z].merge(o.histograms[z]);
+  }
+  for (std::size_t z = 0; z < classes.size(); ++z) classes[z].merge(o.classes[z]);
+}
+
+ZonalSink::ZonalSink(Grid const& grid, std::vector<Zone> const& zones, CoverageMode mode, bool geographic,
+                     std::vector<ZonalProduct> products)
+    : m_grid(grid), m_zones(zones), m_mode(mode), m_geographic(geographic), m_products(std::move(products)) {
+  for (auto const& p : m_products) m_results.push_back(ProductAccumulators::make(p, zones.size()));
 }
 
 void ZonalSink::write(TileWindow const& w, float const* planes, int plane_count) {
-  RECLAIM_EXPECTS(plane_count >= 1, "zonal sink needs a value plane");
   auto const& gt = m_grid.geotransform;
   // The tile's extent in map units, to skip zones whose bounding box misses it.
   double const x0 = gt[0] + gt[1] * static_cast<double>(w.x0);
@@ -30,27 +51,39 @@ void ZonalSink::write(TileWindow const& w, float const* planes, int plane_count)
   double const ya = gt[3] + gt[5] * static_cast<double>(w.y0);
   double const yb = gt[3] + gt[5] * static_cast<double>(w.y0 + w.height);
   double const tx0 = std::min(x0, x1), tx1 = std::max(x0, x1), ty0 = std::min(ya, yb), ty1 = std::max(ya, yb);
-  std::vector<double> const row_ha = row_areas_ha(m_grid, w, m_options.geographic);
+  // Coverage once per zone and tile, shared by every product.
+  m_items.clear();
   for (std::size_t z = 0; z < m_zones.size(); ++z) {
     auto const& zone = m_zones[z];
     if (zone.parts.empty()) continue;
     auto const& b = zone.bbox;
     if (b[2] < tx0 || b[0] > tx1 || b[3] < ty0 || b[1] > ty1) continue;
-    ZoneCoverage const cov = cover(std::span<Polygon const>(zone.parts), m_grid, w, m_options.mode);
-    auto& s = m_stats[z];
-    auto add = [&](std::int32_t row, std::int32_t col, double fraction) {
-      float const v = planes[static_cast<std::size_t>(row) * w.width + col];
-      double const area = fraction * row_ha[static_cast<std::size_t>(row)] * 1e4;
-      s.area_m2.add(area);
-      s.values.update(v, fraction);
-      if (std::isfinite(v)) {
-        s.valid_area_m2.add(area);
-        if (!s.histogram.empty()) s.histogram.front().update(v, fraction);
-      }
-    };
-    for (auto const& span : cov.spans)
-      for (std::int32_t c = span.col_begin; c < span.col_end; ++c) add(span.row, c, 1.0);
-    for (auto const& e : cov.edges) add(e.row, e.col, e.fraction);
+    ZoneCoverage const cov = cover(std::span<Polygon const>(zone.parts), m_grid, w, m_mode);
+    auto const zi = static_cast<std::int32_t>(z);
+    for (auto const& s : cov.spans) m_items.push_back({zi, s.row, s.col_begin, s.col_end, 1.0});
+    for (auto const& e : cov.edges) m_items.push_back({zi, e.row, e.col, e.col + 1, e.fraction});
+  }
+  if (m_items.empty()) return;
+  std::vector<double> row_m2 = row_areas_ha(m_grid, w, m_geographic);
+  for (auto& a : row_m2) a *= 1e4;
+  std::size_t const plane_pixels = static_cast<std::size_t>(w.width) * static_cast<std::size_t>(w.height);
+  auto const width = static_cast<std::size_t>(w.width);
+  for (std::size_t p = 0; p < m_products.size(); ++p) {
+    auto const& product = m_products[p];
+    RECLAIM_EXPECTS(product.plane >= 0 && product.plane < plane_count, "zonal product plane out of range");
+    float const* plane = planes + static_cast<std::size_t>(product.plane) * plane_pixels;
+    auto& acc = m_results[p];
+    if (product.categorical) {
+      pixel::accumulate_class_items(m_items, plane, width, row_m2.data(), acc.classes.data());
+      // Covered area of the zone (whatever the class), from the same items.
+      for (auto const& it : m_items)
+        for (std::int32_t c = it.col_begin; c < it.col_end; ++c)
+          acc.areas[static_cast<std::size_t>(it.zone)].area_m2.add(it.fraction * row_m2[static_cast<std::size_t>(it.row)]);
+    } else {
+      pixel::accumulate_value_items<kZonalBins>(m_items, plane, width, row_m2.data(), acc.values.data(),
+                                                acc.areas.data(),
+                                                acc.histograms.empty() ? nullptr : acc.histograms.data());
+    }
   }
 }
 
@@ -67,71 +100,26 @@ bool is_zonal_stat(std::string const& name) noexcept {
   return false;
 }
 
-double zonal_stat(ZoneStats const& s, std::string const& name) {
-  auto const& v = s.values;
+bool needs_histograms(std::vector<std::string> const& stats) noexcept {
+  return std::any_of(stats.begin(), stats.end(),
+                     [](std::string const& s) { return s == "median" || (!s.empty() && s[0] == 'p'); });
+}
+
+double value_stat(ProductAccumulators const& acc, std::size_t z, std::string const& name) {
+  auto const& v = acc.values[z];
   if (name == "count") return v.weight();
   if (name == "nodata_count") return v.nodata_weight();
-  if (name == "area_ha") return s.area_m2.value() * 1e-4;
-  if (name == "valid_area_ha") return s.valid_area_m2.value() * 1e-4;
+  if (name == "area_ha") return acc.areas[z].area_m2.value() * 1e-4;
+  if (name == "valid_area_ha") return acc.areas[z].valid_area_m2.value() * 1e-4;
   if (name == "sum") return v.sum();
   if (name == "mean") return v.mean();
   if (name == "stddev") return v.stddev();
   if (name == "min") return v.min();
   if (name == "max") return v.max();
-  if (name == "coverage") {
-    double const all = v.weight() + v.nodata_weight();
-    return all > 0 ? v.weight() / all : std::numeric_limits<double>::quiet_NaN();
-  }
-  if (s.histogram.empty()) return std::numeric_limits<double>::quiet_NaN();
-  if (name == "median") return s.histogram.front().median();
-  return s.histogram.front().percentile(std::strtod(name.c_str() + 1, nullptr));
-}
-
-namespace {
-
-std::string csv_field(std::string const& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
-}  // namespace
-
-void write_zonal_csv(fs::path const& path, std::vector<Zone> const& zones, std::vector<std::string> const& attribute_names,
-                     std::string const& id_name, std::string const& product, std::vector<std::string> const& stats,
-                     std::vector<ZoneStats> const& results) {
-  std::string hidden(".");  // built by appending: GCC 12 warns falsely on "." + string
-  hidden += path.filename().string();
-  hidden += ".tmp";
-  fs::path const tmp = path.parent_path() / hidden;
-  {
-    std::ofstream out(tmp);
-    if (!out) throw io_error(path.string() + ": cannot create");
-    out << csv_field(id_name);
-    for (auto const& a : attribute_names) out << ',' << csv_field(a);
-    for (auto const& st : stats) out << ',' << csv_field(product + "_" + st);
-    out << '\n';
-    out << std::setprecision(17);
-    for (std::size_t z = 0; z < zones.size(); ++z) {
-      out << csv_field(zones[z].id);
-      for (auto const& [name, value] : zones[z].attributes) out << ',' << csv_field(value);
-      for (auto const& st : stats) {
-        double const v = zonal_stat(results[z], st);
-        out << ',';
-        if (std::isfinite(v)) out << v;  // empty cell: no data (a zone outside the raster)
-      }
-      out << '\n';
-    }
-    out.flush();
-    if (!out) throw io_error(path.string() + ": write failed");
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw io_error(path.string() + ": cannot rename from " + tmp.string() + " (" + ec.message() + ")");
+  if (name == "coverage") return v.valid_fraction();
+  if (acc.histograms.empty()) return std::numeric_limits<double>::quiet_NaN();
+  if (name == "median") return acc.histograms[z].median();
+  return acc.histograms[z].percentile(std::strtod(name.c_str() + 1, nullptr));
 }
 
 }  // namespace reclaim::io

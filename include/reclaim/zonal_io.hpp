@@ -4,13 +4,14 @@
  * for merging shards computed by separate processes or machines.
  *
  * Format, version 1, every field little-endian whatever the host:
- *   "RZAC" | u16 version = 1 | u16 kind (1 value, 2 histogram, 3 class) | u32 payload bytes |
+ *   "RZAC" | u16 version = 1 | u16 kind (1 value, 2 histogram, 3 class, 4 area) | u32 payload bytes |
  *   payload | u64 FNV-1a-64 of every preceding byte.
  * Payloads (doubles as their IEEE-754 bit patterns in u64):
  *   value:     3 x ExactSum (4 x u64 limbs, u32 overflow) for weight, nodata weight, sum;
  *              u64 pixels, u64 nodata pixels; f64 w, mean, m2, min, max.
  *   histogram: u32 bins, f64 lo, f64 hi, u64 under, u64 over, bins x u64.
  *   class:     u32 classes (256), u64 invalid, classes x u64.
+ *   area:      2 x ExactSum (area_m2, valid_area_m2).
  * deserialize_* throws reclaim::input_error on a short, long or corrupt buffer (bad magic,
  * unknown version or kind, checksum mismatch, histogram bin count or range that does not match).
  * Deserialised accumulators merge exactly like in-memory ones.
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "reclaim/pixel/zonal.hpp"
+#include "reclaim/pixel/zonal_items.hpp"
 
 namespace reclaim {
 
@@ -29,6 +31,8 @@ std::vector<std::uint8_t> serialize(pixel::ValueAccumulator const& acc);
 std::vector<std::uint8_t> serialize(pixel::ClassAccumulator const& acc);
 pixel::ValueAccumulator deserialize_value(std::span<std::uint8_t const> bytes);
 pixel::ClassAccumulator deserialize_class(std::span<std::uint8_t const> bytes);
+std::vector<std::uint8_t> serialize(pixel::ZoneArea const& area);
+pixel::ZoneArea deserialize_area(std::span<std::uint8_t const> bytes);
 
 namespace detail {
 std::vector<std::uint8_t> serialize_histogram(double lo, double hi, std::uint64_t under, std::uint64_t over,

@@ -1,0 +1,311 @@
+#include "reclaim/io/picture.hpp"
+
+#include <cpl_string.h>
+#include <ogr_spatialref.h>
+
+#include <algorithm>
+#include <cmath>
+#include <system_error>
+
+#include "io/gdal_util.hpp"
+#include "reclaim/error.hpp"
+
+namespace reclaim::io {
+namespace fs = std::filesystem;
+
+namespace {
+
+/// Pixels of one picture, RGBA interleaved, all transparent to start with.
+struct RgbaImage {
+  int width;
+  int height;
+  std::vector<std::uint8_t> data;
+
+  RgbaImage(int w, int h) : width(w), height(h), data(static_cast<std::size_t>(w) * static_cast<std::size_t>(h) * 4, 0) {}
+  void set(std::size_t i, Rgba const& c) { std::copy(c.begin(), c.end(), data.begin() + static_cast<std::ptrdiff_t>(4 * i)); }
+  [[nodiscard]] std::size_t pixel_count() const noexcept { return data.size() / 4; }
+};
+
+void expect_size(std::span<float const> values, int width, int height, char const* what) {
+  RECLAIM_EXPECTS(width > 0 && height > 0, std::string("picture size must be positive (") + what + ")");
+  RECLAIM_EXPECTS(values.size() == static_cast<std::size_t>(width) * static_cast<std::size_t>(height),
+                  std::string(what) + " has " + std::to_string(values.size()) + " values, not width x height = " +
+                      std::to_string(static_cast<std::size_t>(width) * static_cast<std::size_t>(height)));
+}
+
+/// ".<stem>.tmp.png": keeps the .png extension so GDAL's world file lands at ".<stem>.tmp.wld".
+fs::path temp_png_path(fs::path const& path) {
+  std::string name(".");
+  name += path.stem().string();
+  name += ".tmp.png";
+  return path.parent_path() / name;
+}
+
+fs::path aux_path(fs::path const& png) { return png.string() + ".aux.xml"; }
+fs::path wld_path(fs::path png) { return png.replace_extension(".wld"); }
+
+void remove_quietly(fs::path const& p) {
+  std::error_code ec;
+  fs::remove(p, ec);
+}
+
+/// Moves a sidecar of the temporary PNG into place; removes a stale one when none was written.
+void place_sidecar(fs::path const& tmp, fs::path const& final_path) {
+  std::error_code ec;
+  if (fs::exists(tmp, ec)) {
+    fs::rename(tmp, final_path, ec);
+    if (ec) throw io_error(final_path.string() + ": cannot rename from " + tmp.string() + " (" + ec.message() + ")");
+  } else {
+    fs::remove(final_path, ec);
+  }
+}
+
+void write_png(fs::path const& path, RgbaImage const& image, Georef const* georef) {
+  ensure_gdal_initialized();
+  GDALDriver* mem = GetGDALDriverManager()->GetDriverByName("MEM");
+  GDALDriver* png = GetGDALDriverManager()->GetDriverByName("PNG");
+  RECLAIM_EXPECTS(mem != nullptr && png != nullptr, "GDAL lacks the MEM or PNG driver");
+
+  CPLErrorReset();
+  GDALDatasetUniquePtr src(mem->Create("", image.width, image.height, 4, GDT_Byte, nullptr));
+  if (!src) throw io_error(path.string() + ": cannot create in-memory picture (" + last_gdal_error() + ")");
+  int band_map[] = {1, 2, 3, 4};
+  if (src->RasterIO(GF_Write, 0, 0, image.width, image.height, const_cast<std::uint8_t*>(image.data.data()),
+                    image.width, image.height, GDT_Byte, 4, band_map, 4, 4 * static_cast<GSpacing>(image.width), 1,
+                    nullptr) != CE_None)
+    throw io_error(path.string() + ": cannot fill in-memory picture (" + last_gdal_error() + ")");
+  GDALColorInterp const interp[] = {GCI_RedBand, GCI_GreenBand, GCI_BlueBand, GCI_AlphaBand};
+  for (int b = 0; b < 4; ++b) src->GetRasterBand(b + 1)->SetColorInterpretation(interp[b]);
+
+  CPLStringList options;
+  if (georef) {
+    auto gt = georef->geotransform;
+    src->SetGeoTransform(gt.data());
+    if (!georef->crs_wkt.empty()) {
+      OGRSpatialReference srs;
+      if (srs.importFromWkt(georef->crs_wkt.c_str()) != OGRERR_NONE)
+        throw input_error(path.string() + ": the picture's CRS is not valid WKT");
+      srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+      src->SetSpatialRef(&srs);
+    }
+    options.SetNameValue("WORLDFILE", "YES");
+  }
+
+  fs::path const tmp = temp_png_path(path);
+  auto cleanup = [&] {
+    remove_quietly(tmp);
+    remove_quietly(aux_path(tmp));
+    remove_quietly(wld_path(tmp));
+  };
+  CPLErrorReset();
+  GDALDatasetUniquePtr dst(png->CreateCopy(tmp.c_str(), src.get(), FALSE, options.List(), nullptr, nullptr));
+  bool ok = dst != nullptr;
+  dst.reset();  // closing flushes the PAM .aux.xml
+  ok = ok && CPLGetLastErrorType() != CE_Failure && CPLGetLastErrorType() != CE_Fatal;
+  if (!ok) {
+    std::string const msg = last_gdal_error();
+    cleanup();
+    throw io_error(path.string() + ": cannot write PNG (" + msg + ")");
+  }
+  try {
+    place_sidecar(wld_path(tmp), wld_path(path));
+    place_sidecar(aux_path(tmp), aux_path(path));
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) throw io_error(path.string() + ": cannot rename from " + tmp.string() + " (" + ec.message() + ")");
+  } catch (...) {
+    cleanup();
+    throw;
+  }
+}
+
+std::uint8_t to_byte(double v, double lo, double hi) {
+  if (!(hi > lo)) return v > lo ? 255 : 0;
+  double const s = std::round(255.0 * (v - lo) / (hi - lo));
+  return static_cast<std::uint8_t>(std::clamp(s, 0.0, 255.0));
+}
+
+/// Type 7 percentile of `v` (destroys its order); v must not be empty.
+double percentile(std::vector<float>& v, double p) {
+  double const pos = std::clamp(p, 0.0, 100.0) / 100.0 * static_cast<double>(v.size() - 1);
+  auto const k = static_cast<std::size_t>(std::floor(pos));
+  double const frac = pos - static_cast<double>(k);
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  double const lower = v[k];
+  if (frac == 0.0 || k + 1 >= v.size()) return lower;
+  // After nth_element everything beyond k is >= v[k]: its minimum is order statistic k+1.
+  double const upper = *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(k) + 1, v.end());
+  return lower + frac * (upper - lower);
+}
+
+}  // namespace
+
+RgbStretch percentile_stretch(std::span<float const> r_a, std::span<float const> g_a, std::span<float const> b_a,
+                              std::span<float const> r_b, std::span<float const> g_b, std::span<float const> b_b,
+                              double plo, double phi) {
+  RgbStretch s{};
+  std::span<float const> const a[3] = {r_a, g_a, b_a};
+  std::span<float const> const b[3] = {r_b, g_b, b_b};
+  std::vector<float> pool;
+  for (int c = 0; c < 3; ++c) {
+    pool.clear();
+    pool.reserve(a[c].size() + b[c].size());
+    for (auto const span : {a[c], b[c]})
+      for (float const v : span)
+        if (std::isfinite(v)) pool.push_back(v);
+    if (pool.empty()) {
+      s.lo[c] = 0.0;
+      s.hi[c] = 0.3;
+      continue;
+    }
+    s.lo[c] = percentile(pool, plo);
+    s.hi[c] = percentile(pool, phi);
+  }
+  return s;
+}
+
+void write_rgb_png(fs::path const& path, int width, int height, std::span<float const> r, std::span<float const> g,
+                   std::span<float const> b, RgbStretch const& stretch, Georef const& georef) {
+  expect_size(r, width, height, "red");
+  expect_size(g, width, height, "green");
+  expect_size(b, width, height, "blue");
+  RgbaImage img(width, height);
+  for (std::size_t i = 0; i < img.pixel_count(); ++i) {
+    if (!std::isfinite(r[i]) || !std::isfinite(g[i]) || !std::isfinite(b[i])) continue;
+    img.set(i, {to_byte(r[i], stretch.lo[0], stretch.hi[0]), to_byte(g[i], stretch.lo[1], stretch.hi[1]),
+                to_byte(b[i], stretch.lo[2], stretch.hi[2]), 255});
+  }
+  write_png(path, img, &georef);
+}
+
+Rgba ndvi_ramp(double t) noexcept {
+  static constexpr std::uint8_t stops[7][3] = {{140, 81, 10},   {191, 129, 45}, {223, 194, 125}, {255, 255, 191},
+                                               {166, 217, 106}, {102, 189, 99}, {26, 152, 80}};
+  if (std::isnan(t)) return {0, 0, 0, 0};
+  double const x = std::clamp(t, 0.0, 1.0) * 6.0;
+  int const k = std::min(static_cast<int>(x), 5);
+  double const f = x - k;
+  Rgba out{0, 0, 0, 255};
+  for (int c = 0; c < 3; ++c)
+    out[c] = static_cast<std::uint8_t>(std::lround(stops[k][c] + f * (stops[k + 1][c] - stops[k][c])));
+  return out;
+}
+
+void write_scalar_png(fs::path const& path, int width, int height, std::span<float const> values, double lo,
+                      double hi, Georef const& georef) {
+  expect_size(values, width, height, "values");
+  RgbaImage img(width, height);
+  double const span = hi - lo;
+  for (std::size_t i = 0; i < img.pixel_count(); ++i) {
+    if (!std::isfinite(values[i])) continue;
+    img.set(i, ndvi_ramp(span > 0 ? (values[i] - lo) / span : 0.5));
+  }
+  write_png(path, img, &georef);
+}
+
+void write_class_png(fs::path const& path, int width, int height, std::span<float const> classes,
+                     std::vector<Rgba> const& colors, Georef const& georef) {
+  expect_size(classes, width, height, "classes");
+  RgbaImage img(width, height);
+  for (std::size_t i = 0; i < img.pixel_count(); ++i) {
+    float const v = classes[i];
+    if (!std::isfinite(v) || v < 1.f || v != std::floor(v) || v >= static_cast<float>(colors.size())) continue;
+    img.set(i, colors[static_cast<std::size_t>(v)]);
+  }
+  write_png(path, img, &georef);
+}
+
+LegendLayout write_legend_png(fs::path const& path, std::vector<std::string> const& names,
+                              std::vector<Rgba> const& colors, int swatch_size, int gap, int padding) {
+  RECLAIM_EXPECTS(swatch_size > 0 && gap >= 2 && padding >= 1, "legend: swatch_size > 0, gap >= 2, padding >= 1");
+  LegendLayout layout;
+  std::size_t const n = std::min(names.size(), colors.size());
+  for (std::size_t k = 1; k < n; ++k) {
+    if (names[k].empty()) continue;
+    int const i = static_cast<int>(layout.swatches.size());
+    layout.swatches.push_back({static_cast<int>(k), padding, padding + i * (swatch_size + gap), swatch_size, swatch_size});
+  }
+  int const count = static_cast<int>(layout.swatches.size());
+  layout.width = swatch_size + 2 * padding;
+  layout.height = std::max(1, count * swatch_size + std::max(0, count - 1) * gap + 2 * padding);
+
+  RgbaImage img(layout.width, layout.height);
+  auto at = [&](int x, int y) { return static_cast<std::size_t>(y) * static_cast<std::size_t>(img.width) + static_cast<std::size_t>(x); };
+  Rgba const frame{128, 128, 128, 255};
+  for (LegendSwatch const& s : layout.swatches) {
+    for (int y = s.y - 1; y <= s.y + s.height; ++y)
+      for (int x = s.x - 1; x <= s.x + s.width; ++x) {
+        bool const inside = x >= s.x && x < s.x + s.width && y >= s.y && y < s.y + s.height;
+        img.set(at(x, y), inside ? colors[static_cast<std::size_t>(s.value)] : frame);
+      }
+  }
+  write_png(path, img, nullptr);
+  return layout;
+}
+
+void write_overview_png(fs::path const& path, int width, int height, Georef const& georef,
+                        std::vector<std::vector<Ring>> const& site_rings, std::vector<Rgba> const& site_colors,
+                        OverviewBackground const& background) {
+  RECLAIM_EXPECTS(width > 0 && height > 0, "overview size must be positive");
+  RECLAIM_EXPECTS(site_rings.size() == site_colors.size(), "overview: one colour per site");
+  auto const& gt = georef.geotransform;
+  RECLAIM_EXPECTS(gt[2] == 0.0 && gt[4] == 0.0 && gt[1] != 0.0 && gt[5] != 0.0, "overview: georef must be north-up");
+
+  RgbaImage img(width, height);
+  if (!background.values.empty()) {
+    expect_size(background.values, width, height, "overview background");
+    double const span = background.hi - background.lo;
+    for (std::size_t i = 0; i < img.pixel_count(); ++i)
+      if (std::isfinite(background.values[i]))
+        img.set(i, ndvi_ramp(span > 0 ? (background.values[i] - background.lo) / span : 0.5));
+  }
+
+  std::vector<double> crossings;
+  for (std::size_t s = 0; s < site_rings.size(); ++s) {
+    Rgba const& c = site_colors[s];
+    double const sa = c[3] / 255.0;
+    for (int row = 0; row < height; ++row) {
+      // Work in pixel coordinates: column centre col + 0.5, row centre row + 0.5.
+      double const yc = row + 0.5;
+      crossings.clear();
+      for (Ring const& ring : site_rings[s]) {
+        std::size_t const n = ring.size();
+        for (std::size_t i = 0; i < n; ++i) {
+          auto const& p = ring[i];
+          auto const& q = ring[(i + 1) % n];
+          double const py = (p[1] - gt[3]) / gt[5], qy = (q[1] - gt[3]) / gt[5];
+          if ((py > yc) == (qy > yc)) continue;
+          double const px = (p[0] - gt[0]) / gt[1], qx = (q[0] - gt[0]) / gt[1];
+          crossings.push_back(px + (yc - py) * (qx - px) / (qy - py));
+        }
+      }
+      std::sort(crossings.begin(), crossings.end());
+      for (std::size_t k = 0; k + 1 < crossings.size(); k += 2) {
+        // Columns whose centre lies in [x0, x1).
+        double const first = std::max(0.0, std::ceil(crossings[k] - 0.5));
+        double const last = std::min(static_cast<double>(width), std::ceil(crossings[k + 1] - 0.5));
+        for (int col = static_cast<int>(first); col < static_cast<int>(last); ++col) {
+          std::size_t const i = static_cast<std::size_t>(row) * static_cast<std::size_t>(width) + static_cast<std::size_t>(col);
+          if (c[3] == 255) {
+            img.set(i, c);
+            continue;
+          }
+          // Straight-alpha "over" (Porter & Duff 1984).
+          std::uint8_t* d = &img.data[4 * i];
+          double const da = d[3] / 255.0;
+          double const oa = sa + da * (1.0 - sa);
+          Rgba out{0, 0, 0, 0};
+          if (oa > 0) {
+            for (int ch = 0; ch < 3; ++ch)
+              out[ch] = static_cast<std::uint8_t>(std::lround((c[ch] * sa + d[ch] * da * (1.0 - sa)) / oa));
+            out[3] = static_cast<std::uint8_t>(std::lround(oa * 255.0));
+          }
+          img.set(i, out);
+        }
+      }
+    }
+  }
+  write_png(path, img, &georef);
+}
+
+}  // namespace reclaim::io

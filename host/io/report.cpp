@@ -1,0 +1,441 @@
+#include "reclaim/io/report.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <set>
+#include <system_error>
+#include <vector>
+
+#include "reclaim/error.hpp"
+
+namespace reclaim::io {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr char kDash[] = "\xE2\x80\x93";  // en dash, U+2013
+
+std::string base64(std::string_view bytes) {
+  static constexpr char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  auto byte = [&](std::size_t k) { return static_cast<unsigned>(static_cast<unsigned char>(bytes[k])); };
+  for (; i + 2 < bytes.size(); i += 3) {
+    unsigned const v = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
+    out += digits[v >> 18];
+    out += digits[(v >> 12) & 63];
+    out += digits[(v >> 6) & 63];
+    out += digits[v & 63];
+  }
+  if (std::size_t const rest = bytes.size() - i; rest > 0) {
+    unsigned const v = byte(i) << 16 | (rest == 2 ? byte(i + 1) << 8 : 0u);
+    out += digits[v >> 18];
+    out += digits[(v >> 12) & 63];
+    out += rest == 2 ? digits[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+/// An id as a URL fragment: everything but unreserved characters percent-encoded (browsers
+/// match a fragment against ids after percent-decoding it).
+std::string fragment(std::string_view id) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char const ch : id) {
+    auto const u = static_cast<unsigned char>(ch);
+    if ((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '-' || u == '.' ||
+        u == '_' || u == '~') {
+      out += ch;
+    } else {
+      out += '%';
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    }
+  }
+  return out;
+}
+
+/// Reads the report's fields, turning a wrong type into an input_error naming it.
+class Fields {
+ public:
+  explicit Fields(fs::path html) : m_html(std::move(html)) {}
+
+  [[noreturn]] void fail(std::string const& where, char const* expected) const {
+    throw input_error(m_html.string() + ": report field " + where + " must be " + expected);
+  }
+  json const* find(json const& obj, char const* key, json::value_t type, std::string const& where,
+                   char const* expected) const {
+    if (!obj.is_object()) fail(where, "an object");
+    auto const it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return nullptr;
+    bool const ok = type == json::value_t::number_float ? it->is_number() : it->type() == type;
+    if (!ok) fail(where + "." + key, expected);
+    return &*it;
+  }
+  std::string string(json const& obj, char const* key, std::string const& where, bool required = false) const {
+    json const* v = find(obj, key, json::value_t::string, where, "a string");
+    if (!v) {
+      if (required) fail(where + "." + key, "a string (it is required)");
+      return {};
+    }
+    return v->get<std::string>();
+  }
+  json const& array(json const& obj, char const* key, std::string const& where) const {
+    json const* v = find(obj, key, json::value_t::array, where, "an array");
+    return v ? *v : m_empty_array;
+  }
+  json const& object(json const& obj, char const* key, std::string const& where) const {
+    json const* v = find(obj, key, json::value_t::object, where, "an object");
+    return v ? *v : m_empty_object;
+  }
+  [[nodiscard]] fs::path const& html() const { return m_html; }
+
+ private:
+  fs::path m_html;
+  json m_empty_array = json::array();
+  json m_empty_object = json::object();
+};
+
+/// The PNG at `relative` (to the HTML's folder) as a data URI.
+std::string png_data_uri(fs::path const& html_path, std::string const& relative) {
+  fs::path const file = html_path.parent_path() / relative;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw io_error(file.string() + ": picture missing or unreadable (referenced by " + html_path.string() + ")");
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw io_error(file.string() + ": cannot read picture");
+  static constexpr char signature[] = "\x89PNG\r\n\x1a\n";
+  if (bytes.compare(0, 8, signature, 8) != 0) throw io_error(file.string() + ": picture is not a PNG file");
+  return "data:image/png;base64," + base64(bytes);
+}
+
+/// Value for a cell's data-sort: full-precision number, text, or "" (sorts last).
+std::string sort_key(json const& v) {
+  if (v.is_number()) return std::isfinite(v.get<double>()) ? v.dump() : std::string();
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>() ? "1" : "0";
+  return {};
+}
+
+struct Column {
+  std::string key;
+  std::string label;
+  std::string unit;
+};
+
+std::string heading(Column const& c) {
+  std::string h = html_escape(c.label.empty() ? c.key : c.label);
+  if (!c.unit.empty()) h += " (" + html_escape(c.unit) + ")";
+  return h;
+}
+
+bool is_id_key(std::string const& k) { return k == "site_id" || k == "id"; }
+bool is_site_field(std::string const& k) { return is_id_key(k) || k == "grade" || k == "flags"; }
+
+std::string grade_badge(std::string const& grade) {
+  bool const known = grade.size() == 1 && grade[0] >= 'A' && grade[0] <= 'E';
+  std::string cls = known ? "grade grade-" + grade : std::string("grade");
+  return "<span class=\"" + cls + "\">" + (grade.empty() ? std::string(kDash) : html_escape(grade)) + "</span>";
+}
+
+std::string join(std::vector<std::string> const& items, char const* sep) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
+  return out;
+}
+
+constexpr char kStyle[] = R"(
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;margin:0 auto;max-width:1200px;padding:0 20px 40px}
+h1{margin:24px 0 4px}h2{margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}
+.generated{color:#666;margin:0 0 16px}
+.cards{display:flex;flex-wrap:wrap;gap:12px}
+.card{border:1px solid #ddd;border-radius:6px;padding:10px 14px;min-width:120px;background:#fafafa}
+.card .value{font-size:22px;font-weight:600}.card .key{color:#555;font-size:13px}
+table{border-collapse:collapse;margin:8px 0}th,td{padding:4px 10px;border-bottom:1px solid #e5e5e5;text-align:left}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+table.sortable th{cursor:pointer;user-select:none;background:#f3f3f3}
+table.sortable th[aria-sort=ascending]::after{content:" \25B2"}table.sortable th[aria-sort=descending]::after{content:" \25BC"}
+table.kv th{background:none;font-weight:600;color:#444}
+tr.site-row:hover{background:#f6f9ff}
+.grade{display:inline-block;min-width:1.6em;text-align:center;border-radius:4px;font-weight:700;color:#fff;background:#888}
+.grade-A{background:#1a9850}.grade-B{background:#66bd63}.grade-C{background:#fee08b;color:#222}.grade-D{background:#fc8d59}.grade-E{background:#d73027}
+.notes{background:#fff8e1;border-left:4px solid #f0b400;padding:8px 14px;margin:16px 0}
+ul.flags li{color:#a33}.no-flags{color:#666}
+.pictures{display:flex;flex-wrap:wrap;gap:16px}
+figure{margin:0}figure img{max-width:360px;image-rendering:pixelated;border:1px solid #ccc;background:repeating-conic-gradient(#eee 0% 25%,#fff 0% 50%) 50%/16px 16px}
+figcaption{font-size:13px;color:#444}
+.map{display:flex;gap:16px;align-items:flex-start}.map>figure img{max-width:720px}
+.legend{display:flex;gap:8px;align-items:flex-start}.legend img{border:none;background:none;image-rendering:auto}
+.legend ul{list-style:none;margin:0;padding:2px 0 0}.legend li{height:24px;line-height:20px;white-space:nowrap}
+.chip{display:inline-block;width:14px;height:14px;border:1px solid #888;vertical-align:middle;margin-right:6px}
+a.back{font-size:13px}
+)";
+
+// Sorts the site table on a header click; empty cells stay last in both directions.
+constexpr char kSortScript[] = R"(
+(function(){
+  var table=document.getElementById('site-table');if(!table)return;
+  var heads=table.tHead.rows[0].cells;
+  function sortBy(i){
+    var th=heads[i],asc=th.getAttribute('aria-sort')!=='ascending';
+    for(var j=0;j<heads.length;j++)heads[j].removeAttribute('aria-sort');
+    th.setAttribute('aria-sort',asc?'ascending':'descending');
+    var body=table.tBodies[0],rows=Array.prototype.slice.call(body.rows);
+    rows.sort(function(a,b){
+      var x=a.cells[i].getAttribute('data-sort')||'',y=b.cells[i].getAttribute('data-sort')||'';
+      if(x===''||y==='')return x===y?0:(x===''?1:-1);
+      var nx=Number(x),ny=Number(y),c;
+      if(!isNaN(nx)&&!isNaN(ny))c=nx-ny;else c=x.localeCompare(y,undefined,{numeric:true,sensitivity:'base'});
+      return asc?c:-c;
+    });
+    rows.forEach(function(r){body.appendChild(r);});
+  }
+  Array.prototype.forEach.call(heads,function(th,i){
+    th.addEventListener('click',function(){sortBy(i);});
+    th.addEventListener('keydown',function(e){if(e.key==='Enter'||e.key===' '){e.preventDefault();sortBy(i);}});
+  });
+})();
+window.addEventListener('load',function(){
+  var ok=0,broken=0;
+  for(var k=0;k<document.images.length;k++){var im=document.images[k];if(im.complete&&im.naturalWidth>0)ok++;else broken++;}
+  document.body.dataset.imagesLoaded=String(ok);document.body.dataset.imagesBroken=String(broken);
+});
+)";
+
+std::string render(fs::path const& html_path, json const& report) {
+  Fields const f(html_path);
+  if (!report.is_object()) f.fail("(root)", "an object");
+  std::string const title = f.string(report, "title", "report");
+  std::string h;
+  h.reserve(1 << 16);
+  h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>";
+  h += html_escape(title.empty() ? "reclaim report" : title);
+  h += "</title>\n<style>";
+  h += kStyle;
+  h += "</style>\n</head>\n<body>\n<header>\n<h1>" + html_escape(title.empty() ? "reclaim report" : title) + "</h1>\n";
+  if (auto const gen = f.string(report, "generated", "report"); !gen.empty())
+    h += "<p class=\"generated\">Generated " + html_escape(gen) + "</p>\n";
+  h += "</header>\n";
+
+  if (json const& summary = f.object(report, "summary", "report"); !summary.empty()) {
+    h += "<section id=\"summary\">\n<h2>Summary</h2>\n<div class=\"cards\">\n";
+    for (auto const& [k, v] : summary.items())
+      h += "<div class=\"card\"><div class=\"value\">" + html_escape(format_metric(v)) + "</div><div class=\"key\">" +
+           html_escape(k) + "</div></div>\n";
+    h += "</div>\n</section>\n";
+  }
+  if (json const& notes = f.array(report, "notes", "report"); !notes.empty()) {
+    h += "<aside class=\"notes\">\n<ul>\n";
+    for (std::size_t i = 0; i < notes.size(); ++i) {
+      if (!notes[i].is_string()) f.fail("report.notes[" + std::to_string(i) + "]", "a string");
+      h += "<li>" + html_escape(notes[i].get<std::string>()) + "</li>\n";
+    }
+    h += "</ul>\n</aside>\n";
+  }
+  if (json const& run = f.object(report, "run", "report"); !run.empty()) {
+    h += "<section id=\"run\">\n<h2>Run</h2>\n<table class=\"kv\">\n";
+    for (auto const& [k, v] : run.items())
+      h += "<tr><th>" + html_escape(k) + "</th><td>" +
+           html_escape(v.is_primitive() ? format_metric(v) : v.dump()) + "</td></tr>\n";
+    h += "</table>\n</section>\n";
+  }
+
+  // Overview map and legend.
+  std::string const overview = f.string(report, "overview", "report");
+  json const& legend = f.object(report, "legend", "report");
+  if (!overview.empty() || !legend.empty()) {
+    h += "<section id=\"overview\">\n<h2>Overview</h2>\n<div class=\"map\">\n";
+    if (!overview.empty())
+      h += "<figure><img src=\"" + png_data_uri(html_path, overview) + "\" alt=\"Overview of the sites\"></figure>\n";
+    if (!legend.empty()) {
+      std::string const legend_path = f.string(legend, "path", "report.legend");
+      h += "<div class=\"legend\">\n";
+      if (!legend_path.empty()) h += "<img src=\"" + png_data_uri(html_path, legend_path) + "\" alt=\"Legend\">\n";
+      h += "<ul>\n";
+      json const& classes = f.array(legend, "classes", "report.legend");
+      for (std::size_t i = 0; i < classes.size(); ++i) {
+        std::string const where = "report.legend.classes[" + std::to_string(i) + "]";
+        std::string const name = f.string(classes[i], "name", where);
+        std::string const color = f.string(classes[i], "color", where);
+        json const* value = f.find(classes[i], "value", json::value_t::number_float, where, "a number");
+        h += "<li";
+        if (value) h += " data-value=\"" + html_escape(sort_key(*value)) + "\"";
+        h += ">";
+        if (legend_path.empty() && !color.empty())
+          h += "<span class=\"chip\" style=\"background:" + html_escape(color) + "\"></span>";
+        h += html_escape(name) + "</li>\n";
+      }
+      h += "</ul>\n</div>\n";
+    }
+    h += "</div>\n</section>\n";
+  }
+
+  // Site table.
+  std::vector<Column> columns;
+  json const& cols = f.array(report, "columns", "report");
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    std::string const where = "report.columns[" + std::to_string(i) + "]";
+    columns.push_back({f.string(cols[i], "key", where, true), f.string(cols[i], "label", where),
+                       f.string(cols[i], "unit", where)});
+  }
+  if (columns.empty()) columns = {{"site_id", "Site", ""}, {"grade", "Grade", ""}};
+
+  struct Site {
+    std::string id, grade;
+    std::vector<std::string> flags;
+    json const* metrics;
+    json const* pictures;
+    std::string where;
+  };
+  std::vector<Site> sites;
+  json const& site_list = f.array(report, "sites", "report");
+  for (std::size_t i = 0; i < site_list.size(); ++i) {
+    std::string const where = "report.sites[" + std::to_string(i) + "]";
+    Site s{f.string(site_list[i], "id", where, true), f.string(site_list[i], "grade", where), {},
+           &f.object(site_list[i], "metrics", where), &f.array(site_list[i], "pictures", where), where};
+    json const& flags = f.array(site_list[i], "flags", where);
+    for (std::size_t k = 0; k < flags.size(); ++k) {
+      if (!flags[k].is_string()) f.fail(where + ".flags[" + std::to_string(k) + "]", "a string");
+      s.flags.push_back(flags[k].get<std::string>());
+    }
+    sites.push_back(std::move(s));
+  }
+
+  h += "<section id=\"sites\">\n<h2>Sites</h2>\n<table id=\"site-table\" class=\"sortable\">\n<thead><tr>";
+  for (Column const& c : columns) h += "<th tabindex=\"0\" data-key=\"" + html_escape(c.key) + "\">" + heading(c) + "</th>";
+  h += "</tr></thead>\n<tbody>\n";
+  for (Site const& s : sites) {
+    std::string const id = html_escape(s.id);
+    h += "<tr class=\"site-row\" data-site-id=\"" + id + "\">";
+    for (Column const& c : columns) {
+      if (is_id_key(c.key)) {
+        h += "<td data-sort=\"" + id + "\"><a href=\"#site-" + html_escape(fragment(s.id)) + "\">" + id + "</a></td>";
+      } else if (c.key == "grade") {
+        h += "<td data-sort=\"" + html_escape(s.grade) + "\">" + grade_badge(s.grade) + "</td>";
+      } else if (c.key == "flags") {
+        std::string const text = html_escape(join(s.flags, ", "));
+        h += "<td data-sort=\"" + text + "\">" + text + "</td>";
+      } else {
+        auto const it = s.metrics->find(c.key);
+        json const v = it == s.metrics->end() ? json() : *it;
+        h += std::string("<td") + (v.is_number() ? " class=\"num\"" : "") + " data-sort=\"" + html_escape(sort_key(v)) +
+             "\">" + html_escape(format_metric(v, c.unit)) + "</td>";
+      }
+    }
+    h += "</tr>\n";
+  }
+  h += "</tbody>\n</table>\n</section>\n";
+
+  // One section per site.
+  for (Site const& s : sites) {
+    h += "<section class=\"site\" id=\"site-" + html_escape(s.id) + "\">\n<h2>Site " + html_escape(s.id) + " " +
+         grade_badge(s.grade) + "</h2>\n";
+    if (s.flags.empty()) {
+      h += "<p class=\"no-flags\">No flags.</p>\n";
+    } else {
+      h += "<ul class=\"flags\">\n";
+      for (auto const& flag : s.flags) h += "<li>" + html_escape(flag) + "</li>\n";
+      h += "</ul>\n";
+    }
+    h += "<table class=\"kv metrics\">\n";
+    std::set<std::string> shown;
+    for (Column const& c : columns) {
+      if (is_site_field(c.key)) continue;
+      shown.insert(c.key);
+      auto const it = s.metrics->find(c.key);
+      json const v = it == s.metrics->end() ? json() : *it;
+      h += "<tr><th>" + heading(c) + "</th><td" + (v.is_number() ? " class=\"num\"" : "") + ">" +
+           html_escape(format_metric(v, c.unit)) + "</td></tr>\n";
+    }
+    for (auto const& [k, v] : s.metrics->items())
+      if (!shown.count(k))
+        h += "<tr><th>" + html_escape(k) + "</th><td" + (v.is_number() ? " class=\"num\"" : "") + ">" +
+             html_escape(v.is_primitive() ? format_metric(v) : v.dump()) + "</td></tr>\n";
+    h += "</table>\n";
+    if (!s.pictures->empty()) {
+      h += "<div class=\"pictures\">\n";
+      for (std::size_t k = 0; k < s.pictures->size(); ++k) {
+        std::string const where = s.where + ".pictures[" + std::to_string(k) + "]";
+        json const& pic = (*s.pictures)[k];
+        std::string const caption = f.string(pic, "caption", where);
+        std::string const uri = png_data_uri(html_path, f.string(pic, "path", where, true));
+        h += "<figure><img src=\"" + uri + "\" alt=\"" + html_escape(caption) + "\"><figcaption>" +
+             html_escape(caption) + "</figcaption></figure>\n";
+      }
+      h += "</div>\n";
+    }
+    h += "<p><a class=\"back\" href=\"#sites\">Back to the site table</a></p>\n</section>\n";
+  }
+
+  h += "<script>";
+  h += kSortScript;
+  h += "</script>\n</body>\n</html>\n";
+  return h;
+}
+
+}  // namespace
+
+std::string html_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char const c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string format_metric(json const& value, std::string_view unit) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_boolean()) return value.get<bool>() ? "yes" : "no";
+  if (value.is_number_integer()) return value.dump();
+  if (!value.is_number()) return value.is_null() ? kDash : value.dump();
+  double const v = value.get<double>();
+  if (!std::isfinite(v)) return kDash;
+  double const a = std::fabs(v);
+  int const decimals = unit == "ha" ? 2 : unit == "%" ? 1 : a >= 100 ? 1 : a >= 1 ? 2 : 3;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  std::string s(buf);
+  if (s.find_first_not_of("-0.") == std::string::npos && s[0] == '-') s.erase(0, 1);  // no "-0.00"
+  return s;
+}
+
+void write_report_html(fs::path const& html_path, json const& report) {
+  std::string const html = render(html_path, report);  // reads every picture before touching the disk
+  std::string name(".");
+  name += html_path.filename().string();
+  name += ".tmp";
+  fs::path const tmp = html_path.parent_path() / name;
+  std::error_code ec;
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw io_error(html_path.string() + ": cannot create " + tmp.string());
+    out.write(html.data(), static_cast<std::streamsize>(html.size()));
+    out.close();
+    if (!out) {
+      fs::remove(tmp, ec);
+      throw io_error(html_path.string() + ": cannot write " + tmp.string() + " (disk full?)");
+    }
+  }
+  fs::rename(tmp, html_path, ec);
+  if (ec) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    throw io_error(html_path.string() + ": cannot rename from " + tmp.string() + " (" + ec.message() + ")");
+  }
+}
+
+}  // namespace reclaim::io

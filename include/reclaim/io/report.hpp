@@ -1,0 +1,63 @@
+#pragma once
+/** @file
+ * @brief The self-contained HTML site report of `reclaim assess`.
+ *
+ * One HTML file with everything inside: pictures are embedded as data:image/png;base64 URIs,
+ * the CSS and the few lines of JavaScript are inline, no fonts or links leave the file, so it
+ * opens from disk, offline, in any browser and survives being mailed.
+ *
+ * The report object (every field optional unless marked):
+ * @code
+ * {
+ *   "title": "Rehabilitation assessment",          // the page's <title> and <h1>
+ *   "generated": "2025-01-31T12:00:00Z",            // shown under the title
+ *   "run": {"command": "reclaim assess ...", ...},  // key: value, a small table
+ *   "summary": {"sites": 12, "grade A": 3, ...},    // key: number|string, one card each
+ *   "columns": [{"key": "site_id", "label": "Site", "unit": ""},
+ *               {"key": "area_ha", "label": "Area", "unit": "ha"}, ...],   // site table, in order
+ *   "sites": [{"id": "A-1", "grade": "A".."E", "flags": ["cloudy after"],
+ *              "metrics": {"area_ha": 12.5, "ndvi_after": null, ...},
+ *              "pictures": [{"caption": "NDVI after", "path": "pictures/a1_ndvi_after.png"}]}],
+ *   "overview": "pictures/overview.png",
+ *   "legend": {"path": "pictures/legend.png",
+ *              "classes": [{"value": 1, "name": "revegetated", "color": "#1a9850"}]},
+ *   "notes": ["Carbon figures are estimates."]
+ * }
+ * @endcode
+ * A column key picks a site's field: "site_id" or "id" the id, "grade" the grade, "flags" its
+ * flags, any other key metrics[key]. Picture paths are relative to the HTML file's folder.
+ *
+ * The site table sorts on a header click (numbers numerically, text naturally, empty cells
+ * last); each row is `<tr class="site-row" data-site-id="ID">` and links to the site's
+ * `<section class="site" id="site-ID">` (ID HTML-escaped). After load a script sets
+ * `data-images-loaded` and `data-images-broken` on <body> (images with naturalWidth > 0 and
+ * == 0), so a headless browser's --dump-dom shows whether every picture decoded.
+ *
+ * The legend PNG (io::write_legend_png, default layout) is shown with the class names beside
+ * it on the same 24-pixel pitch; without a legend path the classes get CSS colour chips.
+ */
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace reclaim::io {
+
+/** @brief Writes the report (shape above) to html_path, under a temporary name then renamed.
+ *
+ * Throws reclaim::io_error naming the picture that is missing or not a PNG, or the HTML file
+ * that cannot be written; reclaim::input_error when a field has the wrong type. Nothing is left
+ * at html_path on failure.
+ */
+void write_report_html(std::filesystem::path const& html_path, nlohmann::json const& report);
+
+/** @brief A metric as table text: null, NaN and infinities as "–" (en dash); integers as they
+ * are; other numbers with 2 decimals for "ha", 1 for "%", else 1 decimal from 100 up, 2 from
+ * 1 up and 3 below; strings unchanged; booleans "yes"/"no". Not HTML-escaped. */
+[[nodiscard]] std::string format_metric(nlohmann::json const& value, std::string_view unit = {});
+
+/// Text with &, <, >, " and ' replaced by entities, safe in HTML text and quoted attributes.
+[[nodiscard]] std::string html_escape(std::string_view text);
+
+}  // namespace reclaim::io

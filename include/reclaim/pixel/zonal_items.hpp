@@ -1,0 +1,89 @@
+#pragma once
+/** @file
+ * @brief What a backend does with a tile's zone coverage: accumulate covered pixels into the
+ * zones' accumulators. The host turns each zone's coverage of a tile (spans + weighted edge
+ * pixels, coverage.hpp) into ZonalItems once; the CPU sink and the CUDA kernel
+ * (kernels/zonal_kernel.cu) then run the same per-pixel functions below over them.
+ *
+ * Exactness across backends: the ExactSum fields, pixel counts, min/max, histogram bins and
+ * class weights are integers or order-free, so the GPU's grouping gives bit-identical values;
+ * only ValueAccumulator's M2 (and its running mean) depends on the grouping (~1e-15 relative).
+ */
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "reclaim/pixel/hd.hpp"
+#include "reclaim/pixel/zonal.hpp"
+
+namespace reclaim::pixel {
+
+/// A run of pixels of one zone in one tile, window-relative: row, columns [col_begin, col_end),
+/// every pixel with the same coverage fraction (1 for a span, the pixel's fraction for an edge).
+struct ZonalItem {
+  std::int32_t zone = 0;
+  std::int32_t row = 0;
+  std::int32_t col_begin = 0;
+  std::int32_t col_end = 0;
+  double fraction = 1.0;
+};
+
+/// Area of a zone in a value product: all covered pixels, and those with a valid value.
+struct ZoneArea {
+  ExactSum area_m2;
+  ExactSum valid_area_m2;
+};
+
+/// One covered pixel of a value plane. cell_m2: the pixel's area (row-dependent in a geographic CRS).
+template <int Bins>
+RECLAIM_HD inline void accumulate_value_pixel(float v, double fraction, double cell_m2, ValueAccumulator& values,
+                                              ZoneArea& area, HistogramAccumulator<Bins>* histogram) noexcept {
+  double const a = fraction * cell_m2;
+  area.area_m2.add(a);
+  values.update(v, fraction);
+  if (v == v && v - v == 0.0f) {  // finite
+    area.valid_area_m2.add(a);
+    if (histogram) histogram->update(v, fraction);
+  }
+}
+
+/// One covered pixel of a class plane: whole class numbers stored as float; NaN counts as class 0
+/// (nodata of the class rasters), values outside 0..255 as invalid. The weight is the covered
+/// AREA in hectares (fraction x cell area), so class areas are right in geographic CRSs too.
+RECLAIM_HD inline void accumulate_class_pixel(float v, double fraction, double cell_m2,
+                                              ClassAccumulator& classes) noexcept {
+  int const cls = (v == v) ? static_cast<int>(v) : 0;
+  classes.update((v == v && (v < 0.0f || v > 255.0f)) ? -1 : cls, fraction * cell_m2 * 1e-4);
+}
+
+/**
+ * @brief The CPU reference: items in order, pixels left to right.
+ * @param plane       the tile's value plane, `width` floats per row
+ * @param row_cell_m2 pixel area per tile row
+ * @param values, areas: indexed by item.zone; histograms too unless null
+ */
+template <int Bins>
+void accumulate_value_items(std::span<ZonalItem const> items, float const* plane, std::size_t width,
+                            double const* row_cell_m2, ValueAccumulator* values, ZoneArea* areas,
+                            HistogramAccumulator<Bins>* histograms) noexcept {
+  for (auto const& it : items) {
+    float const* row = plane + static_cast<std::size_t>(it.row) * width;
+    double const cell = row_cell_m2[it.row];
+    auto* hist = histograms ? histograms + it.zone : nullptr;
+    for (std::int32_t c = it.col_begin; c < it.col_end; ++c)
+      accumulate_value_pixel<Bins>(row[c], it.fraction, cell, values[it.zone], areas[it.zone], hist);
+  }
+}
+
+/// The CPU reference for class planes; classes indexed by item.zone (weights in hectares).
+inline void accumulate_class_items(std::span<ZonalItem const> items, float const* plane, std::size_t width,
+                                   double const* row_cell_m2, ClassAccumulator* classes) noexcept {
+  for (auto const& it : items) {
+    float const* row = plane + static_cast<std::size_t>(it.row) * width;
+    double const cell = row_cell_m2[it.row];
+    for (std::int32_t c = it.col_begin; c < it.col_end; ++c)
+      accumulate_class_pixel(row[c], it.fraction, cell, classes[it.zone]);
+  }
+}
+
+}  // namespace reclaim::pixel
