@@ -8,6 +8,7 @@ packages=(
   libgdal-dev gdal-bin python3-gdal python3-numpy python3-scipy python3-pytest python3-venv
   libcxxopts-dev nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   libgtest-dev libbenchmark-dev
+  chromium
 )
 
 # Python packages Debian does not ship, for the end-to-end tests' independent references

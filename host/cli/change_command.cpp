@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/common_options.hpp"
 #include "cli/pass_runner.hpp"
+#include "cli/zonal_options.hpp"
 #include "reclaim/error.hpp"
 #include "reclaim/index_names.hpp"
 #include "reclaim/io/gdal_source.hpp"
@@ -57,6 +58,7 @@ int change_main(int argc, char** argv) {
        cxxopts::value<std::string>())
       ("index", "also write these indices of each epoch (e.g. ndvi,bsi); default none",
        cxxopts::value<std::string>());
+  add_zone_options(options, "zone-stats", "count,area_ha,mean,stddev,min,max,median,coverage", "zones-out");
   auto const parsed = parse_raster_command(options, argc, argv);
   if (!parsed) return 0;  // --help
   auto const& r = *parsed;
@@ -138,8 +140,41 @@ int change_main(int argc, char** argv) {
     }
   }
 
+  // --zones: class areas per site and statistics of dNDVI and every index, in the same pass.
+  auto const zone_request = zone_request_from(r, "zone-stats", "zones-out", out_dir / "zonal.csv");
+  std::optional<LoadedZones> zones;
+  std::optional<io::ZonalSink> sink;
+  auto const& grid = before_source.grid();
+  if (zone_request) {
+    zones = load_zones(*zone_request, grid.crs_wkt, log);
+    std::vector<io::ZonalProduct> products;
+    io::ZonalProduct cls;
+    cls.name = "change_class";
+    cls.plane = 0;
+    cls.categorical = true;
+    cls.class_names = scheme.category_names();
+    products.push_back(cls);
+    products.push_back(value_product("dndvi", 1, *zone_request, -2.0, 2.0 + 1e-9));
+    int plane = 2;
+    for (auto const* epoch : {&params.before, &params.after}) {
+      auto const& label = epoch == &params.before ? before.label : after.label;
+      for (int k = 0; k < epoch->output_count; ++k, ++plane) {
+        auto const [lo, hi] = index_value_range(epoch->outputs[k]);
+        products.push_back(value_product(label + "_" + std::string(index_name(epoch->outputs[k])), plane,
+                                         *zone_request, lo, hi));
+      }
+    }
+    sink.emplace(grid, zones->zones, zone_request->mode, is_geographic(grid.crs_wkt), products);
+  }
   PassRunner runner("change", run, cog, log);
-  runner.run(before.label + "->" + after.label, source, params, outputs);
+  runner.run(before.label + "->" + after.label, source, params, outputs, sink ? &*sink : nullptr);
+  if (sink) {
+    ZonalResults zonal;
+    zonal.add(*sink);
+    write_zonal_results(*zone_request, *zones, zonal, grid.crs_wkt,
+                        {before_scene.input.string(), after_scene.input.string()},
+                        [&runner](fs::path const& p) { runner.wrote(p); });
+  }
   runner.done();
   return 0;
 }

@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/common_options.hpp"
 #include "cli/pass_runner.hpp"
+#include "cli/zonal_options.hpp"
 #include "reclaim/error.hpp"
 #include "reclaim/index_names.hpp"
 #include "reclaim/io/gdal_source.hpp"
@@ -34,6 +35,7 @@ int indices_main(int argc, char** argv) {
        cxxopts::value<std::vector<std::string>>())
       ("index", "indices: ndvi, evi, savi, msavi2, ndwi, mndwi, nbr, ndmi, bsi, fvc, or all",
        cxxopts::value<std::string>()->default_value("ndvi"));
+  add_zone_options(options, "zone-stats", "count,area_ha,mean,stddev,min,max,median,coverage", "zones-out");
   auto const parsed = parse_raster_command(options, argc, argv);
   if (!parsed) return 0;  // --help
   auto const& r = *parsed;
@@ -72,6 +74,11 @@ int indices_main(int argc, char** argv) {
   }
 
   fs::path const out_dir = output_folder(r);
+  // --zones: statistics of every index of every epoch, from the same pass (no second read).
+  auto const zone_request = zone_request_from(r, "zone-stats", "zones-out", out_dir / "zonal.csv");
+  std::optional<LoadedZones> zones;
+  if (zone_request) zones = load_zones(*zone_request, sources.front()->grid().crs_wkt, log);
+  ZonalResults zonal;
   PassRunner runner("indices", run, cog, log);
   for (std::size_t e = 0; e < scenes.size(); ++e) {
     auto const& scene = scenes[e];
@@ -82,7 +89,26 @@ int indices_main(int argc, char** argv) {
       params.outputs[params.output_count++] = index;
       outputs.push_back(index_output(output_path(out_dir, scene.label, index), index, sensor.sensor, scene.input));
     }
-    runner.run(scene.label.empty() ? "indices" : scene.label, *sources[e], params, outputs);
+    std::optional<io::ZonalSink> sink;
+    if (zones) {
+      std::vector<io::ZonalProduct> products;
+      for (int k = 0; k < params.output_count; ++k) {
+        auto const [lo, hi] = index_value_range(params.outputs[k]);
+        std::string name(index_name(params.outputs[k]));
+        if (!scene.label.empty()) name = scene.label + "_" + name;
+        products.push_back(value_product(name, k, *zone_request, lo, hi));
+      }
+      auto const& grid = sources[e]->grid();
+      sink.emplace(grid, zones->zones, zone_request->mode, is_geographic(grid.crs_wkt), products);
+    }
+    runner.run(scene.label.empty() ? "indices" : scene.label, *sources[e], params, outputs, sink ? &*sink : nullptr);
+    if (sink) zonal.add(*sink);
+  }
+  if (zones) {
+    std::vector<std::string> scene_paths;
+    for (auto const& s : scenes) scene_paths.push_back(s.input.string());
+    write_zonal_results(*zone_request, *zones, zonal, sources.front()->grid().crs_wkt, scene_paths,
+                        [&runner](fs::path const& p) { runner.wrote(p); });
   }
   runner.done();
   return 0;

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <optional>
 
 #include "cli/device.hpp"
 #include "reclaim/error.hpp"
@@ -99,12 +100,32 @@ TilePlan PassRunner::plan(TileSource const& source, PixelPass const& pass, bool 
   return make_plan(source.grid(), request);
 }
 
+namespace {
+
+/// Hands every tile to two sinks, in order (both run on the writer thread).
+class TeeSink final : public TileSink {
+ public:
+  TeeSink(TileSink& first, TileSink& second) : m_first(first), m_second(second) {}
+  void write(TileWindow const& window, float const* planes, int plane_count) override {
+    m_first.write(window, planes, plane_count);
+    m_second.write(window, planes, plane_count);
+  }
+
+ private:
+  TileSink& m_first;
+  TileSink& m_second;
+};
+
+}  // namespace
+
 RunStats PassRunner::run(std::string const& label, TileSource const& source, PixelPass const& pass,
-                         std::vector<io::OutputRaster> const& outputs) {
+                         std::vector<io::OutputRaster> const& outputs, TileSink* also) {
   auto const tiles = plan(source, pass);
   auto sink = io::make_cog_sink(tiles, outputs, m_cog, m_budget.encoder_buffer);
   m_log.event("sink", {{"label", label}, {"kind", sink->kind()}}, label + ": " + sink->kind() + " COG writer");
-  auto const stats = run_to_sink(label, source, pass, tiles, *sink);
+  std::optional<TeeSink> tee;
+  if (also) tee.emplace(*sink, *also);
+  auto const stats = run_to_sink(label, source, pass, tiles, tee ? static_cast<TileSink&>(*tee) : *sink);
   sink->finish();
   for (auto const& out : outputs) wrote(out.path);
   return stats;

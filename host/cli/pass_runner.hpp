@@ -50,8 +50,9 @@ class PassRunner {
  public:
   PassRunner(std::string command, RunSettings const& run, io::CogOptions cog, EventLog& log);
   /// Plans, streams `source` through `pass` into `outputs`, completes the COGs; logs each step.
+  /// `also`: a second sink fed the same tiles (per-zone statistics in the same pass).
   RunStats run(std::string const& label, TileSource const& source, PixelPass const& pass,
-               std::vector<io::OutputRaster> const& outputs);
+               std::vector<io::OutputRaster> const& outputs, TileSink* also = nullptr);
   /// The tiles of `pass` over `source` within this command's budget.
   /// `block_tiles`: one source block per tile (finer skipping of tiles no zone meets).
   [[nodiscard]] TilePlan plan(TileSource const& source, PixelPass const& pass, bool block_tiles = false) const;

@@ -129,7 +129,9 @@ int zonal_main(int argc, char** argv) {
     });
   });
   runner.run_to_sink("zonal", source, pass, plan, sink);
-  write_zonal_results(request, zones, sink, grid.crs_wkt, {raster.string()},
+  ZonalResults results;
+  results.add(sink);
+  write_zonal_results(request, zones, results, grid.crs_wkt, {raster.string()},
                       [&runner](fs::path const& p) { runner.wrote(p); });
   runner.done();
   return 0;

@@ -119,7 +119,20 @@ io::ZonalProduct value_product(std::string name, int plane, ZoneRequest const& r
   return p;
 }
 
-void write_zonal_results(ZoneRequest const& request, LoadedZones const& zones, io::ZonalSink const& sink,
+std::pair<double, double> index_value_range(pixel::Index index) noexcept {
+  switch (index) {
+    case pixel::Index::evi: return {-2.0, 2.0};  // EVI leaves [-1, 1] over bright or dark targets
+    case pixel::Index::fvc: return {0.0, 1.0 + 1e-9};
+    default: return {-1.0, 1.0 + 1e-9};  // normalised differences: 1.0 itself must fall in a bin
+  }
+}
+
+void ZonalResults::add(io::ZonalSink const& sink) {
+  products.insert(products.end(), sink.products().begin(), sink.products().end());
+  results.insert(results.end(), sink.results().begin(), sink.results().end());
+}
+
+void write_zonal_results(ZoneRequest const& request, LoadedZones const& zones, ZonalResults const& all,
                          std::string const& crs_wkt, std::vector<std::string> const& sources,
                          std::function<void(fs::path const&)> const& wrote) {
   if (request.partial) {
@@ -127,19 +140,19 @@ void write_zonal_results(ZoneRequest const& request, LoadedZones const& zones, i
     partial.id_name = zones.id_name;
     partial.attribute_names = zones.attribute_names;
     for (auto const& z : zones.zones) partial.zones.push_back({z.id, z.attributes, {}, {}, false});
-    partial.products = sink.products();
+    partial.products = all.products;
     partial.stats = request.stats;
     partial.coverage = mode_name(request.mode);
     partial.crs_wkt = crs_wkt;
     partial.zones_path = request.source.path.string();
     partial.sources = sources;
-    partial.results = sink.results();
+    partial.results = all.results;
     io::write_zonal_partial(*request.partial, partial);
     wrote(*request.partial);
   }
   if (request.table) {
-    auto const table = io::zonal_table(zones.zones, zones.attribute_names, zones.id_name, sink.products(),
-                                       request.stats, sink.results());
+    auto const table = io::zonal_table(zones.zones, zones.attribute_names, zones.id_name, all.products,
+                                       request.stats, all.results);
     io::write_zonal_table(*request.table, table, zones.zones, crs_wkt);
     wrote(*request.table);
   }

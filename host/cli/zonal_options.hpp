@@ -13,6 +13,7 @@
 #include "reclaim/io/zonal.hpp"
 #include "reclaim/io/zonal_partial.hpp"
 #include "reclaim/io/zones.hpp"
+#include "reclaim/pixel/fused.hpp"
 
 namespace reclaim::cli {
 
@@ -53,8 +54,18 @@ struct LoadedZones {
 [[nodiscard]] io::ZonalProduct value_product(std::string name, int plane, ZoneRequest const& request, double lo,
                                              double hi);
 
-/// Writes the table and/or the partial file of a finished sink; records them with `wrote`.
-void write_zonal_results(ZoneRequest const& request, LoadedZones const& zones, io::ZonalSink const& sink,
+/// Histogram range of an index's values (median/percentile bins when --histogram-range is not given).
+[[nodiscard]] std::pair<double, double> index_value_range(pixel::Index index) noexcept;
+
+/// Products and results of one or more finished sinks (several passes, one table).
+struct ZonalResults {
+  std::vector<io::ZonalProduct> products;
+  std::vector<io::ProductAccumulators> results;
+  void add(io::ZonalSink const& sink);
+};
+
+/// Writes the table and/or the partial file; records them with `wrote`.
+void write_zonal_results(ZoneRequest const& request, LoadedZones const& zones, ZonalResults const& results,
                          std::string const& crs_wkt, std::vector<std::string> const& sources,
                          std::function<void(std::filesystem::path const&)> const& wrote);
 

@@ -70,13 +70,15 @@ double signed_area(std::vector<Point> const& ring) {
 void add_ring(Ring const& ring, bool hole, Grid const& grid, TileWindow const& window, std::vector<Edge>& edges) {
   if (ring.size() < 3) return;
   auto const& gt = grid.geotransform;
-  double const wx0 = static_cast<double>(window.x0);
-  double const wy0 = static_cast<double>(window.y0);
+  // Relative to the window's map origin (exact when it is representable, as on usual grids), so
+  // a window at the same map position gives the same fractions whatever grid it belongs to.
+  double const ox = gt[0] + gt[1] * static_cast<double>(window.x0);
+  double const oy = gt[3] + gt[5] * static_cast<double>(window.y0);
   std::vector<Point> px;
   px.reserve(ring.size());
   for (Point const& p : ring) {
     if (!std::isfinite(p.x) || !std::isfinite(p.y)) throw input_error("coverage: non-finite polygon vertex");
-    px.push_back({(p.x - gt[0]) / gt[1] - wx0, (p.y - gt[3]) / gt[5] - wy0});
+    px.push_back({(p.x - ox) / gt[1], (p.y - oy) / gt[5]});
   }
   double const area = signed_area(px);
   if (area == 0.0) return;

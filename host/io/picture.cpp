@@ -125,6 +125,11 @@ std::uint8_t to_byte(double v, double lo, double hi) {
   return static_cast<std::uint8_t>(std::clamp(s, 0.0, 255.0));
 }
 
+/// ndvi_ramp at v on the scale lo..hi (a degenerate scale gives the middle colour).
+Rgba ramp_at(float v, double lo, double hi) {
+  return ndvi_ramp(hi > lo ? (static_cast<double>(v) - lo) / (hi - lo) : 0.5);
+}
+
 /// Type 7 percentile of `v` (destroys its order); v must not be empty.
 double percentile(std::vector<float>& v, double p) {
   double const pos = std::clamp(p, 0.0, 100.0) / 100.0 * static_cast<double>(v.size() - 1);
@@ -195,11 +200,8 @@ void write_scalar_png(fs::path const& path, int width, int height, std::span<flo
                       double hi, Georef const& georef) {
   expect_size(values, width, height, "values");
   RgbaImage img(width, height);
-  double const span = hi - lo;
-  for (std::size_t i = 0; i < img.pixel_count(); ++i) {
-    if (!std::isfinite(values[i])) continue;
-    img.set(i, ndvi_ramp(span > 0 ? (values[i] - lo) / span : 0.5));
-  }
+  for (std::size_t i = 0; i < img.pixel_count(); ++i)
+    if (std::isfinite(values[i])) img.set(i, ramp_at(values[i], lo, hi));
   write_png(path, img, &georef);
 }
 
@@ -244,7 +246,7 @@ LegendLayout write_legend_png(fs::path const& path, std::vector<std::string> con
 }
 
 void write_overview_png(fs::path const& path, int width, int height, Georef const& georef,
-                        std::vector<std::vector<Ring>> const& site_rings, std::vector<Rgba> const& site_colors,
+                        std::vector<std::vector<MapRing>> const& site_rings, std::vector<Rgba> const& site_colors,
                         OverviewBackground const& background) {
   RECLAIM_EXPECTS(width > 0 && height > 0, "overview size must be positive");
   RECLAIM_EXPECTS(site_rings.size() == site_colors.size(), "overview: one colour per site");
@@ -254,10 +256,8 @@ void write_overview_png(fs::path const& path, int width, int height, Georef cons
   RgbaImage img(width, height);
   if (!background.values.empty()) {
     expect_size(background.values, width, height, "overview background");
-    double const span = background.hi - background.lo;
     for (std::size_t i = 0; i < img.pixel_count(); ++i)
-      if (std::isfinite(background.values[i]))
-        img.set(i, ndvi_ramp(span > 0 ? (background.values[i] - background.lo) / span : 0.5));
+      if (std::isfinite(background.values[i])) img.set(i, ramp_at(background.values[i], background.lo, background.hi));
   }
 
   std::vector<double> crossings;
@@ -268,7 +268,7 @@ void write_overview_png(fs::path const& path, int width, int height, Georef cons
       // Work in pixel coordinates: column centre col + 0.5, row centre row + 0.5.
       double const yc = row + 0.5;
       crossings.clear();
-      for (Ring const& ring : site_rings[s]) {
+      for (MapRing const& ring : site_rings[s]) {
         std::size_t const n = ring.size();
         for (std::size_t i = 0; i < n; ++i) {
           auto const& p = ring[i];

@@ -94,7 +94,26 @@ class Fields {
     json const* v = find(obj, key, json::value_t::object, where, "an object");
     return v ? *v : m_empty_object;
   }
-  [[nodiscard]] fs::path const& html() const { return m_html; }
+  /// An object's members, or an array of [key, value] pairs (which keeps the caller's order).
+  std::vector<std::pair<std::string, json const*>> pairs(json const& obj, char const* key,
+                                                         std::string const& where) const {
+    std::vector<std::pair<std::string, json const*>> out;
+    if (!obj.is_object()) fail(where, "an object");
+    auto const it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return out;
+    if (it->is_object()) {
+      for (auto e = it->begin(); e != it->end(); ++e) out.emplace_back(e.key(), &*e);
+      return out;
+    }
+    if (!it->is_array()) fail(where + "." + key, "an object or an array of [key, value] pairs");
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      json const& p = (*it)[i];
+      if (!p.is_array() || p.size() != 2 || !p[0].is_string())
+        fail(where + "." + key + "[" + std::to_string(i) + "]", "a [key, value] pair");
+      out.emplace_back(p[0].get<std::string>(), &p[1]);
+    }
+    return out;
+  }
 
  private:
   fs::path m_html;
@@ -167,10 +186,10 @@ tr.site-row:hover{background:#f6f9ff}
 .notes{background:#fff8e1;border-left:4px solid #f0b400;padding:8px 14px;margin:16px 0}
 ul.flags li{color:#a33}.no-flags{color:#666}
 .pictures{display:flex;flex-wrap:wrap;gap:16px}
-figure{margin:0}figure img{max-width:360px;image-rendering:pixelated;border:1px solid #ccc;background:repeating-conic-gradient(#eee 0% 25%,#fff 0% 50%) 50%/16px 16px}
+figure{margin:0}figure img{width:320px;max-width:100%;height:auto;image-rendering:pixelated;border:1px solid #ccc;background:repeating-conic-gradient(#eee 0% 25%,#fff 0% 50%) 50%/16px 16px}
 figcaption{font-size:13px;color:#444}
-.map{display:flex;gap:16px;align-items:flex-start}.map>figure img{max-width:720px}
-.legend{display:flex;gap:8px;align-items:flex-start}.legend img{border:none;background:none;image-rendering:auto}
+.map{display:flex;gap:16px;align-items:flex-start}.map>figure img{width:640px}
+.legend{display:flex;gap:8px;align-items:flex-start}.legend img{border:none;background:none}
 .legend ul{list-style:none;margin:0;padding:2px 0 0}.legend li{height:24px;line-height:20px;white-space:nowrap}
 .chip{display:inline-block;width:14px;height:14px;border:1px solid #888;vertical-align:middle;margin-right:6px}
 a.back{font-size:13px}
@@ -223,10 +242,10 @@ std::string render(fs::path const& html_path, json const& report) {
     h += "<p class=\"generated\">Generated " + html_escape(gen) + "</p>\n";
   h += "</header>\n";
 
-  if (json const& summary = f.object(report, "summary", "report"); !summary.empty()) {
+  if (auto const summary = f.pairs(report, "summary", "report"); !summary.empty()) {
     h += "<section id=\"summary\">\n<h2>Summary</h2>\n<div class=\"cards\">\n";
-    for (auto const& [k, v] : summary.items())
-      h += "<div class=\"card\"><div class=\"value\">" + html_escape(format_metric(v)) + "</div><div class=\"key\">" +
+    for (auto const& [k, v] : summary)
+      h += "<div class=\"card\"><div class=\"value\">" + html_escape(format_metric(*v)) + "</div><div class=\"key\">" +
            html_escape(k) + "</div></div>\n";
     h += "</div>\n</section>\n";
   }
@@ -238,11 +257,11 @@ std::string render(fs::path const& html_path, json const& report) {
     }
     h += "</ul>\n</aside>\n";
   }
-  if (json const& run = f.object(report, "run", "report"); !run.empty()) {
+  if (auto const run = f.pairs(report, "run", "report"); !run.empty()) {
     h += "<section id=\"run\">\n<h2>Run</h2>\n<table class=\"kv\">\n";
-    for (auto const& [k, v] : run.items())
+    for (auto const& [k, v] : run)
       h += "<tr><th>" + html_escape(k) + "</th><td>" +
-           html_escape(v.is_primitive() ? format_metric(v) : v.dump()) + "</td></tr>\n";
+           html_escape(v->is_primitive() ? format_metric(*v) : v->dump()) + "</td></tr>\n";
     h += "</table>\n</section>\n";
   }
 
@@ -324,7 +343,7 @@ std::string render(fs::path const& html_path, json const& report) {
       } else {
         auto const it = s.metrics->find(c.key);
         json const v = it == s.metrics->end() ? json() : *it;
-        h += std::string("<td") + (v.is_number() ? " class=\"num\"" : "") + " data-sort=\"" + html_escape(sort_key(v)) +
+        h += std::string("<td") + (v.is_number() || v.is_null() ? " class=\"num\"" : "") + " data-sort=\"" + html_escape(sort_key(v)) +
              "\">" + html_escape(format_metric(v, c.unit)) + "</td>";
       }
     }

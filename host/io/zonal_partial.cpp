@@ -52,6 +52,8 @@ json header_of(ZonalPartial const& p) {
                         {"histograms", pr.histograms},
                         {"histogram_lo", pr.histogram_lo},
                         {"histogram_hi", pr.histogram_hi}});
+  auto& units = h["class_unit_m2"] = json::array();
+  for (auto const& r : p.results) units.push_back(r.class_unit_m2);
   return h;
 }
 
@@ -161,8 +163,17 @@ ZonalPartial read_zonal_partial(fs::path const& path) {
   } catch (json::exception const& e) {
     c.fail(std::string("bad partial header (") + e.what() + ")");
   }
-  for (auto const& product : p.products) {
+  std::vector<double> units;
+  try {
+    units = json::parse(header_bytes.begin(), header_bytes.end()).at("class_unit_m2").get<std::vector<double>>();
+  } catch (json::exception const& e) {
+    c.fail(std::string("bad partial header (") + e.what() + ")");
+  }
+  if (units.size() != p.products.size()) c.fail("bad partial header (class units do not match the products)");
+  for (std::size_t k = 0; k < p.products.size(); ++k) {
+    auto const& product = p.products[k];
     auto acc = ProductAccumulators::make(product, p.zones.size());
+    acc.class_unit_m2 = units[k];
     try {
       for (std::size_t z = 0; z < p.zones.size(); ++z) {
         acc.values[z] = deserialize_value(c.blob());

@@ -243,7 +243,7 @@ ZonalTable zonal_table(std::vector<Zone> const& zones, std::vector<std::string> 
       t.columns.push_back(label + "_ha");
       t.columns.push_back(label + "_fraction");
       for (std::size_t z = 0; z < zones.size(); ++z) {
-        t.rows[z].emplace_back(acc.classes[z].weight(c));  // weights are hectares
+        t.rows[z].emplace_back(acc.class_ha(z, c));
         t.rows[z].emplace_back(acc.classes[z].fraction(c));
       }
     }

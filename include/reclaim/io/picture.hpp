@@ -103,8 +103,8 @@ LegendLayout write_legend_png(std::filesystem::path const& path, std::vector<std
                               std::vector<Rgba> const& colors, int swatch_size = 20, int gap = 4,
                               int padding = 2);
 
-/// A map-coordinate ring (closed or not; the last edge back to the first vertex is implied).
-using Ring = std::vector<std::array<double, 2>>;
+/// A ring of (x, y) map coordinates, closed or not (the edge back to the first vertex is implied).
+using MapRing = std::vector<std::array<double, 2>>;
 
 /// Optional overview background: a scalar raster of the overview's size drawn with ndvi_ramp.
 struct OverviewBackground {
@@ -122,7 +122,7 @@ struct OverviewBackground {
  * north-up.
  */
 void write_overview_png(std::filesystem::path const& path, int width, int height, Georef const& georef,
-                        std::vector<std::vector<Ring>> const& site_rings, std::vector<Rgba> const& site_colors,
+                        std::vector<std::vector<MapRing>> const& site_rings, std::vector<Rgba> const& site_colors,
                         OverviewBackground const& background = {});
 
 }  // namespace reclaim::io

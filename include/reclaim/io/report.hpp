@@ -26,6 +26,9 @@
  * @endcode
  * A column key picks a site's field: "site_id" or "id" the id, "grade" the grade, "flags" its
  * flags, any other key metrics[key]. Picture paths are relative to the HTML file's folder.
+ * nlohmann::json keeps object members sorted by key, so "run" and "summary" may also be arrays
+ * of [key, value] pairs, shown in that order. A site section lists the columns' metrics first
+ * (labelled, with units), then the site's other metrics by key.
  *
  * The site table sorts on a header click (numbers numerically, text naturally, empty cells
  * last); each row is `<tr class="site-row" data-site-id="ID">` and links to the site's

@@ -2,11 +2,14 @@
 /** @file
  * @brief Per-zone statistics of every product of a pass, accumulated as tiles stream past.
  *
- * ZonalSink is a TileSink: the writer thread hands it each finished tile; it computes every
- * intersecting zone's coverage of the tile ONCE (spans + weighted edge pixels, cover()), turns
- * it into ZonalItems and runs the shared accumulation functions (pixel/zonal_items.hpp) for
- * each product plane: value products (indices, dNDVI, a band) and class products (change
- * classes). Sums are exact fixed-point, so tile order and sharding do not change them.
+ * ZonalSink is a TileSink: the writer thread hands it each finished tile. Each zone's coverage
+ * (spans + weighted edge pixels, cover()) is computed ONCE, over the zone's own pixel window,
+ * when the first tile it meets arrives; each tile then takes the part of it inside the tile as
+ * ZonalItems, and the shared accumulation functions (pixel/zonal_items.hpp) run over them for
+ * every product plane: value products (indices, dNDVI, a band) and class products (change
+ * classes). So the coverage fractions do not depend on the tiling (nor, for shards on the same
+ * pixel lattice, on the shard), and the sums are exact fixed-point: tiles and shards in any
+ * order give bit-identical counts, sums, means, areas, percentiles and class areas.
  *
  * The results become a ZonalTable (one row per zone, `<product>_<stat>` columns), written as
  * CSV, GeoPackage or JSON; or, with --partial, the raw accumulators go to a partial file that
@@ -49,6 +52,13 @@ struct ProductAccumulators {
   std::vector<pixel::ZoneArea> areas;
   std::vector<ZonalHistogram> histograms;      ///< empty unless product.histograms
   std::vector<pixel::ClassAccumulator> classes;  ///< empty unless product.categorical
+  /// Square metres per unit of class weight: the pixel area in a projected CRS (whole pixels
+  /// count exactly), a fixed area per pixel size in a geographic one. 0 until set by the sink.
+  double class_unit_m2 = 0.0;
+  /// Hectares of class c in zone z.
+  [[nodiscard]] double class_ha(std::size_t z, int c) const noexcept {
+    return classes[z].weight(c) * class_unit_m2 * 1e-4;
+  }
 
   /// Empty accumulators for `zones` zones.
   static ProductAccumulators make(ZonalProduct const& product, std::size_t zones);
@@ -73,6 +83,11 @@ class ZonalSink final : public TileSink {
   std::vector<ZonalProduct> m_products;
   std::vector<ProductAccumulators> m_results;
   std::vector<pixel::ZonalItem> m_items;  ///< reused per tile
+  /// Per zone, computed on first use: its coverage over its own pixel window, and that window.
+  std::vector<ZoneCoverage> m_cover;
+  std::vector<TileWindow> m_cover_window;
+  std::vector<bool> m_covered;
+  double m_class_unit_m2 = 0.0;
 };
 
 /// Statistic names accepted by --stats for value products: count, nodata_count, area_ha,

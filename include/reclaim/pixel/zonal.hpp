@@ -327,17 +327,35 @@ struct HistogramAccumulator {
     return m_lo == o.m_lo && m_hi == o.m_hi;
   }
 
-  RECLAIM_HD void update(double value, double weight = 1.0) noexcept {
+  /// What update(value, weight) adds and where, for a histogram over [lo, hi): returns the
+  /// quantised weight (0: nothing to add, the weight is not > 0 or the value not finite) and
+  /// sets `cell` to -1 (underflow), Bins (overflow) or the bin. Static, so that a kernel can add
+  /// into block-shared counters with atomics and still use this one binning rule.
+  RECLAIM_HD static std::uint64_t locate(double value, double weight, double lo, double hi, int& cell) noexcept {
+    cell = 0;
     std::uint64_t const q = quantize_weight(weight);
-    if (q == 0 || value != value || value - value != 0.0) return;
-    if (value < m_lo) {
+    if (q == 0 || value != value || value - value != 0.0) return 0;
+    if (value < lo) {
+      cell = -1;
+    } else if (value >= hi) {
+      cell = Bins;
+    } else {
+      int const k = static_cast<int>((value - lo) / (hi - lo) * Bins);
+      cell = k < 0 ? 0 : (k >= Bins ? Bins - 1 : k);
+    }
+    return q;
+  }
+
+  RECLAIM_HD void update(double value, double weight = 1.0) noexcept {
+    int cell;
+    std::uint64_t const q = locate(value, weight, m_lo, m_hi, cell);
+    if (q == 0) return;
+    if (cell < 0) {
       m_under += q;
-    } else if (value >= m_hi) {
+    } else if (cell >= Bins) {
       m_over += q;
     } else {
-      int k = static_cast<int>((value - m_lo) / (m_hi - m_lo) * Bins);
-      k = k < 0 ? 0 : (k >= Bins ? Bins - 1 : k);
-      m_bin[k] += q;
+      m_bin[cell] += q;
     }
   }
 
@@ -392,12 +410,21 @@ struct ClassAccumulator {
   std::uint64_t m_w[kClasses];  ///< quantised weight per class
   std::uint64_t m_invalid;      ///< quantised weight of out-of-range classes
 
+  /// What update(cls, weight) adds and where: returns the quantised weight and sets `counter`
+  /// to cls, or to kClasses (standing for m_invalid) outside 0..255. Static, so that a kernel
+  /// can add into block-shared counters with atomics and still use this one rule.
+  RECLAIM_HD static std::uint64_t locate(int cls, double weight, int& counter) noexcept {
+    counter = (cls < 0 || cls >= kClasses) ? kClasses : cls;
+    return quantize_weight(weight);
+  }
+
   RECLAIM_HD void update(int cls, double weight = 1.0) noexcept {
-    std::uint64_t const q = quantize_weight(weight);
-    if (cls < 0 || cls >= kClasses) {
+    int k;
+    std::uint64_t const q = locate(cls, weight, k);
+    if (k == kClasses) {
       m_invalid += q;
     } else {
-      m_w[cls] += q;
+      m_w[k] += q;
     }
   }
   RECLAIM_HD void merge(ClassAccumulator const& o) noexcept {

@@ -47,13 +47,29 @@ RECLAIM_HD inline void accumulate_value_pixel(float v, double fraction, double c
   }
 }
 
+/// The class of a class-plane pixel: whole class numbers stored as float; NaN counts as class 0
+/// (nodata of the class rasters), values outside 0..255 as invalid (-1). The range is decided
+/// before converting: a float beyond int's range has no defined conversion (x86 and CUDA differ).
+RECLAIM_HD inline int pixel_class(float v) noexcept {
+  if (v != v) return 0;
+  if (v < 0.0f || v > 255.0f) return -1;
+  return static_cast<int>(v);
+}
+
+/// A class pixel's weight, fraction x cell_units (see accumulate_class_pixel). The CUDA kernel
+/// adds pixel_class and class_pixel_weight through ClassAccumulator::locate with atomics.
+RECLAIM_HD inline double class_pixel_weight(double fraction, double cell_units) noexcept {
+  return fraction * cell_units;
+}
+
 /// One covered pixel of a class plane: whole class numbers stored as float; NaN counts as class 0
-/// (nodata of the class rasters), values outside 0..255 as invalid. The weight is the covered
-/// AREA in hectares (fraction x cell area), so class areas are right in geographic CRSs too.
-RECLAIM_HD inline void accumulate_class_pixel(float v, double fraction, double cell_m2,
+/// (nodata of the class rasters), values outside 0..255 as invalid. The weight is
+/// fraction x cell_units, the pixel's area in the product's class-weight unit: exactly 1 in a
+/// projected CRS (so whole pixels stay exact integers of quanta and hectares are exact), the
+/// row's cell area over a fixed unit area in a geographic CRS.
+RECLAIM_HD inline void accumulate_class_pixel(float v, double fraction, double cell_units,
                                               ClassAccumulator& classes) noexcept {
-  int const cls = (v == v) ? static_cast<int>(v) : 0;
-  classes.update((v == v && (v < 0.0f || v > 255.0f)) ? -1 : cls, fraction * cell_m2 * 1e-4);
+  classes.update(pixel_class(v), class_pixel_weight(fraction, cell_units));
 }
 
 /**
@@ -75,12 +91,13 @@ void accumulate_value_items(std::span<ZonalItem const> items, float const* plane
   }
 }
 
-/// The CPU reference for class planes; classes indexed by item.zone (weights in hectares).
+/// The CPU reference for class planes; classes indexed by item.zone; row_cell_units: the pixel
+/// area of each tile row in class-weight units (see accumulate_class_pixel).
 inline void accumulate_class_items(std::span<ZonalItem const> items, float const* plane, std::size_t width,
-                                   double const* row_cell_m2, ClassAccumulator* classes) noexcept {
+                                   double const* row_cell_units, ClassAccumulator* classes) noexcept {
   for (auto const& it : items) {
     float const* row = plane + static_cast<std::size_t>(it.row) * width;
-    double const cell = row_cell_m2[it.row];
+    double const cell = row_cell_units[it.row];
     for (std::int32_t c = it.col_begin; c < it.col_end; ++c)
       accumulate_class_pixel(row[c], it.fraction, cell, classes[it.zone]);
   }

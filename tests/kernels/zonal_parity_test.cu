@@ -1,0 +1,443 @@
+// CPU/GPU parity of zonal accumulation (kernels/zonal_kernel.cu, driven through
+// cuda::CudaZonalAccumulator) against the CPU reference pixel::accumulate_value_items /
+// accumulate_class_items: the ExactSum fields (weights, sums, areas), pixel counts, min/max,
+// histogram bins and class weights must be bit-identical; M2 follows the GPU's grouping and
+// must agree to 1e-12 relative.
+//
+// The GPU tests need a CUDA device and skip (exit code 0) without one; the planner tests run
+// everywhere. Links reclaim_cuda and reclaim_core only: no GDAL.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <cuda_runtime_api.h>
+#include <gtest/gtest.h>
+
+#include "host/cuda/cuda_zonal.hpp"
+#include "kernels/zonal_kernel.cuh"
+#include "reclaim/cuda_backend.hpp"
+#include "reclaim/error.hpp"
+#include "reclaim/pixel/zonal.hpp"
+#include "reclaim/pixel/zonal_items.hpp"
+
+namespace {
+
+using namespace reclaim;
+using cuda::CudaZonalAccumulator;
+using cuda::ZonalResults;
+using kernels::kZonalBins;
+using kernels::kZonalChunkPixels;
+using kernels::ZonalHistogram;
+using pixel::ZonalItem;
+
+class ZonalParity : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device: GPU zonal parity tests skipped";
+  }
+};
+
+constexpr double kLo = -1.0, kHi = 1.0;  // histogram range; the values reach +-1.5 and beyond
+
+struct Tile {
+  std::size_t width = 0, rows = 0;
+  std::vector<float> plane;
+  std::vector<double> row_cell;  ///< pixel area per row: m2 (value planes) or class-weight units
+  std::vector<ZonalItem> items;
+};
+
+int uniform_int(std::mt19937& rng, int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); }
+
+/// Values in [-1.5, 1.5] (outside the histogram range too), ~3% NaN, ~1% +-inf, and some values
+/// exactly at lo (first bin) and hi (overflow), and some far outside.
+std::vector<float> random_values(std::size_t n, std::mt19937& rng) {
+  std::uniform_real_distribution<float> value(-1.5f, 1.5f);
+  std::vector<float> out(n);
+  for (auto& v : out) {
+    int const roll = uniform_int(rng, 0, 99);
+    v = roll < 3    ? std::nanf("")
+        : roll == 3 ? (uniform_int(rng, 0, 1) ? INFINITY : -INFINITY)
+        : roll == 4 ? (uniform_int(rng, 0, 1) ? static_cast<float>(kLo) : static_cast<float>(kHi))
+        : roll == 5 ? 1e6f
+                    : value(rng);
+  }
+  return out;
+}
+
+/// Classes 0..19 mostly, and the special cases: NaN (class 0), fractions (truncated), 255,
+/// and invalid values (negative, > 255, inf, beyond int's range).
+std::vector<float> random_classes(std::size_t n, std::mt19937& rng) {
+  float const special[] = {std::nanf(""), -1.f, 256.f, 3.7f, 255.f, 255.5f, INFINITY, -INFINITY, -0.f, 1e10f};
+  std::vector<float> out(n);
+  for (auto& v : out) {
+    int const roll = uniform_int(rng, 0, 99);
+    v = roll < 10 ? special[roll] : static_cast<float>(uniform_int(rng, 0, 19));
+  }
+  return out;
+}
+
+/// Pixel areas as in a geographic CRS: a different, inexact value on each row, around `base`
+/// (square metres for value planes, class-weight units for class planes).
+std::vector<double> row_areas(std::size_t rows, double base = 900.0) {
+  std::vector<double> out(rows);
+  for (std::size_t r = 0; r < rows; ++r) out[r] = base * (1.0 - 1e-4 * static_cast<double>(r) + 1.37e-4);
+  return out;
+}
+
+/// Items sorted by zone, as the zonal sink makes them: per zone its spans (fraction 1, or now
+/// and then one partial fraction for a whole run) then its edge pixels (fractions in (0, 1)).
+/// Zone 0 is a large block (many chunks); other zones are random blobs that overlap each other,
+/// cross the tile's borders or miss the tile; a few items are empty.
+std::vector<ZonalItem> random_items(std::size_t width, std::size_t rows, int zones, std::mt19937& rng) {
+  auto const w = static_cast<int>(width), h = static_cast<int>(rows);
+  std::uniform_real_distribution<double> frac(0.001, 0.999);
+  std::vector<ZonalItem> items;
+  for (int z = 0; z < zones; ++z) {
+    int r0 = 0, r1 = h, c0 = w / 10, c1 = w - w / 10;
+    if (z != 0) {
+      if (uniform_int(rng, 0, 99) < 12) continue;  // a zone this tile misses
+      int const cr = uniform_int(rng, 0, h - 1), cc = uniform_int(rng, 0, w - 1);
+      int const hh = uniform_int(rng, 0, std::min(30, h / 2));
+      int const hw = uniform_int(rng, 1, std::max(1, std::min(60, w / 2)));
+      r0 = std::max(0, cr - hh);
+      r1 = std::min(h, cr + hh + 1);
+      c0 = cc - hw;
+      c1 = cc + hw;
+    }
+    std::vector<ZonalItem> spans, edges;
+    for (int r = r0; r < r1; ++r) {
+      int const a = std::clamp(c0 + uniform_int(rng, 0, 3), 0, w), b = std::clamp(c1 - uniform_int(rng, 0, 3), 0, w);
+      if (a < b) spans.push_back({z, r, a, b, uniform_int(rng, 0, 9) == 0 ? frac(rng) : 1.0});
+      if (a >= 1) edges.push_back({z, r, a - 1, a, frac(rng)});
+      if (b < w) edges.push_back({z, r, b, b + 1, frac(rng)});
+      if (uniform_int(rng, 0, 40) == 0) spans.push_back({z, r, a, a, 1.0});  // empty
+      if (uniform_int(rng, 0, 80) == 0) spans.push_back({z, r, a + 2, a, 1.0});  // reversed: empty too
+    }
+    items.insert(items.end(), spans.begin(), spans.end());
+    items.insert(items.end(), edges.begin(), edges.end());
+  }
+  return items;
+}
+
+Tile random_tile(std::size_t width, std::size_t rows, int zones, bool classes, std::mt19937& rng) {
+  Tile t;
+  t.width = width;
+  t.rows = rows;
+  t.plane = classes ? random_classes(width * rows, rng) : random_values(width * rows, rng);
+  t.row_cell = row_areas(rows, classes ? 1.0 : 900.0);
+  t.items = random_items(width, rows, zones, rng);
+  return t;
+}
+
+/// The CPU reference, accumulated the way ZonalResults is laid out.
+ZonalResults cpu_reference(std::vector<Tile> const& tiles, int zones, bool histograms, bool classes) {
+  auto const n = static_cast<std::size_t>(zones);
+  ZonalResults r;
+  r.values.assign(n, pixel::ValueAccumulator{});
+  r.areas.assign(n, pixel::ZoneArea{});
+  if (histograms) r.histograms.assign(n, ZonalHistogram::make(kLo, kHi));
+  if (classes) r.classes.assign(n, pixel::ClassAccumulator{});
+  for (auto const& t : tiles) {
+    if (classes) {
+      pixel::accumulate_class_items(t.items, t.plane.data(), t.width, t.row_cell.data(), r.classes.data());
+    } else {
+      pixel::accumulate_value_items<kZonalBins>(t.items, t.plane.data(), t.width, t.row_cell.data(),
+                                                r.values.data(), r.areas.data(),
+                                                histograms ? r.histograms.data() : nullptr);
+    }
+  }
+  return r;
+}
+
+ZonalResults gpu_run(std::vector<Tile> const& tiles, int zones, bool histograms, bool classes) {
+  CudaZonalAccumulator acc(zones, histograms, kLo, kHi);
+  for (auto const& t : tiles) {
+    if (classes) {
+      acc.add_class_tile(t.items, t.plane, t.width, t.row_cell);
+    } else {
+      acc.add_value_tile(t.items, t.plane, t.width, t.row_cell);
+    }
+  }
+  return acc.download();
+}
+
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+void expect_values_match(ZonalResults const& cpu, ZonalResults const& gpu, std::string const& what) {
+  ASSERT_EQ(cpu.values.size(), gpu.values.size()) << what;
+  ASSERT_EQ(cpu.areas.size(), gpu.areas.size()) << what;
+  std::size_t bad = 0;
+  for (std::size_t z = 0; z < cpu.values.size(); ++z) {
+    auto const& a = cpu.values[z];
+    auto const& b = gpu.values[z];
+    bool const exact = a.m_weight == b.m_weight && a.m_nodata_weight == b.m_nodata_weight && a.m_sum == b.m_sum &&
+                       a.m_pixels == b.m_pixels && a.m_nodata_pixels == b.m_nodata_pixels &&
+                       a.m_min == b.m_min && a.m_max == b.m_max &&
+                       cpu.areas[z].area_m2 == gpu.areas[z].area_m2 &&
+                       cpu.areas[z].valid_area_m2 == gpu.areas[z].valid_area_m2;
+    bool const m2 = std::abs(a.m_m2 - b.m_m2) <= 1e-12 * std::max(std::abs(a.m_m2), std::abs(b.m_m2));
+    if ((!exact || !m2) && bad++ < 5)
+      ADD_FAILURE() << what << " zone " << z << ": exact fields " << (exact ? "equal" : "DIFFER") << "; cpu weight "
+                    << a.weight() << " sum " << a.sum() << " pixels " << a.m_pixels << " min " << a.m_min << " max "
+                    << a.m_max << " m2 " << a.m_m2 << " | gpu weight " << b.weight() << " sum " << b.sum()
+                    << " pixels " << b.m_pixels << " min " << b.m_min << " max " << b.m_max << " m2 " << b.m_m2;
+  }
+  EXPECT_EQ(bad, 0u) << what;
+}
+
+void expect_histograms_match(ZonalResults const& cpu, ZonalResults const& gpu, std::string const& what) {
+  ASSERT_EQ(cpu.histograms.size(), gpu.histograms.size()) << what;
+  std::size_t bad = 0;
+  for (std::size_t z = 0; z < cpu.histograms.size(); ++z) {
+    auto const& a = cpu.histograms[z];
+    auto const& b = gpu.histograms[z];
+    bool const same = same_bits(a.m_lo, b.m_lo) && same_bits(a.m_hi, b.m_hi) && a.m_under == b.m_under &&
+                      a.m_over == b.m_over && std::memcmp(a.m_bin, b.m_bin, sizeof a.m_bin) == 0;
+    if (!same && bad++ < 5)
+      ADD_FAILURE() << what << " zone " << z << ": cpu under/over/total " << a.m_under << "/" << a.m_over << "/"
+                    << a.total_quanta() << ", gpu " << b.m_under << "/" << b.m_over << "/" << b.total_quanta();
+  }
+  EXPECT_EQ(bad, 0u) << what;
+}
+
+void expect_classes_match(ZonalResults const& cpu, ZonalResults const& gpu, std::string const& what) {
+  ASSERT_EQ(cpu.classes.size(), gpu.classes.size()) << what;
+  std::size_t bad = 0;
+  for (std::size_t z = 0; z < cpu.classes.size(); ++z) {
+    auto const& a = cpu.classes[z];
+    auto const& b = gpu.classes[z];
+    bool const same = a.m_invalid == b.m_invalid && std::memcmp(a.m_w, b.m_w, sizeof a.m_w) == 0;
+    if (!same && bad++ < 5)
+      ADD_FAILURE() << what << " zone " << z << ": cpu invalid/total " << a.m_invalid << "/" << a.total_quanta()
+                    << ", gpu " << b.m_invalid << "/" << b.total_quanta();
+  }
+  EXPECT_EQ(bad, 0u) << what;
+}
+
+/// Ragged sizes (none a multiple of the block), one much wider than a chunk.
+std::vector<Tile> several_tiles(int zones, bool classes, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::vector<Tile> tiles;
+  for (auto [w, h] : {std::pair<std::size_t, std::size_t>{300, 200}, {257, 131}, {33, 7}, {3000, 41}})
+    tiles.push_back(random_tile(w, h, zones, classes, rng));
+  return tiles;
+}
+
+TEST_F(ZonalParity, ValuesSeveralTilesOverlappingZonesWithHistograms) {
+  int const zones = 50;
+  auto const tiles = several_tiles(zones, false, 4242);
+  auto const cpu = cpu_reference(tiles, zones, true, false);
+  auto const gpu = gpu_run(tiles, zones, true, false);
+  expect_values_match(cpu, gpu, "values");
+  expect_histograms_match(cpu, gpu, "histograms");
+  EXPECT_TRUE(gpu.classes.empty());
+
+  // The inputs were built to reach every path; make sure they did.
+  std::uint64_t nodata = 0, under = 0, over = 0;
+  int empty_zones = 0;
+  for (int z = 0; z < zones; ++z) {
+    nodata += cpu.values[static_cast<std::size_t>(z)].m_nodata_pixels;
+    under += cpu.histograms[static_cast<std::size_t>(z)].m_under;
+    over += cpu.histograms[static_cast<std::size_t>(z)].m_over;
+    empty_zones += cpu.values[static_cast<std::size_t>(z)].m_pixels == 0;
+  }
+  EXPECT_GT(nodata, 0u);
+  EXPECT_GT(under, 0u);
+  EXPECT_GT(over, 0u);
+  EXPECT_LT(empty_zones, zones / 2);
+  auto const plan = cuda::plan_zonal_items(tiles[0].items, zones, tiles[0].width, tiles[0].rows);
+  EXPECT_GT(std::count_if(plan.chunks.begin(), plan.chunks.end(), [](auto const& c) { return c.zone == 0; }), 10);
+}
+
+TEST_F(ZonalParity, ValuesWithoutHistograms) {
+  int const zones = 50;
+  auto const tiles = several_tiles(zones, false, 99);
+  auto const cpu = cpu_reference(tiles, zones, false, false);
+  auto const gpu = gpu_run(tiles, zones, false, false);
+  expect_values_match(cpu, gpu, "values, no histograms");
+  EXPECT_TRUE(gpu.histograms.empty());
+}
+
+TEST_F(ZonalParity, ItemsLongerThanAChunk) {
+  // Single items of up to 5000 pixels: chunks begin and end inside an item.
+  Tile t;
+  t.width = 5000;
+  t.rows = 3;
+  std::mt19937 rng(5);
+  t.plane = random_values(t.width * t.rows, rng);
+  t.row_cell = row_areas(t.rows);
+  t.items = {{0, 0, 0, 5000, 1.0},   {0, 1, 0, 2500, 0.75}, {0, 2, 7, 4100, 1.0},
+             {1, 1, 1, 4999, 1.0},   {1, 1, 0, 1, 0.3},     {1, 1, 4999, 5000, 0.6},
+             {2, 0, 100, 4500, 0.5}, {2, 0, 4500, 4500, 1.0}, {2, 2, 0, 5000, 1.0}};
+  std::vector<Tile> const tiles{t};
+  auto const cpu = cpu_reference(tiles, 3, true, false);
+  auto const gpu = gpu_run(tiles, 3, true, false);
+  expect_values_match(cpu, gpu, "long items");
+  expect_histograms_match(cpu, gpu, "long items");
+}
+
+TEST_F(ZonalParity, ClassesSeveralTiles) {
+  int const zones = 50;
+  auto const tiles = several_tiles(zones, true, 777);
+  auto const cpu = cpu_reference(tiles, zones, false, true);
+  auto const gpu = gpu_run(tiles, zones, false, true);
+  expect_classes_match(cpu, gpu, "classes");
+  std::uint64_t invalid = 0, class0 = 0, class255 = 0;
+  for (auto const& c : cpu.classes) {
+    invalid += c.m_invalid;
+    class0 += c.m_w[0];
+    class255 += c.m_w[255];
+  }
+  EXPECT_GT(invalid, 0u);
+  EXPECT_GT(class0, 0u);
+  EXPECT_GT(class255, 0u);
+}
+
+TEST_F(ZonalParity, ReproducibleRunToRun) {
+  // M2 depends on the grouping, but the grouping is fixed: two runs agree to the bit.
+  int const zones = 20;
+  auto const tiles = several_tiles(zones, false, 12);
+  auto const a = gpu_run(tiles, zones, true, false);
+  auto const b = gpu_run(tiles, zones, true, false);
+  for (std::size_t z = 0; z < a.values.size(); ++z) {
+    EXPECT_TRUE(same_bits(a.values[z].m_m2, b.values[z].m_m2)) << "zone " << z;
+    EXPECT_TRUE(same_bits(a.values[z].m_mean, b.values[z].m_mean)) << "zone " << z;
+    EXPECT_TRUE(same_bits(a.values[z].m_w, b.values[z].m_w)) << "zone " << z;
+  }
+  expect_values_match(a, b, "run to run");
+}
+
+TEST_F(ZonalParity, HandComputedValues) {
+  // Row 0 (cell 100 m2): 1, 2, NaN, 4; row 1 (cell 50 m2): -5, 10, 0, 8.
+  Tile t;
+  t.width = 4;
+  t.rows = 2;
+  t.plane = {1.f, 2.f, std::nanf(""), 4.f, -5.f, 10.f, 0.f, 8.f};
+  t.row_cell = {100.0, 50.0};
+  // Zone 0: 1, 2, NaN at weight 1, and 8 at 0.5. Zone 1: -5 and 10 at 0.25.
+  t.items = {{0, 0, 0, 3, 1.0}, {0, 1, 3, 4, 0.5}, {1, 1, 0, 2, 0.25}};
+  CudaZonalAccumulator acc(2, true, 0.0, 10.0);
+  acc.add_value_tile(t.items, t.plane, t.width, t.row_cell);
+  auto const r = acc.download();
+  auto const& v = r.values[0];
+  EXPECT_EQ(v.weight(), 2.5);
+  EXPECT_EQ(v.nodata_weight(), 1.0);
+  EXPECT_EQ(v.sum(), 7.0);  // 1 + 2 + 0.5 * 8
+  EXPECT_EQ(v.pixels(), 3u);
+  EXPECT_EQ(v.nodata_pixels(), 1u);
+  EXPECT_EQ(v.min(), 1.0);
+  EXPECT_EQ(v.max(), 8.0);
+  EXPECT_DOUBLE_EQ(v.mean(), 2.8);
+  // (1 - 2.8)^2 + (2 - 2.8)^2 + 0.5 (8 - 2.8)^2 = 17.4, over weight 2.5.
+  EXPECT_NEAR(v.variance(), 6.96, 1e-12);
+  EXPECT_EQ(r.areas[0].area_m2.value(), 325.0);  // 3 x 100 + 0.5 x 50
+  EXPECT_EQ(r.areas[0].valid_area_m2.value(), 225.0);
+  // Bins of width 10/1024: 1 -> 102, 2 -> 204, 8 -> 819; weight 1 = 2^32 quanta.
+  auto const& h = r.histograms[0];
+  EXPECT_EQ(h.m_bin[102], std::uint64_t{1} << 32);
+  EXPECT_EQ(h.m_bin[204], std::uint64_t{1} << 32);
+  EXPECT_EQ(h.m_bin[819], std::uint64_t{1} << 31);
+  EXPECT_EQ(h.total_quanta(), (std::uint64_t{5} << 31));
+  EXPECT_EQ(r.histograms[1].m_under, std::uint64_t{1} << 30);  // -5 < lo
+  EXPECT_EQ(r.histograms[1].m_over, std::uint64_t{1} << 30);   // 10 == hi: overflow
+  EXPECT_EQ(r.values[1].sum(), 1.25);                          // 0.25 (-5 + 10)
+  EXPECT_EQ(r.areas[1].area_m2.value(), 25.0);
+
+  // Classes on the same layout: 3, NaN (class 0), 300 (invalid), 2.9 (class 2); row 1 all 7.
+  // Weights: fraction x the row's cell units (1 and 0.5), i.e. 2^32 and 2^29 quanta here.
+  t.plane = {3.f, std::nanf(""), 300.f, 2.9f, 7.f, 7.f, 7.f, 7.f};
+  t.items = {{0, 0, 0, 4, 1.0}, {1, 1, 0, 2, 0.25}};
+  std::vector<double> const row_units{1.0, 0.5};
+  acc.add_class_tile(t.items, t.plane, t.width, row_units);
+  auto const c = acc.download().classes;
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[0].m_w[3], std::uint64_t{1} << 32);
+  EXPECT_EQ(c[0].m_w[0], std::uint64_t{1} << 32);
+  EXPECT_EQ(c[0].m_w[2], std::uint64_t{1} << 32);
+  EXPECT_EQ(c[0].m_invalid, std::uint64_t{1} << 32);
+  EXPECT_EQ(c[0].total_quanta(), std::uint64_t{3} << 32);
+  EXPECT_EQ(c[1].m_w[7], std::uint64_t{1} << 30);  // 2 x 0.25 x 0.5
+  EXPECT_EQ(c[1].majority(), 7);
+}
+
+TEST_F(ZonalParity, EmptyInput) {
+  // No items, and items covering no pixel: nothing launched, every accumulator stays empty.
+  CudaZonalAccumulator acc(3, true, kLo, kHi);
+  std::vector<float> const plane(12, 1.f);
+  std::vector<double> const rows(3, 1.0);
+  acc.add_value_tile({}, plane, 4, rows);
+  std::vector<ZonalItem> const empty_items{{1, 0, 2, 2, 1.0}, {2, 9, 5, 1, 1.0}};
+  acc.add_value_tile(empty_items, plane, 4, rows);
+  acc.add_class_tile(empty_items, plane, 4, rows);
+  auto const r = acc.download();
+  ASSERT_EQ(r.values.size(), 3u);
+  ASSERT_EQ(r.classes.size(), 3u);
+  ZonalResults expected;
+  expected.values.assign(3, pixel::ValueAccumulator{});
+  expected.areas.assign(3, pixel::ZoneArea{});
+  expected.histograms.assign(3, ZonalHistogram::make(kLo, kHi));
+  expected.classes.assign(3, pixel::ClassAccumulator{});
+  expect_values_match(expected, r, "empty");
+  expect_histograms_match(expected, r, "empty");
+  expect_classes_match(expected, r, "empty");
+
+  CudaZonalAccumulator none(0, false);
+  none.add_value_tile({}, plane, 4, rows);
+  EXPECT_TRUE(none.download().values.empty());
+}
+
+// ---- the planner: host only, runs without a device ----------------------------------------------
+
+TEST(ZonalPlan, ChunksCoverEveryPixelInOrderWithinOneZone) {
+  std::mt19937 rng(31);
+  for (auto [w, h] : {std::pair<std::size_t, std::size_t>{300, 200}, {3000, 41}, {1, 1}}) {
+    auto const items = random_items(w, h, 50, rng);
+    auto const plan = cuda::plan_zonal_items(items, 50, w, h);
+    ASSERT_EQ(plan.item_offset.size(), items.size() + 1);
+    std::int64_t next = 0;
+    for (std::size_t c = 0; c < plan.chunks.size(); ++c) {
+      auto const& k = plan.chunks[c];
+      ASSERT_EQ(k.pixel_begin, next) << "chunk " << c;
+      ASSERT_GE(k.pixel_count, 1);
+      ASSERT_LE(k.pixel_count, kZonalChunkPixels);
+      next += k.pixel_count;
+      // The items named hold the first and the last pixel, and are of the chunk's zone.
+      auto const& off = plan.item_offset;
+      auto const ib = static_cast<std::size_t>(k.item_begin), ie = static_cast<std::size_t>(k.item_end);
+      ASSERT_LT(ib, ie);
+      EXPECT_LE(off[ib], k.pixel_begin);
+      EXPECT_GT(off[ib + 1], k.pixel_begin);
+      EXPECT_LT(off[ie - 1], next);
+      EXPECT_GE(off[ie], next);
+      for (std::size_t i = ib; i < ie; ++i) EXPECT_EQ(items[i].zone, k.zone);
+      if (c > 0) EXPECT_LE(plan.chunks[c - 1].zone, k.zone);
+    }
+    EXPECT_EQ(next, plan.item_offset.back());
+  }
+}
+
+TEST(ZonalPlan, RejectsItemsTheKernelsCannotTake) {
+  using V = std::vector<ZonalItem>;
+  EXPECT_THROW(cuda::plan_zonal_items(V{{1, 0, 0, 1, 1.0}, {0, 0, 0, 1, 1.0}}, 2, 4, 4), logic_error);  // unsorted
+  EXPECT_THROW(cuda::plan_zonal_items(V{{2, 0, 0, 1, 1.0}}, 2, 4, 4), logic_error);    // zone >= count
+  EXPECT_THROW(cuda::plan_zonal_items(V{{-1, 0, 0, 1, 1.0}}, 2, 4, 4), logic_error);   // negative zone
+  EXPECT_THROW(cuda::plan_zonal_items(V{{0, 4, 0, 1, 1.0}}, 2, 4, 4), logic_error);    // row outside
+  EXPECT_THROW(cuda::plan_zonal_items(V{{0, 0, 3, 5, 1.0}}, 2, 4, 4), logic_error);    // past the width
+  EXPECT_THROW(cuda::plan_zonal_items(V{{0, 0, -1, 1, 1.0}}, 2, 4, 4), logic_error);   // negative column
+  // An empty item covers nothing, wherever it points.
+  auto const plan = cuda::plan_zonal_items(V{{0, 99, 7, 7, 1.0}, {1, 0, 0, 4, 1.0}}, 2, 4, 4);
+  ASSERT_EQ(plan.chunks.size(), 1u);
+  EXPECT_EQ(plan.chunks[0].zone, 1);
+  EXPECT_EQ(plan.chunks[0].item_begin, 1);
+}
+
+TEST(ZonalPlan, NoDeviceThrowsCudaError) {
+  if (cuda_device_count() != 0) GTEST_SKIP() << "a device is present";
+  EXPECT_THROW(CudaZonalAccumulator(3, false), cuda_error);
+}
+
+}  // namespace
