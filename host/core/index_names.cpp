@@ -13,7 +13,7 @@ struct IndexInfo {
   std::string_view description;
 };
 
-constexpr std::array<IndexInfo, pixel::kIndexCount> kIndexInfo{{
+constexpr std::array<IndexInfo, pixel::kOutputKindCount> kIndexInfo{{
     {"ndvi", "NDVI = (NIR - Red) / (NIR + Red)"},
     {"evi", "EVI = 2.5 (NIR - Red) / (NIR + 6 Red - 7.5 Blue + 1)"},
     {"savi", "SAVI = (1 + L) (NIR - Red) / (NIR + Red + L)"},
@@ -24,6 +24,9 @@ constexpr std::array<IndexInfo, pixel::kIndexCount> kIndexInfo{{
     {"ndmi", "NDMI = (NIR - SWIR1) / (NIR + SWIR1)"},
     {"bsi", "BSI = ((SWIR1 + Red) - (NIR + Blue)) / ((SWIR1 + Red) + (NIR + Blue))"},
     {"fvc", "FVC = clamp((NDVI - NDVI_soil) / (NDVI_veg - NDVI_soil), 0, 1)"},
+    {"blue", "blue surface reflectance (calibrated)"},
+    {"green", "green surface reflectance (calibrated)"},
+    {"red", "red surface reflectance (calibrated)"},
 }};
 
 constexpr std::array<std::string_view, pixel::kBandCount> kBandNames{"blue", "green", "red", "nir", "swir1", "swir2"};
@@ -61,7 +64,8 @@ std::vector<pixel::Index> parse_index_list(std::string_view list) {
       add(*index);
     } else {
       throw usage_error("unknown index '" + std::string(item) +
-                        "' (known: ndvi, evi, savi, msavi2, ndwi, mndwi, nbr, ndmi, bsi, fvc, all)");
+                        "' (known: ndvi, evi, savi, msavi2, ndwi, mndwi, nbr, ndmi, bsi, fvc, all; blue, green, red for "
+                        "reflectance)");
     }
     if (comma == std::string_view::npos) break;
     start = comma + 1;

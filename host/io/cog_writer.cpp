@@ -162,12 +162,13 @@ ScratchCogSink::~ScratchCogSink() {
 }
 
 void ScratchCogSink::write(TileWindow const& w, float const* planes, int plane_count) {
-  RECLAIM_EXPECTS(plane_count == static_cast<int>(m_impl->fds.size()), "sink plane count mismatch");
   std::size_t const n = w.pixel_count();
   for (std::size_t k = 0; k < m_impl->fds.size(); ++k) {
+    auto const plane = static_cast<std::size_t>(source_plane(m_impl->outputs, k));
+    RECLAIM_EXPECTS(static_cast<int>(plane) < plane_count, "sink plane count mismatch");
     std::size_t const bytes = m_impl->pixel_bytes(k);
     for (std::int32_t row = 0; row < w.height; ++row) {
-      float const* src = planes + k * n + static_cast<std::size_t>(row) * w.width;
+      float const* src = planes + plane * n + static_cast<std::size_t>(row) * w.width;
       void const* data = src;
       if (m_impl->outputs[k].categorical) {
         m_impl->class_row.resize(static_cast<std::size_t>(w.width));

@@ -39,7 +39,7 @@ class TileStore {
 
   /// Copies the tile's planes in; blocks while the store is over its cap, unless every
   /// running encoder is waiting (then only new tiles can unblock them).
-  void put(TileWindow const& w, float const* planes) {
+  void put(TileWindow const& w, float const* planes, std::vector<int> const& plane_of) {
     std::size_t const n = w.pixel_count();
     std::unique_lock lock(m_mutex);
     m_changed.wait(lock, [&] {
@@ -48,7 +48,8 @@ class TileStore {
     if (m_aborted) throw io_error("COG encoding stopped");
     for (int k = 0; k < m_outputs; ++k) {
       auto const slot = index(k, w.id);
-      m_data[slot].assign(planes + static_cast<std::size_t>(k) * n, planes + static_cast<std::size_t>(k + 1) * n);
+      auto const p = static_cast<std::size_t>(plane_of[static_cast<std::size_t>(k)]);
+      m_data[slot].assign(planes + p * n, planes + (p + 1) * n);
       m_state[slot] = TileState::present;
     }
     m_bytes += n * sizeof(float) * m_outputs;
@@ -323,9 +324,13 @@ StreamingCogSink::~StreamingCogSink() {
 }
 
 void StreamingCogSink::write(TileWindow const& window, float const* planes, int plane_count) {
-  RECLAIM_EXPECTS(plane_count == static_cast<int>(m_impl->outputs.size()), "sink plane count mismatch");
+  std::vector<int> plane_of(m_impl->outputs.size());
+  for (std::size_t k = 0; k < plane_of.size(); ++k) {
+    plane_of[k] = source_plane(m_impl->outputs, k);
+    RECLAIM_EXPECTS(plane_of[k] < plane_count, "sink plane count mismatch");
+  }
   try {
-    m_impl->store->put(window, planes);
+    m_impl->store->put(window, planes, plane_of);
   } catch (io_error const&) {
     m_impl->join();
     m_impl->rethrow();  // the encoder's own error names the file

@@ -51,7 +51,8 @@ json header_of(ZonalPartial const& p) {
                         {"class_names", pr.class_names},
                         {"histograms", pr.histograms},
                         {"histogram_lo", pr.histogram_lo},
-                        {"histogram_hi", pr.histogram_hi}});
+                        {"histogram_hi", pr.histogram_hi},
+                        {"threshold", pr.threshold ? json(*pr.threshold) : json(nullptr)}});
   auto& units = h["class_unit_m2"] = json::array();
   for (auto const& r : p.results) units.push_back(r.class_unit_m2);
   return h;
@@ -158,6 +159,7 @@ ZonalPartial read_zonal_partial(fs::path const& path) {
       product.histograms = pr.at("histograms").get<bool>();
       product.histogram_lo = pr.at("histogram_lo").get<double>();
       product.histogram_hi = pr.at("histogram_hi").get<double>();
+      if (pr.contains("threshold") && !pr.at("threshold").is_null()) product.threshold = pr.at("threshold").get<double>();
       p.products.push_back(std::move(product));
     }
   } catch (json::exception const& e) {
@@ -207,7 +209,9 @@ ZonalPartial merge_zonal_partials(std::vector<ZonalPartial> const& parts, std::v
     if (p.products.size() != out.products.size()) fail("products");
     for (std::size_t k = 0; k < p.products.size(); ++k) {
       auto const &a = p.products[k], &b = out.products[k];
-      if (a.name != b.name || a.categorical != b.categorical || a.histograms != b.histograms) fail("products");
+      if (a.name != b.name || a.categorical != b.categorical || a.histograms != b.histograms ||
+          a.threshold != b.threshold)
+        fail("products");
       if (a.histograms && (a.histogram_lo != b.histogram_lo || a.histogram_hi != b.histogram_hi))
         fail("histogram ranges (pass the same --histogram-range to every shard)");
     }

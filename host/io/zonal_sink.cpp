@@ -118,6 +118,13 @@ void ZonalSink::write(TileWindow const& w, float const* planes, int plane_count)
     float const* plane = planes + static_cast<std::size_t>(product.plane) * plane_pixels;
     auto& acc = m_results[p];
     if (product.categorical) {
+      if (product.threshold) {
+        float const t = static_cast<float>(*product.threshold);
+        m_threshold_plane.resize(plane_pixels);
+        for (std::size_t i = 0; i < plane_pixels; ++i)
+          m_threshold_plane[i] = plane[i] != plane[i] ? 0.0f : (plane[i] >= t ? 2.0f : 1.0f);
+        plane = m_threshold_plane.data();
+      }
       pixel::accumulate_class_items(m_items, plane, width, row_units.data(), acc.classes.data());
       // Covered area of the zone (whatever the class), from the same items.
       for (auto const& it : m_items)

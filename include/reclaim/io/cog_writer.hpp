@@ -44,7 +44,15 @@ struct OutputRaster {
   bool categorical = false;
   std::vector<std::string> category_names;
   std::vector<std::array<std::uint8_t, 4>> colors;  ///< RGBA
+  /// The pass's output plane this file holds; -1: its position in the outputs list. Lets a
+  /// pass carry planes that only another sink uses (assess: reflectance for the pictures).
+  int plane = -1;
 };
+
+/// The plane output k of `outputs` reads.
+[[nodiscard]] inline int source_plane(std::vector<OutputRaster> const& outputs, std::size_t k) noexcept {
+  return outputs[k].plane >= 0 ? outputs[k].plane : static_cast<int>(k);
+}
 
 /// A TileSink that ends in COG files; finish() completes and renames them.
 class CogSink : public TileSink {

@@ -16,6 +16,7 @@
  * `reclaim merge` combines with others (zonal_partial.hpp).
  */
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -41,6 +42,9 @@ struct ZonalProduct {
   /// Class names, index = class value ("" = unnamed); only named classes get columns, or
   /// every class seen when there are no names.
   std::vector<std::string> class_names;
+  /// Classes by threshold: a categorical product over a value plane, class 2 where value >=
+  /// threshold, 1 below it, 0 where the value is NaN (vegetated / not vegetated by NDVI).
+  std::optional<double> threshold;
   bool histograms = false;  ///< median / percentiles requested (value products)
   double histogram_lo = -1.0;
   double histogram_hi = 1.0;
@@ -88,6 +92,7 @@ class ZonalSink final : public TileSink {
   std::vector<TileWindow> m_cover_window;
   std::vector<bool> m_covered;
   double m_class_unit_m2 = 0.0;
+  std::vector<float> m_threshold_plane;  ///< scratch for threshold products
 };
 
 /// Statistic names accepted by --stats for value products: count, nodata_count, area_ha,

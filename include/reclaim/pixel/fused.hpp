@@ -18,8 +18,11 @@ namespace reclaim::pixel {
 enum class Band : std::uint8_t { blue, green, red, nir, swir1, swir2 };
 inline constexpr int kBandCount = 6;
 
-enum class Index : std::uint8_t { ndvi, evi, savi, msavi2, ndwi, mndwi, nbr, ndmi, bsi, fvc };
-inline constexpr int kIndexCount = 10;
+/// What the fused pass can write per pixel: the ten spectral indices, then the calibrated
+/// surface reflectance of the visible bands (true-colour pictures; not part of "all").
+enum class Index : std::uint8_t { ndvi, evi, savi, msavi2, ndwi, mndwi, nbr, ndmi, bsi, fvc, blue, green, red };
+inline constexpr int kIndexCount = 10;       ///< spectral indices (ndvi .. fvc)
+inline constexpr int kOutputKindCount = 13;  ///< indices plus reflectance outputs
 inline constexpr int kMaxOutputs = 16;
 
 RECLAIM_HD constexpr std::uint32_t band_bit(Band band) noexcept {
@@ -38,6 +41,9 @@ RECLAIM_HD constexpr std::uint32_t bands_needed(Index index) noexcept {
     case Index::nbr: return nir | swir2;
     case Index::ndmi: return nir | swir1;
     case Index::bsi: return blue | red | nir | swir1;
+    case Index::blue: return blue;
+    case Index::green: return green;
+    case Index::red: return red;
   }
   return 0;
 }
@@ -67,6 +73,9 @@ RECLAIM_HD inline double index_value(Index index, Reflectance const& r, IndexPar
     case Index::ndmi: return ndmi(r[Band::nir], r[Band::swir1]);
     case Index::bsi: return bsi(r[Band::blue], r[Band::red], r[Band::nir], r[Band::swir1]);
     case Index::fvc: return fvc(ndvi(r[Band::nir], r[Band::red]), p.fvc_ndvi_soil, p.fvc_ndvi_veg);
+    case Index::blue: return r[Band::blue];
+    case Index::green: return r[Band::green];
+    case Index::red: return r[Band::red];
   }
   return nan_d();
 }
