@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libgdal-dev gdal-bin python3-gdal python3-numpy python3-scipy python3-pytest python3-venv
   libcxxopts-dev nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-  libgtest-dev libbenchmark-dev
+  libgtest-dev libbenchmark-dev libssl-dev
   chromium
 )
 

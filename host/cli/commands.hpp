@@ -8,6 +8,7 @@ int change_main(int argc, char** argv);
 int trend_main(int argc, char** argv);
 int zonal_main(int argc, char** argv);
 int merge_main(int argc, char** argv);
+int assess_main(int argc, char** argv);
 int synth_main(int argc, char** argv);
 
 }  // namespace reclaim::cli

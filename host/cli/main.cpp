@@ -24,6 +24,7 @@ void print_usage() {
       "usage: reclaim <command> [options]   (reclaim <command> --help for its options)\n"
       "\n"
       "commands:\n"
+      "  assess    the rehabilitation assessment: two epochs + sites -> metrics, grades, pictures, report\n"
       "  indices   spectral indices (NDVI, EVI, ...) of one or more scenes, as Cloud-Optimized GeoTIFFs\n"
       "  change    change classes (revegetated, still bare, ...) and dNDVI between two epochs\n"
       "  trend     per-pixel trend (Theil-Sen, Mann-Kendall), year of recovery over many epochs\n"
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
   }
   std::string const command = argv[1];
   try {
+    if (command == "assess") return reclaim::cli::assess_main(argc - 1, argv + 1);
     if (command == "indices") return reclaim::cli::indices_main(argc - 1, argv + 1);
     if (command == "change") return reclaim::cli::change_main(argc - 1, argv + 1);
     if (command == "trend") return reclaim::cli::trend_main(argc - 1, argv + 1);

@@ -1,0 +1,95 @@
+#include "cli/change_inputs.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "cli/pass_runner.hpp"
+#include "reclaim/error.hpp"
+
+namespace reclaim::cli {
+namespace {
+
+/// Bands the default and custom change rules can read: NDVI, BSI, MNDWI and FVC of an epoch.
+constexpr std::uint32_t kChangeBands = pixel::bands_needed(pixel::Index::ndvi) | pixel::bands_needed(pixel::Index::bsi) |
+                                       pixel::bands_needed(pixel::Index::mndwi);
+
+io::SensorOptions epoch_sensor(io::SensorOptions base, cxxopts::ParseResult const& r, char const* option) {
+  if (!r.count(option)) return base;
+  auto const sensor = io::parse_sensor(r[option].as<std::string>());
+  if (!sensor) throw usage_error(std::string("--") + option + " " + r[option].as<std::string>() + ": unknown sensor");
+  base.sensor = *sensor;
+  return base;
+}
+
+/// The after epoch's planes follow the before epoch's in the combined tile.
+void shift_planes(pixel::FusedParams& p, int offset) {
+  for (auto& plane : p.band_plane)
+    if (plane >= 0) plane += offset;
+  if (p.mask_plane >= 0) p.mask_plane += offset;
+}
+
+bool is_year(std::string const& s) {
+  return s.size() == 4 && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+}
+
+}  // namespace
+
+void add_change_input_options(cxxopts::Options& options) {
+  options.add_options()
+      ("before", "the earlier scene: multiband file or product folder, optionally LABEL=PATH",
+       cxxopts::value<std::string>())
+      ("after", "the later scene; resampled on the fly onto the earlier scene's grid when they differ",
+       cxxopts::value<std::string>())
+      ("before-sensor", "sensor of the earlier scene (default: --sensor)", cxxopts::value<std::string>())
+      ("after-sensor", "sensor of the later scene (default: --sensor)", cxxopts::value<std::string>())
+      ("target-grid", "a raster whose grid (extent, pixel size, CRS) both epochs are read onto; default: the "
+                      "before scene's", cxxopts::value<std::string>())
+      ("rules", "rules file (JSON or TOML) changing thresholds or adding classes (docs/change.md)",
+       cxxopts::value<std::string>());
+}
+
+ChangeInputs prepare_change_inputs(cxxopts::ParseResult const& r, std::vector<pixel::Index> const& outputs,
+                                   bool year_labels) {
+  if (!r.count("before") || !r.count("after")) throw usage_error("--before and --after are required");
+  ChangeInputs in;
+  in.scheme = r.count("rules") ? io::load_change_rules(r["rules"].as<std::string>()) : io::default_change_scheme();
+  in.before = parse_labeled_path(r["before"].as<std::string>());
+  in.after = parse_labeled_path(r["after"].as<std::string>());
+  if (in.before.label.empty())
+    in.before.label = year_labels && is_year(in.before.path.stem().string()) ? in.before.path.stem().string() : "before";
+  if (in.after.label.empty())
+    in.after.label = year_labels && is_year(in.after.path.stem().string()) ? in.after.path.stem().string() : "after";
+  if (in.before.label == in.after.label)
+    throw usage_error("--before and --after share the label '" + in.before.label + "'");
+
+  std::uint32_t needed = kChangeBands;
+  for (auto index : outputs) needed |= pixel::bands_needed(index);
+  // What the rules read and what was asked for; a missing band is named with its index.
+  std::vector<pixel::Index> checked = outputs;
+  for (auto index : {pixel::Index::ndvi, pixel::Index::bsi, pixel::Index::mndwi}) checked.push_back(index);
+  auto const base = sensor_options_from(r);
+  in.before_sensor = epoch_sensor(base, r, "before-sensor");
+  in.after_sensor = epoch_sensor(base, r, "after-sensor");
+  in.before_scene = io::resolve_scene(in.before.label, in.before.path, in.before_sensor);
+  in.after_scene = io::resolve_scene(in.after.label, in.after.path, in.after_sensor);
+  io::require_bands(in.before_scene, checked);
+  io::require_bands(in.after_scene, checked);
+  // Both epochs are read onto the target grid, by default the before epoch's own (warped on
+  // the fly where a scene's grid differs).
+  std::optional<Grid> target;
+  if (r.count("target-grid")) target = io::raster_grid(r["target-grid"].as<std::string>());
+  in.before_source = std::make_unique<io::GdalTileSource>(in.before_scene, needed, target);
+  in.after_source = std::make_unique<io::GdalTileSource>(in.after_scene, needed, in.before_source->grid());
+  in.source = std::make_unique<CompositeTileSource>(
+      std::vector<TileSource const*>{in.before_source.get(), in.after_source.get()});
+
+  auto const index_params = index_params_from(r);
+  in.params.before = in.before_source->fused_params();
+  in.params.after = in.after_source->fused_params();
+  shift_planes(in.params.after, in.params.before.input_plane_count);
+  in.params.before.index_params = in.params.after.index_params = index_params;
+  in.params.rules = in.scheme.rules;
+  return in;
+}
+
+}  // namespace reclaim::cli

@@ -1,0 +1,48 @@
+#pragma once
+// The two-epoch inputs shared by `reclaim change` and `reclaim assess`: options, scenes
+// resolved and checked, their tile sources on one grid, and the change pass parameters.
+#include <cxxopts.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/common_options.hpp"
+#include "reclaim/io/cog_writer.hpp"
+#include "reclaim/io/gdal_source.hpp"
+#include "reclaim/io/rules.hpp"
+#include "reclaim/io/scene.hpp"
+#include "reclaim/pixel/change_pass.hpp"
+#include "reclaim/tile_source.hpp"
+
+namespace reclaim::cli {
+
+/// Adds --before, --after, --before-sensor, --after-sensor, --target-grid and --rules.
+void add_change_input_options(cxxopts::Options& options);
+
+struct ChangeInputs {
+  LabeledPath before, after;
+  io::SensorOptions before_sensor, after_sensor;
+  io::SceneSpec before_scene, after_scene;
+  io::ChangeScheme scheme;
+  std::unique_ptr<io::GdalTileSource> before_source, after_source;
+  std::unique_ptr<CompositeTileSource> source;
+  /// The pass: rules, calibration and plane layout; outputs still empty (callers add them).
+  pixel::ChangeParams params;
+
+  [[nodiscard]] Grid const& grid() const { return before_source->grid(); }
+};
+
+/** @brief Resolves both epochs (bad input fails here, before any output exists).
+ * `outputs`: the per-epoch outputs the caller will request (their bands must exist);
+ * `default_labels`: labels for unlabeled inputs (e.g. the file stem when it is a year). */
+[[nodiscard]] ChangeInputs prepare_change_inputs(cxxopts::ParseResult const& r, std::vector<pixel::Index> const& outputs,
+                                                 bool year_labels);
+
+/// The change-class COG (colour table, category names, rules as metadata) and the dNDVI COG.
+[[nodiscard]] io::OutputRaster change_class_output(std::filesystem::path path, ChangeInputs const& in);
+[[nodiscard]] io::OutputRaster dndvi_output(std::filesystem::path path, ChangeInputs const& in);
+
+}  // namespace reclaim::cli

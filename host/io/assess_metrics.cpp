@@ -1,0 +1,190 @@
+// Per-site rehabilitation metrics (formulas: docs/metrics.md).
+#include "reclaim/io/assess.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "reclaim/error.hpp"
+#include "reclaim/pixel/change.hpp"
+
+namespace reclaim::io {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr int kVegetated = 2, kNotVegetated = 1;  // threshold classes (ZonalProduct::threshold)
+
+double ratio_pct(double part, double whole) { return whole > 0 ? 100.0 * part / whole : kNaN; }
+
+}  // namespace
+
+std::vector<GradeRule> default_grade_rules() {
+  return {{"A", 60.0, 10.0, -1e300}, {"B", 40.0, 25.0, -1e300}, {"C", -1e300, 1e300, 10.0}, {"D", -1e300, 1e300, 1.0}};
+}
+
+std::vector<GradeRule> load_grade_rules(std::filesystem::path const& path) {
+  std::ifstream in(path);
+  if (!in) throw input_error("grades file '" + path.string() + "': cannot read");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string const text = ss.str();
+  nlohmann::json doc;
+  try {
+    if (path.extension() == ".toml") {
+      std::stringstream js;
+      js << toml::json_formatter{toml::parse(text, path.string())};
+      doc = nlohmann::json::parse(js.str());
+    } else {
+      doc = nlohmann::json::parse(text);
+    }
+  } catch (std::exception const& e) {
+    throw input_error("grades file '" + path.string() + "': " + e.what());
+  }
+  if (!doc.contains("grade") || !doc["grade"].is_array() || doc["grade"].empty())
+    throw input_error("grades file '" + path.string() + "': expected a non-empty 'grade' list");
+  std::vector<GradeRule> rules;
+  for (auto const& g : doc["grade"]) {
+    GradeRule r;
+    try {
+      for (auto const& [key, value] : g.items()) {
+        if (key == "name") r.grade = value.get<std::string>();
+        else if (key == "min_cover_after_pct") r.min_cover_after_pct = value.get<double>();
+        else if (key == "max_still_bare_pct") r.max_still_bare_pct = value.get<double>();
+        else if (key == "min_cover_gain_pp") r.min_cover_gain_pp = value.get<double>();
+        else throw input_error("grades file '" + path.string() + "': unknown key '" + key + "'");
+      }
+    } catch (nlohmann::json::exception const& e) {
+      throw input_error("grades file '" + path.string() + "': " + e.what());
+    }
+    if (r.grade.empty()) throw input_error("grades file '" + path.string() + "': a grade without a name");
+    rules.push_back(r);
+  }
+  return rules;
+}
+
+SiteMetrics site_metrics(std::vector<ProductAccumulators> const& results, AssessProducts const& p, std::size_t z,
+                         AssessParams const& params) {
+  SiteMetrics m;
+  auto const& cls = results[p.change_class];
+  auto ha = [&](int c) { return cls.class_ha(z, c); };
+  m.area_ha = cls.areas[z].area_m2.value() * 1e-4;
+  m.no_data_ha = ha(pixel::kClassNodata);
+  m.still_bare_ha = ha(pixel::kClassStableBare);
+  m.revegetated_ha = ha(pixel::kClassRevegetated);
+  m.partial_recovery_ha = ha(pixel::kClassPartialRecovery);
+  m.stable_vegetation_ha = ha(pixel::kClassStableVegetation);
+  m.newly_disturbed_ha = ha(pixel::kClassVegetationLoss);
+  m.water_ha = ha(pixel::kClassWater);
+  m.unclassified_ha = ha(pixel::kClassUnclassified);
+  double const valid_ha = m.area_ha - m.no_data_ha;
+  m.valid_fraction = m.area_ha > 0 ? valid_ha / m.area_ha : kNaN;
+  m.still_bare_pct = ratio_pct(m.still_bare_ha, valid_ha);
+
+  auto cover = [&](std::size_t product) {
+    auto const& v = results[product];
+    double const veg = v.class_ha(z, kVegetated), not_veg = v.class_ha(z, kNotVegetated);
+    return ratio_pct(veg, veg + not_veg);
+  };
+  m.cover_before_pct = cover(p.vegetated_before);
+  m.cover_after_pct = cover(p.vegetated_after);
+  m.cover_gain_pp = m.cover_after_pct - m.cover_before_pct;
+  m.ndvi_before_mean = value_stat(results[p.ndvi_before], z, "mean");
+  m.ndvi_before_median = value_stat(results[p.ndvi_before], z, "median");
+  m.ndvi_after_mean = value_stat(results[p.ndvi_after], z, "mean");
+  m.ndvi_after_median = value_stat(results[p.ndvi_after], z, "median");
+  m.ndvi_mean_change = m.ndvi_after_mean - m.ndvi_before_mean;
+  m.dndvi_mean = value_stat(results[p.dndvi], z, "mean");
+
+  m.years = params.years;
+  m.carbon_low_t = m.revegetated_ha * params.years * params.carbon_rates[0];
+  m.carbon_central_t = m.revegetated_ha * params.years * params.carbon_rates[1];
+  m.carbon_high_t = m.revegetated_ha * params.years * params.carbon_rates[2];
+
+  if (!(m.area_ha > 0)) m.flags.push_back("outside the scenes");
+  bool const enough = m.valid_fraction >= params.min_valid_fraction;
+  if (m.area_ha > 0 && !enough) m.flags.push_back("insufficient clear data");
+  if (m.newly_disturbed_ha >= params.disturbance_min_ha) m.flags.push_back("new disturbance inside the site");
+  m.grade = "n/a";
+  if (enough) {
+    m.grade = "E";
+    for (auto const& g : params.grades) {
+      if (m.cover_after_pct >= g.min_cover_after_pct && m.still_bare_pct <= g.max_still_bare_pct &&
+          m.cover_gain_pp >= g.min_cover_gain_pp) {
+        m.grade = g.grade;
+        break;
+      }
+    }
+  }
+  return m;
+}
+
+std::vector<std::string> site_metric_columns() {
+  return {"area_ha",          "valid_fraction",      "cover_before_pct",   "cover_after_pct",      "cover_gain_pp",
+          "ndvi_before_mean", "ndvi_before_median",  "ndvi_after_mean",    "ndvi_after_median",    "ndvi_mean_change",
+          "dndvi_mean",       "revegetated_ha",      "partial_recovery_ha", "still_bare_ha",       "stable_vegetation_ha",
+          "newly_disturbed_ha", "water_ha",          "unclassified_ha",    "no_data_ha",           "still_bare_pct",
+          "years",            "carbon_low_tC",       "carbon_central_tC",  "carbon_high_tC",       "grade",
+          "flags"};
+}
+
+std::vector<ZonalCell> site_metric_cells(SiteMetrics const& m) {
+  std::string flags;
+  for (auto const& f : m.flags) flags += (flags.empty() ? "" : "; ") + f;
+  return {m.area_ha,           m.valid_fraction,      m.cover_before_pct,   m.cover_after_pct,    m.cover_gain_pp,
+          m.ndvi_before_mean,  m.ndvi_before_median,  m.ndvi_after_mean,    m.ndvi_after_median,  m.ndvi_mean_change,
+          m.dndvi_mean,        m.revegetated_ha,      m.partial_recovery_ha, m.still_bare_ha,     m.stable_vegetation_ha,
+          m.newly_disturbed_ha, m.water_ha,           m.unclassified_ha,    m.no_data_ha,         m.still_bare_pct,
+          m.years,             m.carbon_low_t,        m.carbon_central_t,   m.carbon_high_t,      m.grade,
+          flags};
+}
+
+nlohmann::ordered_json site_totals(std::vector<SiteMetrics> const& sites) {
+  double area = 0, valid = 0, reveg = 0, partial = 0, bare = 0, stable = 0, disturbed = 0, water = 0, nodata = 0;
+  double veg_before = 0, veg_after = 0, carbon[3] = {0, 0, 0};
+  std::map<std::string, int> grades, flags;
+  for (auto const& s : sites) {
+    area += s.area_ha;
+    valid += s.area_ha - s.no_data_ha;
+    reveg += s.revegetated_ha;
+    partial += s.partial_recovery_ha;
+    bare += s.still_bare_ha;
+    stable += s.stable_vegetation_ha;
+    disturbed += s.newly_disturbed_ha;
+    water += s.water_ha;
+    nodata += s.no_data_ha;
+    if (std::isfinite(s.cover_before_pct) && std::isfinite(s.cover_after_pct)) {
+      veg_before += s.cover_before_pct / 100.0 * (s.area_ha - s.no_data_ha);
+      veg_after += s.cover_after_pct / 100.0 * (s.area_ha - s.no_data_ha);
+    }
+    if (std::isfinite(s.carbon_central_t)) {
+      carbon[0] += s.carbon_low_t;
+      carbon[1] += s.carbon_central_t;
+      carbon[2] += s.carbon_high_t;
+    }
+    ++grades[s.grade];
+    for (auto const& f : s.flags) ++flags[f];
+  }
+  nlohmann::ordered_json t;
+  t["sites"] = sites.size();
+  t["area_ha"] = area;
+  t["valid_area_ha"] = valid;
+  t["revegetated_ha"] = reveg;
+  t["partial_recovery_ha"] = partial;
+  t["still_bare_ha"] = bare;
+  t["stable_vegetation_ha"] = stable;
+  t["newly_disturbed_ha"] = disturbed;
+  t["water_ha"] = water;
+  t["no_data_ha"] = nodata;
+  t["cover_before_pct"] = valid > 0 ? 100.0 * veg_before / valid : 0.0;
+  t["cover_after_pct"] = valid > 0 ? 100.0 * veg_after / valid : 0.0;
+  t["carbon_estimate_tC"] = {{"low", carbon[0]}, {"central", carbon[1]}, {"high", carbon[2]}};
+  t["grades"] = grades;
+  t["flags"] = flags;
+  return t;
+}
+
+}  // namespace reclaim::io

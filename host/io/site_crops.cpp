@@ -1,0 +1,75 @@
+#include "reclaim/io/site_crops.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "reclaim/error.hpp"
+
+namespace reclaim::io {
+namespace {
+
+bool overlaps(TileWindow const& a, TileWindow const& b) noexcept {
+  return a.x0 < b.x0 + b.width && b.x0 < a.x0 + a.width && a.y0 < b.y0 + b.height && b.y0 < a.y0 + a.height;
+}
+
+}  // namespace
+
+CropRequest crop_request(TileWindow window, std::int32_t max_side) noexcept {
+  std::int32_t const side = std::max(window.width, window.height);
+  std::int32_t const step = std::max<std::int32_t>(1, (side + max_side - 1) / std::max<std::int32_t>(1, max_side));
+  return {window, step};
+}
+
+SiteCropSink::SiteCropSink(std::vector<TileWindow> const& plan_tiles, std::vector<CropRequest> requests,
+                           std::vector<int> planes, Callback on_complete)
+    : m_requests(std::move(requests)), m_planes(std::move(planes)), m_on_complete(std::move(on_complete)) {
+  m_tiles_left.assign(m_requests.size(), 0);
+  m_crops.resize(m_requests.size());
+  for (std::size_t c = 0; c < m_requests.size(); ++c)
+    for (auto const& t : plan_tiles)
+      if (overlaps(t, m_requests[c].window)) ++m_tiles_left[c];
+}
+
+void SiteCropSink::write(TileWindow const& w, float const* planes, int plane_count) {
+  std::size_t const n = w.pixel_count();
+  for (std::size_t c = 0; c < m_requests.size(); ++c) {
+    auto const& req = m_requests[c];
+    if (m_tiles_left[c] <= 0 || !overlaps(w, req.window)) continue;
+    Crop& crop = m_crops[c];
+    if (crop.planes.empty()) {
+      crop.window = req.window;
+      crop.step = req.step;
+      crop.width = (req.window.width + req.step - 1) / req.step;
+      crop.height = (req.window.height + req.step - 1) / req.step;
+      crop.planes.assign(m_planes.size(), std::vector<float>(static_cast<std::size_t>(crop.width) * crop.height,
+                                                             std::numeric_limits<float>::quiet_NaN()));
+    }
+    // Sampled pixels (window.x0 + i * step, window.y0 + j * step) that fall in this tile.
+    for (std::int32_t j = 0; j < crop.height; ++j) {
+      std::int64_t const y = req.window.y0 + static_cast<std::int64_t>(j) * req.step;
+      if (y < w.y0 || y >= w.y0 + w.height) continue;
+      for (std::int32_t i = 0; i < crop.width; ++i) {
+        std::int64_t const x = req.window.x0 + static_cast<std::int64_t>(i) * req.step;
+        if (x < w.x0 || x >= w.x0 + w.width) continue;
+        std::size_t const src = static_cast<std::size_t>(y - w.y0) * static_cast<std::size_t>(w.width) +
+                                static_cast<std::size_t>(x - w.x0);
+        for (std::size_t k = 0; k < m_planes.size(); ++k) {
+          RECLAIM_EXPECTS(m_planes[k] < plane_count, "crop plane out of range");
+          crop.planes[k][static_cast<std::size_t>(j) * crop.width + i] =
+              planes[static_cast<std::size_t>(m_planes[k]) * n + src];
+        }
+      }
+    }
+    if (--m_tiles_left[c] == 0) {
+      Crop done = std::move(crop);
+      crop = Crop{};
+      m_on_complete(c, std::move(done));
+    }
+  }
+}
+
+std::size_t SiteCropSink::pending() const noexcept {
+  return static_cast<std::size_t>(std::count_if(m_tiles_left.begin(), m_tiles_left.end(), [](auto n) { return n > 0; }));
+}
+
+}  // namespace reclaim::io

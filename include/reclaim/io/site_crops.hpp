@@ -1,0 +1,56 @@
+#pragma once
+/** @file
+ * @brief Captures small windows of chosen output planes while tiles stream past: the pixels
+ * of each site's pictures (and a decimated overview), so pictures need no second read.
+ *
+ * Each crop is a grid window sampled every `step` pixels (step > 1 keeps big sites to a
+ * bounded picture size). A crop is handed to `on_complete` as soon as the last tile it
+ * intersects has been written, then freed: memory holds only the crops still in flight.
+ * Runs on the writer thread, like every sink.
+ */
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "reclaim/grid.hpp"
+#include "reclaim/tile_source.hpp"
+
+namespace reclaim::io {
+
+struct CropRequest {
+  TileWindow window;  ///< on the grid, inside it
+  std::int32_t step = 1;
+};
+
+struct Crop {
+  TileWindow window;
+  std::int32_t step = 1;
+  std::int32_t width = 0;   ///< sampled columns: ceil(window.width / step)
+  std::int32_t height = 0;  ///< sampled rows
+  /// One plane per captured pass plane, width * height floats, NaN until written.
+  std::vector<std::vector<float>> planes;
+};
+
+/// The request for `window` with the smallest step that keeps both sides <= max_side.
+[[nodiscard]] CropRequest crop_request(TileWindow window, std::int32_t max_side) noexcept;
+
+class SiteCropSink final : public TileSink {
+ public:
+  using Callback = std::function<void(std::size_t crop, Crop&& crop_data)>;
+  /// `planes`: the pass's output planes to capture, in the order of Crop::planes.
+  SiteCropSink(std::vector<TileWindow> const& plan_tiles, std::vector<CropRequest> requests, std::vector<int> planes,
+               Callback on_complete);
+  void write(TileWindow const& window, float const* planes, int plane_count) override;
+  /// Crops whose tiles never all arrived (an aborted pass); 0 after a complete pass.
+  [[nodiscard]] std::size_t pending() const noexcept;
+
+ private:
+  std::vector<CropRequest> m_requests;
+  std::vector<int> m_planes;
+  Callback m_on_complete;
+  std::vector<std::int64_t> m_tiles_left;
+  std::vector<Crop> m_crops;  ///< allocated on the first tile, freed when complete
+};
+
+}  // namespace reclaim::io
