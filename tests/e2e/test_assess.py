@@ -1,0 +1,294 @@
+"""reclaim assess end to end on the demo data: per-site metrics against an independent
+numpy/GDAL computation from the written class and NDVI rasters (GDAL-rasterized site masks),
+the pictures (size, georeferenced extent, colours equal to the class raster's colour table),
+the report in a real browser (Debian's chromium, headless), the manifest's checksums, job
+files, and bad input."""
+import csv
+import hashlib
+import json
+import math
+import re
+
+import numpy as np
+import pytest
+from osgeo import gdal, ogr, osr
+
+import browser
+from conftest import run_reclaim
+from test_zonal_outputs import rasterize_masks
+
+gdal.UseExceptions()
+VEGETATED = 0.4  # the default rules' ndvi_vegetated
+RATES = (1.0, 2.0, 3.0)
+CLASSES = {"still_bare_ha": 1, "revegetated_ha": 2, "partial_recovery_ha": 3, "stable_vegetation_ha": 4,
+           "newly_disturbed_ha": 5, "water_ha": 6, "unclassified_ha": 255, "no_data_ha": 0}
+
+
+def num(text):
+    return float(text) if text not in ("", None) else float("nan")
+
+
+@pytest.fixture(scope="module")
+def demo(reclaim_bin, tmp_path_factory):
+    root = tmp_path_factory.mktemp("assess")
+    run_reclaim(reclaim_bin, "synth", "--out", root / "demo", "--width", "700", "--height", "650")
+    return root / "demo"
+
+
+@pytest.fixture(scope="module")
+def assessed(reclaim_bin, demo):
+    out = demo.parent / "out"
+    run_reclaim(reclaim_bin, "assess", "--before", demo / "2019.tif", "--after", demo / "2025.tif", "--sites",
+                demo / "sites.gpkg", "--id-field", "site_id", "--coverage", "center", "--region-field", "status",
+                "--out", out, "--quiet")
+    return out
+
+
+def read_sites(path):
+    with open(path) as f:
+        return {row["site_id"]: row for row in csv.DictReader(f)}
+
+
+def test_outputs_exist_and_rasters_are_cogs(assessed):
+    for name in ("change_class.tif", "dndvi.tif", "2019_ndvi.tif", "2025_ndvi.tif", "sites.csv", "sites.gpkg",
+                 "summary.json", "report.html", "manifest.json", "pictures/overview.png", "pictures/legend.png"):
+        assert (assessed / name).is_file(), name
+    info = gdal.Info(str(assessed / "change_class.tif"), format="json")
+    assert info["metadata"]["IMAGE_STRUCTURE"]["LAYOUT"] == "COG"
+    assert not list(assessed.glob(".*")), "no hidden temporaries left"
+
+
+def test_site_metrics_match_numpy(assessed, demo):
+    sites = read_sites(assessed / "sites.csv")
+    ds = gdal.Open(str(assessed / "change_class.tif"))
+    classes = ds.ReadAsArray()
+    gt = ds.GetGeoTransform()
+    ndvi_b = gdal.Open(str(assessed / "2019_ndvi.tif")).ReadAsArray().astype(np.float64)
+    ndvi_a = gdal.Open(str(assessed / "2025_ndvi.tif")).ReadAsArray().astype(np.float64)
+    dndvi = gdal.Open(str(assessed / "dndvi.tif")).ReadAsArray().astype(np.float64)
+    masks = rasterize_masks(demo / "sites.gpkg", classes.shape, gt)
+    assert set(masks) == set(sites)
+    pixel_ha = abs(gt[1] * gt[5]) / 1e4
+    checked = 0
+    for site, mask in masks.items():
+        row = sites[site]
+        n = int(mask.sum())
+        assert num(row["area_ha"]) == pytest.approx(n * pixel_ha, abs=1e-9)
+        counts = np.bincount(classes[mask], minlength=256)
+        for column, value in CLASSES.items():
+            assert num(row[column]) == pytest.approx(counts[value] * pixel_ha, abs=1e-9), (site, column)
+        if n == 0:
+            assert row["grade"] == "n/a" and "outside the scenes" in row["flags"]
+            continue
+        valid = n - counts[0]
+        assert num(row["valid_fraction"]) == pytest.approx(valid / n, abs=1e-12)
+        for col, plane in (("before", ndvi_b), ("after", ndvi_a)):
+            v = plane[mask]
+            v = v[np.isfinite(v)]
+            assert num(row[f"cover_{col}_pct"]) == pytest.approx(100 * np.mean(v >= VEGETATED), abs=1e-9)
+            assert num(row[f"ndvi_{col}_mean"]) == pytest.approx(v.mean(), abs=1e-6)
+            assert abs(num(row[f"ndvi_{col}_median"]) - np.percentile(v, 50, method="inverted_cdf")) <= 2 / 1024 + 1e-9
+        d = dndvi[mask]
+        assert num(row["dndvi_mean"]) == pytest.approx(d[np.isfinite(d)].mean(), abs=1e-6)
+        reveg = counts[2] * pixel_ha
+        for k, name in enumerate(("carbon_low_tC", "carbon_central_tC", "carbon_high_tC")):
+            assert num(row[name]) == pytest.approx(reveg * 6 * RATES[k], abs=1e-6)
+        # The documented default grade table, recomputed (docs/metrics.md).
+        cover_after, gain = num(row["cover_after_pct"]), num(row["cover_gain_pp"])
+        bare_pct = 100 * counts[1] / valid
+        if valid / n < 0.5:
+            expected = "n/a"
+        elif cover_after >= 60 and bare_pct <= 10:
+            expected = "A"
+        elif cover_after >= 40 and bare_pct <= 25:
+            expected = "B"
+        elif gain >= 10:
+            expected = "C"
+        elif gain >= 1:
+            expected = "D"
+        else:
+            expected = "E"
+        assert row["grade"] == expected, site
+        assert ("new disturbance inside the site" in row["flags"]) == (counts[5] * pixel_ha >= 0.1)
+        checked += 1
+    assert checked >= 3
+
+
+def test_summary_totals_and_regions(assessed):
+    summary = json.load(open(assessed / "summary.json"))
+    sites = read_sites(assessed / "sites.csv")
+    totals = summary["totals"]
+    assert totals["sites"] == len(sites)
+    assert totals["revegetated_ha"] == pytest.approx(sum(num(r["revegetated_ha"]) for r in sites.values()), rel=1e-12)
+    assert sum(totals["grades"].values()) == len(sites)
+    assert summary["years"] == 6
+    regions = summary["regions"]["totals"]
+    assert sum(t["sites"] for t in regions.values()) == len(sites)
+    for status, t in regions.items():
+        expect = sum(num(r["area_ha"]) for r in sites.values() if r["status"] == status)
+        assert t["area_ha"] == pytest.approx(expect, rel=1e-12)
+
+
+def test_gpkg_has_geometries_and_metrics(assessed, demo):
+    ds = ogr.Open(str(assessed / "sites.gpkg"))
+    layer = ds.GetLayer(0)
+    sites = read_sites(assessed / "sites.csv")
+    assert layer.GetFeatureCount() == len(sites)
+    for f in layer:
+        row = sites[f.GetField("site_id")]
+        assert f.GetField("grade") == row["grade"]
+        if row["revegetated_ha"]:
+            assert f.GetField("revegetated_ha") == float(row["revegetated_ha"])
+
+
+def crop_window(bbox_px, width, height, picture_size=256):
+    """The documented picture window: site bbox + max(8 px, 15 %) margin, clipped; decimated."""
+    x0, x1, y0, y1 = bbox_px
+    margin = max(8.0, 0.15 * max(x1 - x0, y1 - y0))
+    cx0, cy0 = max(0, math.floor(x0 - margin)), max(0, math.floor(y0 - margin))
+    cx1, cy1 = min(width, math.ceil(x1 + margin)), min(height, math.ceil(y1 + margin))
+    step = max(1, -(-max(cx1 - cx0, cy1 - cy0) // picture_size))
+    return cx0, cy0, cx1, cy1, step
+
+
+def test_pictures_extent_and_colours(assessed, demo):
+    ds = gdal.Open(str(assessed / "change_class.tif"))
+    classes = ds.ReadAsArray()
+    gt = ds.GetGeoTransform()
+    ct = ds.GetRasterBand(1).GetColorTable()
+    srs = osr.SpatialReference(wkt=ds.GetProjection())
+    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    src = ogr.Open(str(demo / "sites.gpkg"))
+    layer = src.GetLayer(0)
+    layer_srs = layer.GetSpatialRef()
+    layer_srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    transform = osr.CoordinateTransformation(layer_srs, srs)
+    report = json.load(open(assessed / "summary.json"))
+    assert report["totals"]["sites"] >= 1
+    seen = 0
+    for index, feature in enumerate(layer):
+        geom = feature.GetGeometryRef().Clone()
+        geom.Transform(transform)
+        minx, maxx, miny, maxy = geom.GetEnvelope()
+        px = ((minx - gt[0]) / gt[1], (maxx - gt[0]) / gt[1], (maxy - gt[3]) / gt[5], (miny - gt[3]) / gt[5])
+        cx0, cy0, cx1, cy1, step = crop_window(px, ds.RasterXSize, ds.RasterYSize)
+        stem = assessed / "pictures" / f"site-{index + 1:05d}"
+        if cx1 <= cx0 or cy1 <= cy0:
+            assert not (stem.parent / (stem.name + "_change.png")).exists()
+            continue
+        w, h = -(-(cx1 - cx0) // step), -(-(cy1 - cy0) // step)
+        for suffix in ("before_rgb", "after_rgb", "ndvi_before", "ndvi_after", "change"):
+            pic = gdal.Open(str(stem) + f"_{suffix}.png")
+            assert (pic.RasterXSize, pic.RasterYSize, pic.RasterCount) == (w, h, 4), suffix
+            pgt = pic.GetGeoTransform()
+            # The georeferenced extent is the site's bounding box plus the margin.
+            assert pgt[0] == pytest.approx(gt[0] + cx0 * gt[1]) and pgt[3] == pytest.approx(gt[3] + cy0 * gt[5])
+            assert pgt[1] == pytest.approx(gt[1] * step) and pgt[5] == pytest.approx(gt[5] * step)
+            assert pgt[0] <= minx and pgt[0] + pgt[1] * w >= maxx - abs(gt[1]) * step
+            assert pgt[3] >= maxy and pgt[3] + pgt[5] * h <= miny + abs(gt[5]) * step
+        # Every pixel of the change picture has the class raster's colour-table colour.
+        rgba = gdal.Open(str(stem) + "_change.png").ReadAsArray()
+        sampled = classes[cy0:cy1:step, cx0:cx1:step]
+        for value in np.unique(sampled):
+            where = sampled == value
+            if value == 0:
+                assert (rgba[3][where] == 0).all()
+                continue
+            entry = ct.GetColorEntry(int(value))
+            for band in range(3):
+                assert (rgba[band][where] == entry[band]).all(), (value, band)
+        seen += 1
+    assert seen >= 3
+    # The legend's swatches are the colour table's colours (layout: 2 px padding, 20 px swatch, 4 px gap).
+    legend = gdal.Open(str(assessed / "pictures" / "legend.png")).ReadAsArray()
+    names = ds.GetRasterBand(1).GetCategoryNames()
+    swatch = 0
+    for value in range(1, len(names)):
+        if not names[value]:
+            continue
+        y, x = 2 + swatch * 24 + 10, 2 + 10
+        assert tuple(legend[:3, y, x]) == tuple(ct.GetColorEntry(value)[:3]), names[value]
+        swatch += 1
+
+
+def test_report_in_headless_chromium(assessed, tmp_path):
+    if browser.find_chromium() is None:
+        pytest.fail("chromium not found: scripts/setup.sh installs Debian's chromium")
+    sites = read_sites(assessed / "sites.csv")
+    dom = browser.dump_dom(assessed / "report.html")
+    assert dom.count('class="site-row"') == len(sites)
+    for site in sites:
+        assert f'data-site-id="{site}"' in dom
+    loaded = int(re.search(r'data-images-loaded="(\d+)"', dom).group(1))
+    broken = int(re.search(r'data-images-broken="(\d+)"', dom).group(1))
+    pictures = len(list((assessed / "pictures").glob("site-*.png")))
+    assert broken == 0 and loaded == pictures + 2  # + overview and legend
+    shot = tmp_path / "report.png"
+    browser.screenshot(assessed / "report.html", shot)
+    img = gdal.Open(str(shot))
+    assert img.RasterXSize > 0 and img.ReadAsArray().std() > 0  # something was drawn
+    html = (assessed / "report.html").read_text()
+    assert "src=\"pictures/" not in html and "http://" not in html and "https://" not in html  # self-contained
+
+
+def test_manifest_checksums_and_parameters(assessed, demo):
+    manifest = json.load(open(assessed / "manifest.json"))
+    assert manifest["software"]["name"] == "reclaim"
+    roles = {e["role"] for e in manifest["inputs"]}
+    assert {"before", "after", "sites"} <= roles
+    for entry in manifest["inputs"] + manifest["outputs"]:
+        data = open(entry["path"], "rb").read()
+        assert entry["bytes"] == len(data)
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest(), entry["path"]
+    params = manifest["parameters"]
+    assert params["carbon-rates"] == "1,2,3" and params["coverage"] == "center"  # defaults made explicit
+    assert params["resolved"]["years"] == 6 and params["resolved"]["vegetated_ndvi"] == VEGETATED
+    assert manifest["started"] <= manifest["finished"]
+
+
+def test_job_file_gives_the_same_run(reclaim_bin, demo, assessed, tmp_path):
+    job = tmp_path / "job.toml"
+    job.write_text(f'before = "{demo / "2019.tif"}"\nafter = "{demo / "2025.tif"}"\nsites = "{demo / "sites.gpkg"}"\n'
+                   f'id-field = "site_id"\ncoverage = "center"\nno-pictures = true\nquiet = true\n')
+    run_reclaim(reclaim_bin, "assess", "--job", job, "--out", tmp_path / "o")
+    assert (tmp_path / "o" / "sites.csv").read_text() == (assessed / "sites.csv").read_text()
+    # Command-line options override the job file's.
+    run_reclaim(reclaim_bin, "assess", "--job", job, "--carbon-rates", "2,4,6", "--out", tmp_path / "o2")
+    rows = read_sites(tmp_path / "o2" / "sites.csv")
+    base = read_sites(assessed / "sites.csv")
+    for site, row in rows.items():
+        if base[site]["carbon_central_tC"]:
+            assert num(row["carbon_central_tC"]) == pytest.approx(2 * num(base[site]["carbon_central_tC"]))
+
+
+def test_custom_grades_file(reclaim_bin, demo, tmp_path):
+    grades = tmp_path / "grades.json"
+    grades.write_text(json.dumps({"grade": [{"name": "PASS", "min_cover_after_pct": 50}]}))
+    run_reclaim(reclaim_bin, "assess", "--before", demo / "2019.tif", "--after", demo / "2025.tif", "--sites",
+                demo / "sites.gpkg", "--id-field", "site_id", "--grades", grades, "--no-pictures", "--out",
+                tmp_path / "o", "--quiet")
+    for row in read_sites(tmp_path / "o" / "sites.csv").values():
+        if row["grade"] != "n/a":
+            assert row["grade"] == ("PASS" if num(row["cover_after_pct"]) >= 50 else "E")
+
+
+@pytest.mark.parametrize("case", ["missing_sites", "bad_grades", "bad_job"])
+def test_bad_input_is_one_line_and_leaves_no_report(reclaim_bin, demo, tmp_path, case):
+    args = ["assess", "--before", demo / "2019.tif", "--after", demo / "2025.tif", "--sites", demo / "sites.gpkg",
+            "--out", tmp_path / "o"]
+    if case == "missing_sites":
+        args[6] = tmp_path / "nope.gpkg"
+        needle = "nope.gpkg"
+    elif case == "bad_grades":
+        (tmp_path / "g.json").write_text('{"grade": [{"name": "A", "min_cover": 3}]}')
+        args += ["--grades", tmp_path / "g.json"]
+        needle = "g.json"
+    else:
+        (tmp_path / "job.json").write_text("{not json")
+        args += ["--job", tmp_path / "job.json"]
+        needle = "job.json"
+    proc = run_reclaim(reclaim_bin, *args, check=False)
+    assert proc.returncode == 3, proc.stderr
+    lines = [l for l in proc.stderr.splitlines() if l.startswith("reclaim: error")]
+    assert len(lines) == 1 and needle in lines[0]
+    assert not (tmp_path / "o" / "report.html").exists() and not (tmp_path / "o" / "manifest.json").exists()
