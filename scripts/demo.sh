@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the built-in demo data: installs what is missing, builds, writes the
-# synthetic 2019/2025 scene pair and mine sites, computes every index of both epochs,
-# classifies the change between them and summarises dNDVI per mine site.
+# synthetic 2019/2025 scene pair and mine sites, and runs the rehabilitation assessment
+# (reclaim assess): change classes, NDVI of both epochs, per-site metrics and grades,
+# pictures, report.html and manifest.json, from one pass over the tiles.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -11,14 +12,13 @@ data="$out/data"
 if [[ ! -f "$data/2025.tif" ]]; then
   build/reclaim synth --out "$data" >/dev/null
 fi
-build/reclaim indices --input 2019="$data/2019.tif" --input 2025="$data/2025.tif" \
-  --sensor sentinel2-l2a --index all --out "$out/indices" >/dev/null
-build/reclaim change --before 2019="$data/2019.tif" --after 2025="$data/2025.tif" --index ndvi \
-  --out "$out/change" >/dev/null
-build/reclaim zonal --raster "$out/change/dndvi.tif" --zones "$data/sites.gpkg" --id-field site_id \
-  --stats count,area_ha,mean,median,min,max,coverage --out "$out/sites_dndvi.csv" >/dev/null
-echo "demo data:    $data (2019.tif, 2025.tif, sites.gpkg)"
-echo "index COGs:   $out/indices ($(ls "$out/indices" | wc -l) files, e.g. $out/indices/2025_ndvi.tif)"
-echo "change:       $out/change (change_class.tif with classes and colours, dndvi.tif)"
-echo "per site:     $out/sites_dndvi.csv (dNDVI statistics of every mine site)"
-echo "look at one:  gdalinfo -hist $out/change/change_class.tif"
+build/reclaim assess --before "$data/2019.tif" --after "$data/2025.tif" --sensor sentinel2-l2a \
+  --sites "$data/sites.gpkg" --id-field site_id --region-field status --out "$out/assess" >/dev/null
+echo "demo data:  $data (2019.tif, 2025.tif, sites.gpkg)"
+echo "rasters:    $out/assess (change_class.tif, dndvi.tif, 2019_ndvi.tif, 2025_ndvi.tif: COGs)"
+echo "per site:   $out/assess/sites.csv and sites.gpkg (hectares per class, cover, NDVI, carbon, grade, flags)"
+echo "totals:     $out/assess/summary.json"
+echo "report:     $out/assess/report.html (self-contained; open it in a browser)"
+echo "manifest:   $out/assess/manifest.json (inputs, parameters, outputs with SHA-256)"
+grades=$(python3 -c "import json,sys; t=json.load(open(sys.argv[1]))['totals']; print(', '.join(f'{k}: {v}' for k,v in sorted(t['grades'].items())), f\"| revegetated {t['revegetated_ha']:.1f} ha of {t['area_ha']:.1f} ha\")" "$out/assess/summary.json" 2>/dev/null || true)
+[[ -n $grades ]] && echo "grades:     $grades"
