@@ -5,7 +5,9 @@
 #include <openssl/evp.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -29,6 +31,7 @@
 #include "reclaim/error.hpp"
 #include "reclaim/index_names.hpp"
 #include "reclaim/io/assess.hpp"
+#include "reclaim/io/gdal_source.hpp"
 #include "reclaim/io/picture.hpp"
 #include "reclaim/io/report.hpp"
 #include "reclaim/io/site_crops.hpp"
@@ -232,6 +235,8 @@ int assess_main(int argc, char** argv) {
       ("coverage", "exact (pixel fraction inside), center or all-touched",
        cxxopts::value<std::string>()->default_value("exact"))
       ("index", "also write these indices of each epoch (NDVI always)", cxxopts::value<std::string>())
+      ("epoch", "an intermediate epoch YEAR=PATH for the per-site NDVI trend (repeat); the series is before, "
+                "these, after", cxxopts::value<std::vector<std::string>>())
       ("years", "years between the epochs (default: from YEAR labels or YEAR.tif names)",
        cxxopts::value<double>())
       ("carbon-rates", "sequestration rates low,central,high in t C/ha/yr",
@@ -275,6 +280,26 @@ int assess_main(int argc, char** argv) {
   auto in = prepare_change_inputs(r, epoch_outputs, /*year_labels=*/true);
   auto& params = in.params;
   auto const& grid = in.grid();
+
+  // --epoch YEAR=PATH: resolved now, so a bad epoch fails before any output exists.
+  std::vector<std::pair<double, io::SceneSpec>> epochs;
+  auto is_number = [](std::string const& t) {
+    char* end = nullptr;
+    std::strtod(t.c_str(), &end);
+    return !t.empty() && end && *end == '\0';
+  };
+  bool const numeric_labels = is_number(in.before.label) && is_number(in.after.label);
+  if (r.count("epoch")) {
+    if (!numeric_labels)
+      throw usage_error("--epoch needs years as the labels of --before and --after (YEAR=PATH or YEAR.tif)");
+    for (auto const& text : r["epoch"].as<std::vector<std::string>>()) {
+      auto const e = parse_labeled_path(text);
+      if (!is_number(e.label)) throw usage_error("--epoch " + text + ": expected YEAR=PATH");
+      auto scene = io::resolve_scene(e.label, e.path, sensor_options_from(r));
+      io::require_bands(scene, {pixel::Index::ndvi});
+      epochs.emplace_back(std::stod(e.label), std::move(scene));
+    }
+  }
 
   io::AssessParams ap;
   ap.carbon_rates = {rates[0], rates[1], rates[2]};
@@ -438,19 +463,48 @@ int assess_main(int argc, char** argv) {
   });
 
   // Checksums of the inputs while the pass runs (they are read from the page cache anyway).
-  auto input_checksums = std::async(std::launch::async, [&in] {
+  auto input_checksums = std::async(std::launch::async, [&in, &epochs] {
     ojson list = ojson::array();
     for (auto const& f : scene_files(in.before_scene)) list.push_back(file_entry(f, "before"));
     for (auto const& f : scene_files(in.after_scene)) list.push_back(file_entry(f, "after"));
+    for (auto const& [year, scene] : epochs)
+      for (auto const& f : scene_files(scene)) list.push_back(file_entry(f, "epoch " + scene.label));
     return list;
   });
   FanoutSink fanout(pictures ? std::vector<TileSink*>{&zonal, &crop_sink} : std::vector<TileSink*>{&zonal});
   runner.run(in.before.label + "->" + in.after.label, *in.source, params, outputs, &fanout);
 
-  // Per-site metrics.
+  // Intermediate epochs: one read each, NDVI per site (their pixels are not kept).
   io::AssessProducts ids;
+  std::vector<std::vector<io::EpochMean>> series(sites.zones.size());
+  if (numeric_labels) {  // the series always holds the two epochs of the pass
+    double const y_before = std::stod(in.before.label), y_after = std::stod(in.after.label);
+    for (std::size_t s = 0; s < sites.zones.size(); ++s) {
+      series[s].push_back({y_before, io::value_stat(zonal.results()[ids.ndvi_before], s, "mean")});
+      series[s].push_back({y_after, io::value_stat(zonal.results()[ids.ndvi_after], s, "mean")});
+    }
+  }
+  {
+    for (auto const& [year, scene] : epochs) {
+      io::GdalTileSource source(scene, pixel::bands_needed(pixel::Index::ndvi), grid);
+      auto fused = source.fused_params();
+      fused.index_params = params.before.index_params;
+      fused.outputs[fused.output_count++] = pixel::Index::ndvi;
+      io::ZonalSink epoch_sink(grid, sites.zones, zr.mode, is_geographic(grid.crs_wkt),
+                               {value_product("ndvi_" + scene.label, 0, zr, -1.0, 1.0 + 1e-9)});
+      auto const epoch_plan = runner.plan(source, fused);
+      runner.run_to_sink(scene.label, source, fused, epoch_plan, epoch_sink);
+      for (std::size_t s = 0; s < sites.zones.size(); ++s)
+        series[s].push_back({year, io::value_stat(epoch_sink.results()[0], s, "mean")});
+    }
+    for (auto& sr : series)
+      std::sort(sr.begin(), sr.end(), [](io::EpochMean const& a, io::EpochMean const& b) { return a.year < b.year; });
+  }
+
+  // Per-site metrics.
   std::vector<io::SiteMetrics> metrics;
-  for (std::size_t s = 0; s < sites.zones.size(); ++s) metrics.push_back(io::site_metrics(zonal.results(), ids, s, ap));
+  for (std::size_t s = 0; s < sites.zones.size(); ++s)
+    metrics.push_back(io::site_metrics(zonal.results(), ids, s, ap, series[s]));
   io::ZonalTable table;
   table.id_name = sites.id_name;
   table.attribute_names = sites.attribute_names;
@@ -498,6 +552,11 @@ int assess_main(int argc, char** argv) {
   summary["before"] = {{"label", in.before.label}, {"path", in.before_scene.input.string()}};
   summary["after"] = {{"label", in.after.label}, {"path", in.after_scene.input.string()}};
   summary["years"] = std::isfinite(ap.years) ? ojson(ap.years) : ojson(nullptr);
+  if (!epochs.empty()) {
+    ojson list = ojson::array();
+    for (auto const& [year, scene] : epochs) list.push_back({{"year", year}, {"path", scene.input.string()}});
+    summary["epochs"] = list;
+  }
   summary["totals"] = io::site_totals(metrics);
   summary["carbon_note"] = "Carbon figures are estimates: revegetated ha x years x rate (t C/ha/yr), not measurements.";
   if (r.count("region-field")) {
@@ -551,6 +610,17 @@ int assess_main(int argc, char** argv) {
                                     {{"key", "newly_disturbed_ha"}, {"label", "New disturbance"}, {"unit", "ha"}},
                                     {{"key", "carbon_central_tC"}, {"label", "Carbon (est.)"}, {"unit", "t C"}},
                                     {{"key", "flags"}, {"label", "Flags"}}});
+  if (!epochs.empty()) {
+    auto& cols = report["columns"];
+    ojson slope, p;
+    slope["key"] = "trend_ndvi_slope_per_yr";
+    slope["label"] = "NDVI trend";
+    slope["unit"] = "/yr";
+    p["key"] = "trend_p";
+    p["label"] = "Trend p";
+    cols.insert(cols.end() - 1, slope);
+    cols.insert(cols.end() - 1, p);
+  }
   ojson site_list = ojson::array();
   auto const columns = io::site_metric_columns();
   for (std::size_t s = 0; s < sites.zones.size(); ++s) {

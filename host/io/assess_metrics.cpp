@@ -11,6 +11,7 @@
 
 #include "reclaim/error.hpp"
 #include "reclaim/pixel/change.hpp"
+#include "reclaim/pixel/trend.hpp"
 
 namespace reclaim::io {
 namespace {
@@ -67,7 +68,7 @@ std::vector<GradeRule> load_grade_rules(std::filesystem::path const& path) {
 }
 
 SiteMetrics site_metrics(std::vector<ProductAccumulators> const& results, AssessProducts const& p, std::size_t z,
-                         AssessParams const& params) {
+                         AssessParams const& params, std::vector<EpochMean> const& series) {
   SiteMetrics m;
   auto const& cls = results[p.change_class];
   auto ha = [&](int c) { return cls.class_ha(z, c); };
@@ -104,6 +105,24 @@ SiteMetrics site_metrics(std::vector<ProductAccumulators> const& results, Assess
   m.carbon_central_t = m.revegetated_ha * params.years * params.carbon_rates[1];
   m.carbon_high_t = m.revegetated_ha * params.years * params.carbon_rates[2];
 
+  // Trend of the site's mean NDVI over the epochs: the same Theil–Sen and Mann–Kendall code
+  // as the per-pixel trend pass (pixel/trend.hpp).
+  m.trend_epochs = 0;
+  m.trend_slope = m.trend_p = kNaN;
+  std::vector<double> years, values;
+  for (auto const& e : series)
+    if (std::isfinite(e.ndvi_mean)) {
+      years.push_back(e.year);
+      values.push_back(e.ndvi_mean);
+    }
+  m.trend_epochs = static_cast<double>(years.size());
+  if (years.size() >= 3) {
+    pixel::SpanSeries const s{years.data(), values.data(), static_cast<int>(years.size())};
+    auto const pairs = pixel::summarize_pairs(s);
+    m.trend_slope = pixel::theil_sen_slope(s, pairs);
+    m.trend_p = pixel::mann_kendall(pairs.s, pairs.n_valid, pairs.tie_sum).p;
+  }
+
   if (!(m.area_ha > 0)) m.flags.push_back("outside the scenes");
   bool const enough = m.valid_fraction >= params.min_valid_fraction;
   if (m.area_ha > 0 && !enough) m.flags.push_back("insufficient clear data");
@@ -127,8 +146,8 @@ std::vector<std::string> site_metric_columns() {
           "ndvi_before_mean", "ndvi_before_median",  "ndvi_after_mean",    "ndvi_after_median",    "ndvi_mean_change",
           "dndvi_mean",       "revegetated_ha",      "partial_recovery_ha", "still_bare_ha",       "stable_vegetation_ha",
           "newly_disturbed_ha", "water_ha",          "unclassified_ha",    "no_data_ha",           "still_bare_pct",
-          "years",            "carbon_low_tC",       "carbon_central_tC",  "carbon_high_tC",       "grade",
-          "flags"};
+          "years",            "carbon_low_tC",       "carbon_central_tC",  "carbon_high_tC",       "trend_epochs",
+          "trend_ndvi_slope_per_yr", "trend_p",      "grade",              "flags"};
 }
 
 std::vector<ZonalCell> site_metric_cells(SiteMetrics const& m) {
@@ -138,8 +157,8 @@ std::vector<ZonalCell> site_metric_cells(SiteMetrics const& m) {
           m.ndvi_before_mean,  m.ndvi_before_median,  m.ndvi_after_mean,    m.ndvi_after_median,  m.ndvi_mean_change,
           m.dndvi_mean,        m.revegetated_ha,      m.partial_recovery_ha, m.still_bare_ha,     m.stable_vegetation_ha,
           m.newly_disturbed_ha, m.water_ha,           m.unclassified_ha,    m.no_data_ha,         m.still_bare_pct,
-          m.years,             m.carbon_low_t,        m.carbon_central_t,   m.carbon_high_t,      m.grade,
-          flags};
+          m.years,             m.carbon_low_t,        m.carbon_central_t,   m.carbon_high_t,      m.trend_epochs,
+          m.trend_slope,       m.trend_p,             m.grade,              flags};
 }
 
 nlohmann::ordered_json site_totals(std::vector<SiteMetrics> const& sites) {

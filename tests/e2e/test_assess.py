@@ -90,6 +90,7 @@ def test_site_metrics_match_numpy(assessed, demo):
             assert abs(num(row[f"ndvi_{col}_median"]) - np.percentile(v, 50, method="inverted_cdf")) <= 2 / 1024 + 1e-9
         d = dndvi[mask]
         assert num(row["dndvi_mean"]) == pytest.approx(d[np.isfinite(d)].mean(), abs=1e-6)
+        assert row["trend_ndvi_slope_per_yr"] == "" and num(row["trend_epochs"]) == 2  # no --epoch
         reveg = counts[2] * pixel_ha
         for k, name in enumerate(("carbon_low_tC", "carbon_central_tC", "carbon_high_tC")):
             assert num(row[name]) == pytest.approx(reveg * 6 * RATES[k], abs=1e-6)
@@ -292,3 +293,40 @@ def test_bad_input_is_one_line_and_leaves_no_report(reclaim_bin, demo, tmp_path,
     lines = [l for l in proc.stderr.splitlines() if l.startswith("reclaim: error")]
     assert len(lines) == 1 and needle in lines[0]
     assert not (tmp_path / "o" / "report.html").exists() and not (tmp_path / "o" / "manifest.json").exists()
+
+
+def mann_kendall_p(x, y):
+    """Textbook Mann-Kendall two-sided p with the tie correction (float64, independent of reclaim)."""
+    order = np.argsort(x)
+    y = np.asarray(y, float)[order]
+    n = len(y)
+    s = sum(np.sign(y[j] - y[i]) for i in range(n) for j in range(i + 1, n))
+    _, counts = np.unique(y, return_counts=True)
+    var = (n * (n - 1) * (2 * n + 5) - sum(t * (t - 1) * (2 * t + 5) for t in counts)) / 18.0
+    z = 0.0 if s == 0 else (s - np.sign(s)) / math.sqrt(var)
+    return math.erfc(abs(z) / math.sqrt(2))
+
+
+def test_time_series_trend_per_site(reclaim_bin, demo, tmp_path):
+    """--epoch adds epochs to each site's mean-NDVI series: slope against scipy's Theil-Sen and
+    p against a textbook Mann-Kendall, on the site means reclaim reports per epoch."""
+    from scipy.stats import theilslopes
+    out = tmp_path / "o"
+    # Intermediate epochs: the 2019 scene relabelled 2020 and the 2025 scene relabelled 2022.
+    run_reclaim(reclaim_bin, "assess", "--before", demo / "2019.tif", "--after", demo / "2025.tif", "--epoch",
+                f"2020={demo / '2019.tif'}", "--epoch", f"2022={demo / '2025.tif'}", "--sites", demo / "sites.gpkg",
+                "--id-field", "site_id", "--no-pictures", "--out", out, "--quiet")
+    checked = 0
+    for row in read_sites(out / "sites.csv").values():
+        before, after = num(row["ndvi_before_mean"]), num(row["ndvi_after_mean"])
+        if not (math.isfinite(before) and math.isfinite(after)):
+            assert row["trend_ndvi_slope_per_yr"] == ""
+            continue
+        years, values = [2019, 2020, 2022, 2025], [before, before, after, after]
+        assert num(row["trend_epochs"]) == 4
+        assert num(row["trend_ndvi_slope_per_yr"]) == pytest.approx(theilslopes(values, years)[0], rel=1e-9)
+        assert num(row["trend_p"]) == pytest.approx(mann_kendall_p(years, values), rel=1e-9)
+        checked += 1
+    assert checked >= 3
+    summary = json.load(open(out / "summary.json"))
+    assert [e["year"] for e in summary["epochs"]] == [2020, 2022]

@@ -58,13 +58,23 @@ struct SiteMetrics {
   double still_bare_pct = 0;  ///< of the area with a valid class
   double years = 0;
   double carbon_low_t = 0, carbon_central_t = 0, carbon_high_t = 0;
+  /// The site's mean-NDVI series over every epoch (before, --epoch ..., after): epochs with a
+  /// mean, Theil–Sen slope (NDVI per year) and Mann–Kendall two-sided p; NaN below 3 epochs.
+  double trend_epochs = 0, trend_slope = 0, trend_p = 0;
   std::string grade;
   std::vector<std::string> flags;
 };
 
-/// The metrics of site z.
+/// A site's mean NDVI at one epoch (year, value; NaN when the site had no clear pixel).
+struct EpochMean {
+  double year = 0;
+  double ndvi_mean = 0;
+};
+
+/// The metrics of site z; `series`: its mean NDVI per epoch (empty without a time series).
 [[nodiscard]] SiteMetrics site_metrics(std::vector<ProductAccumulators> const& results, AssessProducts const& products,
-                                       std::size_t z, AssessParams const& params);
+                                       std::size_t z, AssessParams const& params,
+                                       std::vector<EpochMean> const& series = {});
 
 /// Column names and values of SiteMetrics in sites.csv order (after the id and attributes).
 [[nodiscard]] std::vector<std::string> site_metric_columns();
