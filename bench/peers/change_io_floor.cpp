@@ -15,8 +15,15 @@
 // floor = read+decode + encode+write: no tool that reads these bands and writes those files
 // through GDAL can take less (unless it overlaps reading with writing).
 //
+// --read-only (the floor of `reclaim assess`, bench/peers/compare_assess.sh): read+decode only,
+// nothing kept, computed or written. The blocks go in the order reclaim's readers take them:
+// row-major over the grid, each block of the before scene then the same block of the after
+// scene (a reclaim tile reads both epochs of its window), the N threads taking the next block
+// pair as they finish one. Memory stays at one block per thread, not both scenes.
+//
 // usage: change_io_floor --before 2019.tif --after 2025.tif --out-class class.tif
 //                        --out-dndvi dndvi.tif [--bands 1,2,3,4,5,7] [--threads 2] [--boa-offset 0]
+//        change_io_floor --before 2019.tif --after 2025.tif --read-only [--bands ...] [--threads 2]
 //   --bands: blue, green, red, NIR, SWIR1, quality (SCL: classes 3, 8, 9, 10 masked), 1-based,
 //   the same in both files. Sentinel-2 rule: reflectance = (DN + boa) * 1e-4, DN 0 or >= 65535
 //   invalid.
@@ -46,6 +53,7 @@ struct Options {
   std::vector<int> bands{1, 2, 3, 4, 5, 7};
   int threads = 2;
   double boa_offset = 0.0;
+  bool read_only = false;
 };
 
 [[noreturn]] void fail(std::string const& msg) {
@@ -67,6 +75,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--out-dndvi") o.out_dndvi = value();
     else if (a == "--threads") o.threads = std::atoi(value().c_str());
     else if (a == "--boa-offset") o.boa_offset = std::strtod(value().c_str(), nullptr);
+    else if (a == "--read-only") o.read_only = true;
     else if (a == "--bands") {
       o.bands.clear();
       std::stringstream ss(value());
@@ -75,8 +84,11 @@ Options parse(int argc, char** argv) {
       fail("unknown argument " + a);
     }
   }
-  if (o.before.empty() || o.after.empty() || o.out_class.empty() || o.out_dndvi.empty())
-    fail("--before, --after, --out-class and --out-dndvi are required");
+  if (o.before.empty() || o.after.empty()) fail("--before and --after are required");
+  if (o.read_only && (!o.out_class.empty() || !o.out_dndvi.empty()))
+    fail("--read-only writes nothing: drop --out-class and --out-dndvi");
+  if (!o.read_only && (o.out_class.empty() || o.out_dndvi.empty()))
+    fail("--out-class and --out-dndvi are required (or --read-only)");
   if (o.bands.size() != 6) fail("--bands takes blue,green,red,nir,swir1,quality");
   if (o.threads < 1) fail("--threads must be >= 1");
   return o;
@@ -138,6 +150,41 @@ std::uint8_t classify(Epoch const& b, Epoch const& a) {
   return 255;
 }
 
+// --read-only: decode every block of the bands, before then after per block, and keep nothing.
+int read_only_floor(Options const& o, std::string const (&paths)[2], int blocks_x, int blocks_y, int block_w,
+                    int block_h) {
+  int const blocks = blocks_x * blocks_y;
+  std::atomic<int> next{0};
+  std::atomic<bool> failed{false};
+  auto const t_read = Clock::now();
+  {
+    std::vector<std::thread> pool;
+    for (int t = 0; t < o.threads; ++t) {
+      pool.emplace_back([&] {
+        DatasetPtr ds[2] = {open_or_fail(paths[0]), open_or_fail(paths[1])};
+        std::vector<std::uint16_t> buf(static_cast<std::size_t>(block_w) * block_h);
+        for (int k = next++; k < blocks && !failed; k = next++) {
+          int const bx = k % blocks_x, by = k / blocks_x;
+          for (int e = 0; e < 2; ++e) {
+            for (int b : o.bands) {
+              if (ds[e]->GetRasterBand(b)->ReadBlock(bx, by, buf.data()) != CE_None) {
+                std::fprintf(stderr, "change_io_floor: ReadBlock(%d, %d) failed: %s\n", bx, by, CPLGetLastErrorMsg());
+                failed = true;
+                return;
+              }
+            }
+          }
+        }
+      });
+    }
+    for (auto& th : pool) th.join();
+  }
+  double const read_s = seconds_since(t_read);
+  if (failed) return 4;
+  std::printf("read_decode_s %.3f\nfloor_s %.3f\n", read_s, read_s);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -180,7 +227,10 @@ int main(int argc, char** argv) {
   std::size_t const pixels = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
   std::printf("change_io_floor: %d x %d, 2 epochs x bands", width, height);
   for (int b : o.bands) std::printf(" %d", b);
-  std::printf(" (UInt16, %d x %d blocks), %d read threads\n", block_w, block_h, o.threads);
+  std::printf(" (UInt16, %d x %d blocks), %d read threads%s\n", block_w, block_h, o.threads,
+              o.read_only ? ", read only" : "");
+
+  if (o.read_only) return read_only_floor(o, paths, blocks_x, blocks_y, block_w, block_h);
 
   // ---- read + decode (timed): both epochs, all six bands ----
   std::vector<std::vector<std::uint16_t>> planes(12, std::vector<std::uint16_t>(pixels));

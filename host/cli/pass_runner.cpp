@@ -35,6 +35,8 @@ void add_output_options(cxxopts::Options& options) {
       ("out", "output folder", cxxopts::value<std::string>())
       ("compress", "deflate or zstd (with the floating-point predictor)",
        cxxopts::value<std::string>()->default_value("deflate"))
+      ("compress-level", "compression level (default: 1 for Float32 products, 6 (deflate) or 9 (zstd) for classes)",
+       cxxopts::value<int>()->default_value("0"))
       ("overviews", "add overviews to the COGs")
       ("savi-l", "SAVI soil factor L", cxxopts::value<double>()->default_value("0.5"))
       ("fvc-soil", "FVC bare-soil NDVI end-member", cxxopts::value<double>()->default_value("0.05"))
@@ -47,6 +49,10 @@ io::CogOptions cog_options_from(cxxopts::ParseResult const& r) {
   if (compress != "deflate" && compress != "zstd") throw usage_error("--compress " + compress + ": expected deflate or zstd");
   cog.compression = compress == "zstd" ? "ZSTD" : "DEFLATE";
   cog.overviews = r.count("overviews") > 0;
+  cog.level = r["compress-level"].as<int>();
+  int const max_level = cog.compression == "ZSTD" ? 22 : 12;
+  if (cog.level < 0 || cog.level > max_level)
+    throw usage_error("--compress-level " + std::to_string(cog.level) + ": expected 1.." + std::to_string(max_level));
   return cog;
 }
 

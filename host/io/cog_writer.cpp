@@ -56,6 +56,15 @@ void write_cog(GDALDataset& source, fs::path const& path, CogOptions const& opti
   CPLStringList co;
   co.SetNameValue("COMPRESS", options.compression.c_str());
   co.SetNameValue("PREDICTOR", "YES");  // floating-point predictor for Float32
+  // Level: noisy Float32 indices barely compress (NDVI: 67 -> 44 MB at any DEFLATE level), so
+  // the fastest level costs nothing in size and halves the encoding time; class rasters do
+  // compress, and are cheap at any level.
+  int level = options.level;
+  if (level <= 0) {
+    bool const classes = source.GetRasterCount() > 0 && source.GetRasterBand(1)->GetRasterDataType() == GDT_Byte;
+    level = options.compression == "ZSTD" ? (classes ? 9 : 1) : (classes ? 6 : 1);
+  }
+  co.SetNameValue("LEVEL", std::to_string(level).c_str());
   co.SetNameValue("BLOCKSIZE", std::to_string(options.block_size).c_str());
   co.SetNameValue("NUM_THREADS", "ALL_CPUS");
   co.SetNameValue("BIGTIFF", "IF_SAFER");

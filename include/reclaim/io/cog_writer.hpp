@@ -29,6 +29,9 @@ namespace reclaim::io {
 
 struct CogOptions {
   std::string compression = "DEFLATE";  ///< DEFLATE or ZSTD, always with the float predictor
+  /// Compression level; 0: automatic (the fastest for Float32 products, whose noise does not
+  /// compress further at higher levels; DEFLATE 6 / ZSTD 9 for class rasters).
+  int level = 0;
   bool overviews = false;
   int block_size = 512;
 };
