@@ -340,6 +340,9 @@ mkdir -p "$(dirname "$results")"
   echo
   echo -n "$floors"
   echo
+  echo 'For where reclaim spends its time, profile the reclaim command above with `perf record -F 100 -g`'
+  echo 'and `perf report --sort dso` (the 2026-11-28 results file in git history has one such breakdown).'
+  echo
   echo "## What each tool does"
   echo
   echo "- **reclaim**: one pass over both scenes: change class (Byte COG), dNDVI and NDVI of each epoch (Float32"
