@@ -188,14 +188,9 @@ io::Georef crop_georef(Grid const& grid, io::Crop const& c) {
   return g;
 }
 
-}  // namespace
-
-int assess_main(int argc, char** argv) {
-  auto const started = std::chrono::steady_clock::now();
-  std::string const started_utc = utc_now();
-  // --job FILE: its options first, the command line's after (later values win).
+/// argv with a --job file's options first and the command line's after (later values win).
+std::vector<std::string> arguments_with_job(int argc, char** argv, std::optional<fs::path>& job) {
   std::vector<std::string> args{argv[0]};
-  std::optional<fs::path> job;
   for (int i = 1; i < argc; ++i) {
     std::string const a = argv[i];
     if (a == "--job" && i + 1 < argc) {
@@ -217,6 +212,242 @@ int assess_main(int argc, char** argv) {
     if (a.rfind("--job=", 0) == 0) continue;
     args.push_back(a);
   }
+  return args;
+}
+
+/// A site's picture window: its bounding box plus max(8 px, 15 % of the longer side), clipped
+/// to the grid; nullopt for a site without geometry or outside the scenes.
+std::optional<TileWindow> picture_window(Grid const& grid, io::Zone const& z) {
+  if (z.parts.empty()) return std::nullopt;
+  auto const& gt = grid.geotransform;
+  double const xa = (z.bbox[0] - gt[0]) / gt[1], xb = (z.bbox[2] - gt[0]) / gt[1];
+  double const ya = (z.bbox[1] - gt[3]) / gt[5], yb = (z.bbox[3] - gt[3]) / gt[5];
+  double const margin = std::max(8.0, 0.15 * std::max(std::abs(xb - xa), std::abs(yb - ya)));
+  auto const x0 = static_cast<std::int64_t>(std::max(0.0, std::floor(std::min(xa, xb) - margin)));
+  auto const x1 = static_cast<std::int64_t>(std::min<double>(grid.width, std::ceil(std::max(xa, xb) + margin)));
+  auto const y0 = static_cast<std::int64_t>(std::max(0.0, std::floor(std::min(ya, yb) - margin)));
+  auto const y1 = static_cast<std::int64_t>(std::min<double>(grid.height, std::ceil(std::max(ya, yb) + margin)));
+  if (x1 <= x0 || y1 <= y0) return std::nullopt;
+  TileWindow w;
+  w.x0 = x0;
+  w.y0 = y0;
+  w.width = static_cast<std::int32_t>(x1 - x0);
+  w.height = static_cast<std::int32_t>(y1 - y0);
+  return w;
+}
+
+/// Writes one site's five pictures from its crop; returns their captions and relative paths.
+ojson write_site_pictures(fs::path const& picture_dir, std::size_t site, io::Crop const& crop, Grid const& grid,
+                          ChangeInputs const& in) {
+  char stem_buf[32];
+  std::snprintf(stem_buf, sizeof stem_buf, "site-%05zu", site + 1);
+  std::string const stem = stem_buf;
+  auto const geo = crop_georef(grid, crop);
+  auto span = [&crop](int k) { return std::span<float const>(crop.planes[static_cast<std::size_t>(k)]); };
+  // One stretch for both epochs, so colour differences are real differences.
+  auto const stretch = io::percentile_stretch(span(kRedBefore), span(kGreenBefore), span(kBlueBefore),
+                                              span(kRedAfter), span(kGreenAfter), span(kBlueAfter));
+  ojson list = ojson::array();
+  auto emit = [&](std::string const& suffix, std::string const& caption) {
+    list.push_back({{"caption", caption}, {"path", "pictures/" + stem + "_" + suffix + ".png"}});
+    return picture_dir / (stem + "_" + suffix + ".png");
+  };
+  io::write_rgb_png(emit("before_rgb", "true colour " + in.before.label), crop.width, crop.height, span(kRedBefore),
+                    span(kGreenBefore), span(kBlueBefore), stretch, geo);
+  io::write_rgb_png(emit("after_rgb", "true colour " + in.after.label), crop.width, crop.height, span(kRedAfter),
+                    span(kGreenAfter), span(kBlueAfter), stretch, geo);
+  io::write_scalar_png(emit("ndvi_before", "NDVI " + in.before.label), crop.width, crop.height, span(kNdviBefore),
+                       -0.2, 0.9, geo);
+  io::write_scalar_png(emit("ndvi_after", "NDVI " + in.after.label), crop.width, crop.height, span(kNdviAfter), -0.2,
+                       0.9, geo);
+  io::write_class_png(emit("change", "change " + in.before.label + " → " + in.after.label), crop.width, crop.height,
+                      span(kClass), in.scheme.colors(), geo);
+  return list;
+}
+
+/// What the report shows, gathered after the pass.
+struct ReportFacts {
+  ChangeInputs const& in;
+  io::AssessParams const& params;
+  std::string sites_path;
+  std::string coverage;
+  ojson const& summary;
+  LoadedZones const& sites;
+  std::vector<io::SiteMetrics> const& metrics;
+  io::ZonalTable const& table;
+  std::vector<ojson> const& site_pictures;
+  bool pictures;
+  bool overview;
+  ojson legend_classes;
+  bool series;  ///< --epoch given: trend columns
+};
+
+/// The report object io::write_report_html renders (shape in include/reclaim/io/report.hpp).
+ojson report_document(ReportFacts const& f) {
+  auto const& in = f.in;
+  auto const& ap = f.params;
+  auto const& summary = f.summary;
+  auto const& sites = f.sites;
+  auto const& metrics = f.metrics;
+  auto const& table = f.table;
+  auto const& rates = ap.carbon_rates;
+  ojson report;
+  report["title"] = "Rehabilitation assessment " + in.before.label + " → " + in.after.label;
+  report["generated"] = utc_now();
+  report["run"] = ojson::array({ojson::array({"before", in.before_scene.input.string()}),
+                                ojson::array({"after", in.after_scene.input.string()}),
+                                ojson::array({"sites", f.sites_path}),
+                                ojson::array({"years between epochs", summary["years"]}),
+                                ojson::array({"coverage", f.coverage}),
+                                ojson::array({"vegetated at NDVI ≥", ap.vegetated_ndvi}),
+                                ojson::array({"reclaim", RECLAIM_VERSION})});
+  auto const& totals = summary["totals"];
+  ojson cards = ojson::array();
+  for (auto const& key : {"sites", "area_ha", "revegetated_ha", "still_bare_ha", "newly_disturbed_ha",
+                          "cover_before_pct", "cover_after_pct"})
+    cards.push_back(ojson::array({key, totals[key]}));
+  cards.push_back(ojson::array({"carbon estimate (t C)", totals["carbon_estimate_tC"]["central"]}));
+  for (auto const& [grade, count] : totals["grades"].items()) cards.push_back(ojson::array({"grade " + grade, count}));
+  report["summary"] = cards;
+  report["columns"] = ojson::array({{{"key", "site_id"}, {"label", "Site"}},
+                                    {{"key", "grade"}, {"label", "Grade"}},
+                                    {{"key", "area_ha"}, {"label", "Area"}, {"unit", "ha"}},
+                                    {{"key", "cover_before_pct"}, {"label", "Cover " + in.before.label}, {"unit", "%"}},
+                                    {{"key", "cover_after_pct"}, {"label", "Cover " + in.after.label}, {"unit", "%"}},
+                                    {{"key", "revegetated_ha"}, {"label", "Revegetated"}, {"unit", "ha"}},
+                                    {{"key", "still_bare_ha"}, {"label", "Still bare"}, {"unit", "ha"}},
+                                    {{"key", "newly_disturbed_ha"}, {"label", "New disturbance"}, {"unit", "ha"}},
+                                    {{"key", "carbon_central_tC"}, {"label", "Carbon (est.)"}, {"unit", "t C"}},
+                                    {{"key", "flags"}, {"label", "Flags"}}});
+  if (f.series) {
+    auto& cols = report["columns"];
+    ojson slope, p;
+    slope["key"] = "trend_ndvi_slope_per_yr";
+    slope["label"] = "NDVI trend";
+    slope["unit"] = "/yr";
+    p["key"] = "trend_p";
+    p["label"] = "Trend p";
+    cols.insert(cols.end() - 1, slope);
+    cols.insert(cols.end() - 1, p);
+  }
+  ojson site_list = ojson::array();
+  auto const columns = io::site_metric_columns();
+  for (std::size_t s = 0; s < sites.zones.size(); ++s) {
+    ojson m;
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      auto const& cell = table.rows[s][c];
+      if (columns[c] == "grade" || columns[c] == "flags") continue;
+      double const v = std::get<double>(cell);
+      m[columns[c]] = std::isfinite(v) ? ojson(v) : ojson(nullptr);
+    }
+    site_list.push_back({{"id", sites.zones[s].id},
+                         {"grade", metrics[s].grade},
+                         {"flags", metrics[s].flags},
+                         {"metrics", m},
+                         {"pictures", f.site_pictures[s]}});
+  }
+  report["sites"] = site_list;
+  if (f.pictures) {
+    if (f.overview) report["overview"] = "pictures/overview.png";
+    report["legend"] = {{"path", "pictures/legend.png"}, {"classes", f.legend_classes}};
+  }
+  report["notes"] = ojson::array(
+      {"Carbon figures are estimates (revegetated ha × years × " + std::to_string(rates[0]).substr(0, 4) + " / " +
+           std::to_string(rates[1]).substr(0, 4) + " / " + std::to_string(rates[2]).substr(0, 4) +
+           " t C/ha/yr), not measurements.",
+       "Overview: each site filled with its grade's colour (A dark green, B green, C yellow, D orange, E red, "
+       "n/a grey) over NDVI " + in.after.label + "; the swatches beside it are the change classes of the site maps.",
+       "Grades and flags follow docs/metrics.md; vegetation cover is the share of clear area with NDVI ≥ " +
+           std::to_string(ap.vegetated_ndvi).substr(0, 4) + "."});
+  return report;
+}
+
+/// Every option as the parser saw it: given values (repeated ones as arrays), then the defaults.
+ojson option_values(cxxopts::ParseResult const& r) {
+  ojson parameters;
+  for (auto const& kv : r.arguments()) {
+    if (parameters.contains(kv.key())) {
+      if (!parameters[kv.key()].is_array()) parameters[kv.key()] = ojson::array({parameters[kv.key()]});
+      parameters[kv.key()].push_back(kv.value());
+    } else {
+      parameters[kv.key()] = kv.value();
+    }
+  }
+  for (auto const& kv : r.defaults())
+    if (!parameters.contains(kv.key())) parameters[kv.key()] = kv.value();
+  return parameters;
+}
+
+/// The parameters as the run used them: labels, years, thresholds, the grade table, the rules.
+ojson resolved_parameters(ChangeInputs const& in, io::AssessParams const& ap, ojson const& years, bool pictures) {
+  auto bound = [](double v, bool present) { return present ? ojson(v) : ojson(nullptr); };
+  ojson grade_table = ojson::array();
+  for (auto const& g : ap.grades)
+    grade_table.push_back({{"name", g.grade},
+                           {"min_cover_after_pct", bound(g.min_cover_after_pct, g.min_cover_after_pct > -1e299)},
+                           {"max_still_bare_pct", bound(g.max_still_bare_pct, g.max_still_bare_pct < 1e299)},
+                           {"min_cover_gain_pp", bound(g.min_cover_gain_pp, g.min_cover_gain_pp > -1e299)}});
+  ojson rules = ojson::array();
+  for (int i = 0; i < in.scheme.rules.size(); ++i) rules.push_back(io::describe_rule(in.scheme, in.scheme.rules.rule(i)));
+  return {{"before_label", in.before.label},
+          {"after_label", in.after.label},
+          {"years", years},
+          {"carbon_rates_tC_per_ha_yr", ap.carbon_rates},
+          {"vegetated_ndvi", ap.vegetated_ndvi},
+          {"min_valid_fraction", ap.min_valid_fraction},
+          {"disturbance_min_ha", ap.disturbance_min_ha},
+          {"pictures", pictures},
+          {"grades", grade_table},
+          {"change_rules", rules}};
+}
+
+/// File entries (role, path, bytes, SHA-256) hashed on two threads: SHA-256 runs at about
+/// 1 GB/s a core, and the rasters dominate.
+ojson checksummed(std::vector<std::pair<fs::path, std::string>> const& files) {
+  std::vector<ojson> entries(files.size());
+  auto hash_every_other = [&](std::size_t first) {
+    for (std::size_t i = first; i < files.size(); i += 2) entries[i] = file_entry(files[i].first, files[i].second);
+  };
+  auto second_half = std::async(std::launch::async, hash_every_other, std::size_t{1});
+  hash_every_other(0);
+  second_half.get();
+  return entries;
+}
+
+/// summary.json: the epochs, years, totals over all sites and, with a region field, per region.
+ojson summary_document(ChangeInputs const& in, io::AssessParams const& ap,
+                       std::vector<std::pair<double, io::SceneSpec>> const& epochs, LoadedZones const& sites,
+                       std::vector<io::SiteMetrics> const& metrics, std::optional<std::string> const& region_field) {
+  ojson summary;
+  summary["before"] = {{"label", in.before.label}, {"path", in.before_scene.input.string()}};
+  summary["after"] = {{"label", in.after.label}, {"path", in.after_scene.input.string()}};
+  summary["years"] = std::isfinite(ap.years) ? ojson(ap.years) : ojson(nullptr);
+  if (!epochs.empty()) {
+    ojson list = ojson::array();
+    for (auto const& [year, scene] : epochs) list.push_back({{"year", year}, {"path", scene.input.string()}});
+    summary["epochs"] = list;
+  }
+  summary["totals"] = io::site_totals(metrics);
+  summary["carbon_note"] = "Carbon figures are estimates: revegetated ha x years x rate (t C/ha/yr), not measurements.";
+  if (region_field) {
+    std::map<std::string, std::vector<io::SiteMetrics>> groups;
+    for (std::size_t s = 0; s < sites.zones.size(); ++s)
+      for (auto const& [name, value] : sites.zones[s].attributes)
+        if (name == *region_field) groups[value].push_back(metrics[s]);
+    ojson regions;
+    for (auto const& [value, group] : groups) regions[value] = io::site_totals(group);
+    summary["regions"] = {{"field", *region_field}, {"totals", regions}};
+  }
+  return summary;
+}
+
+}  // namespace
+
+int assess_main(int argc, char** argv) {
+  auto const started = std::chrono::steady_clock::now();
+  std::string const started_utc = utc_now();
+  std::optional<fs::path> job;
+  std::vector<std::string> args = arguments_with_job(argc, argv, job);
   std::vector<char*> arg_ptrs;
   for (auto& a : args) arg_ptrs.push_back(a.data());
 
@@ -388,25 +619,11 @@ int assess_main(int argc, char** argv) {
   // Pictures: each site's window plus a margin, captured as tiles pass; written when complete.
   std::vector<io::CropRequest> crops;
   std::vector<std::size_t> crop_site;
-  auto const& gt = grid.geotransform;
-  for (std::size_t s = 0; pictures && s < sites.zones.size(); ++s) {
-    auto const& z = sites.zones[s];
-    if (z.parts.empty()) continue;
-    double const xa = (z.bbox[0] - gt[0]) / gt[1], xb = (z.bbox[2] - gt[0]) / gt[1];
-    double const ya = (z.bbox[1] - gt[3]) / gt[5], yb = (z.bbox[3] - gt[3]) / gt[5];
-    double const margin = std::max(8.0, 0.15 * std::max(std::abs(xb - xa), std::abs(yb - ya)));
-    auto const x0 = static_cast<std::int64_t>(std::max(0.0, std::floor(std::min(xa, xb) - margin)));
-    auto const x1 = static_cast<std::int64_t>(std::min<double>(grid.width, std::ceil(std::max(xa, xb) + margin)));
-    auto const y0 = static_cast<std::int64_t>(std::max(0.0, std::floor(std::min(ya, yb) - margin)));
-    auto const y1 = static_cast<std::int64_t>(std::min<double>(grid.height, std::ceil(std::max(ya, yb) + margin)));
-    if (x1 <= x0 || y1 <= y0) continue;  // outside the scenes
-    TileWindow w;
-    w.x0 = x0;
-    w.y0 = y0;
-    w.width = static_cast<std::int32_t>(x1 - x0);
-    w.height = static_cast<std::int32_t>(y1 - y0);
-    crops.push_back(io::crop_request(w, picture_size));
-    crop_site.push_back(s);
+  for (std::size_t site = 0; pictures && site < sites.zones.size(); ++site) {
+    if (auto const w = picture_window(grid, sites.zones[site])) {
+      crops.push_back(io::crop_request(*w, picture_size));
+      crop_site.push_back(site);
+    }
   }
   // The overview: the whole scene, decimated to at most 1024 pixels a side.
   TileWindow whole;
@@ -427,39 +644,14 @@ int assess_main(int argc, char** argv) {
     crop_planes[kClass] = 0;
   }
   auto const colors = in.scheme.colors();
-  std::vector<std::vector<ojson>> site_pictures(sites.zones.size());
+  std::vector<ojson> site_pictures(sites.zones.size(), ojson::array());
   std::optional<io::Crop> overview;
-  auto site_stem = [](std::size_t s) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "site-%05zu", s + 1);
-    return std::string(buf);
-  };
   io::SiteCropSink crop_sink(tiles.tiles, crops, crop_planes, [&](std::size_t c, io::Crop&& crop) {
     if (c == overview_crop) {
       overview = std::move(crop);
-      return;
+    } else {
+      site_pictures[crop_site[c]] = write_site_pictures(picture_dir, crop_site[c], crop, grid, in);
     }
-    std::size_t const s = crop_site[c];
-    auto const geo = crop_georef(grid, crop);
-    auto span = [&crop](int k) { return std::span<float const>(crop.planes[static_cast<std::size_t>(k)]); };
-    // One stretch for both epochs, so colour differences are real differences.
-    auto const stretch = io::percentile_stretch(span(kRedBefore), span(kGreenBefore), span(kBlueBefore),
-                                                span(kRedAfter), span(kGreenAfter), span(kBlueAfter));
-    std::string const stem = site_stem(s);
-    auto emit = [&](std::string const& suffix, std::string const& caption) {
-      site_pictures[s].push_back({{"caption", caption}, {"path", "pictures/" + stem + "_" + suffix + ".png"}});
-      return picture_dir / (stem + "_" + suffix + ".png");
-    };
-    io::write_rgb_png(emit("before_rgb", "true colour " + in.before.label), crop.width, crop.height, span(kRedBefore),
-                      span(kGreenBefore), span(kBlueBefore), stretch, geo);
-    io::write_rgb_png(emit("after_rgb", "true colour " + in.after.label), crop.width, crop.height, span(kRedAfter),
-                      span(kGreenAfter), span(kBlueAfter), stretch, geo);
-    io::write_scalar_png(emit("ndvi_before", "NDVI " + in.before.label), crop.width, crop.height, span(kNdviBefore),
-                         -0.2, 0.9, geo);
-    io::write_scalar_png(emit("ndvi_after", "NDVI " + in.after.label), crop.width, crop.height, span(kNdviAfter),
-                         -0.2, 0.9, geo);
-    io::write_class_png(emit("change", "change " + in.before.label + " → " + in.after.label), crop.width,
-                        crop.height, span(kClass), colors, geo);
   });
 
   // Checksums of the inputs while the pass runs (they are read from the page cache anyway).
@@ -548,27 +740,9 @@ int assess_main(int argc, char** argv) {
   }
 
   // summary.json: the run and its totals, per region when asked.
-  ojson summary;
-  summary["before"] = {{"label", in.before.label}, {"path", in.before_scene.input.string()}};
-  summary["after"] = {{"label", in.after.label}, {"path", in.after_scene.input.string()}};
-  summary["years"] = std::isfinite(ap.years) ? ojson(ap.years) : ojson(nullptr);
-  if (!epochs.empty()) {
-    ojson list = ojson::array();
-    for (auto const& [year, scene] : epochs) list.push_back({{"year", year}, {"path", scene.input.string()}});
-    summary["epochs"] = list;
-  }
-  summary["totals"] = io::site_totals(metrics);
-  summary["carbon_note"] = "Carbon figures are estimates: revegetated ha x years x rate (t C/ha/yr), not measurements.";
-  if (r.count("region-field")) {
-    auto const field = r["region-field"].as<std::string>();
-    std::map<std::string, std::vector<io::SiteMetrics>> groups;
-    for (std::size_t s = 0; s < sites.zones.size(); ++s)
-      for (auto const& [name, value] : sites.zones[s].attributes)
-        if (name == field) groups[value].push_back(metrics[s]);
-    ojson regions;
-    for (auto const& [value, group] : groups) regions[value] = io::site_totals(group);
-    summary["regions"] = {{"field", field}, {"totals", regions}};
-  }
+  std::optional<std::string> region_field;
+  if (r.count("region-field")) region_field = r["region-field"].as<std::string>();
+  ojson const summary = summary_document(in, ap, epochs, sites, metrics, region_field);
   auto write_json = [&](fs::path const& path, ojson const& doc) {
     fs::path const tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
     {
@@ -582,74 +756,9 @@ int assess_main(int argc, char** argv) {
   write_json(out_dir / "summary.json", summary);
 
   // report.html
-  ojson report;
-  report["title"] = "Rehabilitation assessment " + in.before.label + " → " + in.after.label;
-  report["generated"] = utc_now();
-  report["run"] = ojson::array({ojson::array({"before", in.before_scene.input.string()}),
-                                ojson::array({"after", in.after_scene.input.string()}),
-                                ojson::array({"sites", zr.source.path.string()}),
-                                ojson::array({"years between epochs", summary["years"]}),
-                                ojson::array({"coverage", r["coverage"].as<std::string>()}),
-                                ojson::array({"vegetated at NDVI ≥", ap.vegetated_ndvi}),
-                                ojson::array({"reclaim", RECLAIM_VERSION})});
-  auto const& totals = summary["totals"];
-  ojson cards = ojson::array();
-  for (auto const& key : {"sites", "area_ha", "revegetated_ha", "still_bare_ha", "newly_disturbed_ha",
-                          "cover_before_pct", "cover_after_pct"})
-    cards.push_back(ojson::array({key, totals[key]}));
-  cards.push_back(ojson::array({"carbon estimate (t C)", totals["carbon_estimate_tC"]["central"]}));
-  for (auto const& [grade, count] : totals["grades"].items()) cards.push_back(ojson::array({"grade " + grade, count}));
-  report["summary"] = cards;
-  report["columns"] = ojson::array({{{"key", "site_id"}, {"label", "Site"}},
-                                    {{"key", "grade"}, {"label", "Grade"}},
-                                    {{"key", "area_ha"}, {"label", "Area"}, {"unit", "ha"}},
-                                    {{"key", "cover_before_pct"}, {"label", "Cover " + in.before.label}, {"unit", "%"}},
-                                    {{"key", "cover_after_pct"}, {"label", "Cover " + in.after.label}, {"unit", "%"}},
-                                    {{"key", "revegetated_ha"}, {"label", "Revegetated"}, {"unit", "ha"}},
-                                    {{"key", "still_bare_ha"}, {"label", "Still bare"}, {"unit", "ha"}},
-                                    {{"key", "newly_disturbed_ha"}, {"label", "New disturbance"}, {"unit", "ha"}},
-                                    {{"key", "carbon_central_tC"}, {"label", "Carbon (est.)"}, {"unit", "t C"}},
-                                    {{"key", "flags"}, {"label", "Flags"}}});
-  if (!epochs.empty()) {
-    auto& cols = report["columns"];
-    ojson slope, p;
-    slope["key"] = "trend_ndvi_slope_per_yr";
-    slope["label"] = "NDVI trend";
-    slope["unit"] = "/yr";
-    p["key"] = "trend_p";
-    p["label"] = "Trend p";
-    cols.insert(cols.end() - 1, slope);
-    cols.insert(cols.end() - 1, p);
-  }
-  ojson site_list = ojson::array();
-  auto const columns = io::site_metric_columns();
-  for (std::size_t s = 0; s < sites.zones.size(); ++s) {
-    ojson m;
-    for (std::size_t c = 0; c < columns.size(); ++c) {
-      auto const& cell = table.rows[s][c];
-      if (columns[c] == "grade" || columns[c] == "flags") continue;
-      double const v = std::get<double>(cell);
-      m[columns[c]] = std::isfinite(v) ? ojson(v) : ojson(nullptr);
-    }
-    site_list.push_back({{"id", sites.zones[s].id},
-                         {"grade", metrics[s].grade},
-                         {"flags", metrics[s].flags},
-                         {"metrics", m},
-                         {"pictures", site_pictures[s]}});
-  }
-  report["sites"] = site_list;
-  if (pictures) {
-    if (overview) report["overview"] = "pictures/overview.png";
-    report["legend"] = {{"path", "pictures/legend.png"}, {"classes", legend_classes}};
-  }
-  report["notes"] = ojson::array(
-      {"Carbon figures are estimates (revegetated ha × years × " + std::to_string(rates[0]).substr(0, 4) + " / " +
-           std::to_string(rates[1]).substr(0, 4) + " / " + std::to_string(rates[2]).substr(0, 4) +
-           " t C/ha/yr), not measurements.",
-       "Overview: each site filled with its grade's colour (A dark green, B green, C yellow, D orange, E red, "
-       "n/a grey) over NDVI " + in.after.label + "; the swatches beside it are the change classes of the site maps.",
-       "Grades and flags follow docs/metrics.md; vegetation cover is the share of clear area with NDVI ≥ " +
-           std::to_string(ap.vegetated_ndvi).substr(0, 4) + "."});
+  ReportFacts facts{in, ap, zr.source.path.string(), r["coverage"].as<std::string>(), summary, sites, metrics,
+                    table, site_pictures, pictures, overview.has_value(), legend_classes, !epochs.empty()};
+  ojson const report = report_document(facts);
   io::write_report_html(out_dir / "report.html", report);
   runner.wrote(out_dir / "report.html");
 
@@ -661,43 +770,13 @@ int assess_main(int argc, char** argv) {
   manifest["started"] = started_utc;
   manifest["finished"] = utc_now();
   manifest["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  // Every option as the parser saw it: given values, then the defaults of the rest.
-  ojson parameters;
-  for (auto const& kv : r.arguments()) {
-    if (parameters.contains(kv.key())) {
-      if (!parameters[kv.key()].is_array()) parameters[kv.key()] = ojson::array({parameters[kv.key()]});
-      parameters[kv.key()].push_back(kv.value());
-    } else {
-      parameters[kv.key()] = kv.value();
-    }
-  }
-  for (auto const& kv : r.defaults())
-    if (!parameters.contains(kv.key())) parameters[kv.key()] = kv.value();
-  parameters["resolved"] = {
-      {"before_label", in.before.label},
-      {"after_label", in.after.label},
-      {"years", summary["years"]},
-      {"carbon_rates_tC_per_ha_yr", rates},
-      {"vegetated_ndvi", ap.vegetated_ndvi},
-      {"min_valid_fraction", ap.min_valid_fraction},
-      {"disturbance_min_ha", ap.disturbance_min_ha},
-      {"pictures", pictures}};
-  ojson grade_table = ojson::array();
-  for (auto const& g : ap.grades)
-    grade_table.push_back({{"name", g.grade},
-                           {"min_cover_after_pct", g.min_cover_after_pct > -1e299 ? ojson(g.min_cover_after_pct) : ojson(nullptr)},
-                           {"max_still_bare_pct", g.max_still_bare_pct < 1e299 ? ojson(g.max_still_bare_pct) : ojson(nullptr)},
-                           {"min_cover_gain_pp", g.min_cover_gain_pp > -1e299 ? ojson(g.min_cover_gain_pp) : ojson(nullptr)}});
-  parameters["resolved"]["grades"] = grade_table;
-  ojson rules = ojson::array();
-  for (int i = 0; i < in.scheme.rules.size(); ++i) rules.push_back(io::describe_rule(in.scheme, in.scheme.rules.rule(i)));
-  parameters["resolved"]["change_rules"] = rules;
+  ojson parameters = option_values(r);
+  parameters["resolved"] = resolved_parameters(in, ap, summary["years"], pictures);
   manifest["parameters"] = parameters;
   ojson inputs = input_checksums.get();
   inputs.push_back(file_entry(zr.source.path, "sites"));
   if (job) inputs.push_back(file_entry(*job, "job"));
   manifest["inputs"] = inputs;
-  // Output checksums on two threads (the rasters dominate; SHA-256 runs at ~1 GB/s a core).
   std::vector<std::pair<fs::path, std::string>> out_files;
   for (auto const& o : outputs) out_files.emplace_back(o.path, "raster");
   for (auto const& name : {"sites.csv", "sites.gpkg", "summary.json", "report.html"})
@@ -709,15 +788,7 @@ int assess_main(int argc, char** argv) {
     std::sort(pngs.begin(), pngs.end());
     for (auto const& p : pngs) out_files.emplace_back(p, "picture");
   }
-  std::vector<ojson> out_entries(out_files.size());
-  auto hash_every_other = [&](std::size_t first) {
-    for (std::size_t i = first; i < out_files.size(); i += 2)
-      out_entries[i] = file_entry(out_files[i].first, out_files[i].second);
-  };
-  auto second_half = std::async(std::launch::async, hash_every_other, std::size_t{1});
-  hash_every_other(0);
-  second_half.get();
-  manifest["outputs"] = out_entries;
+  manifest["outputs"] = checksummed(out_files);
   write_json(out_dir / "manifest.json", manifest);
   runner.done();
   return 0;
