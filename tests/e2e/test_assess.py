@@ -20,6 +20,7 @@ from test_zonal_outputs import rasterize_masks
 gdal.UseExceptions()
 VEGETATED = 0.4  # the default rules' ndvi_vegetated
 RATES = (1.0, 2.0, 3.0)
+PICTURE_SIZE = 96  # small enough that the bigger demo sites are decimated (step > 1)
 CLASSES = {"still_bare_ha": 1, "revegetated_ha": 2, "partial_recovery_ha": 3, "stable_vegetation_ha": 4,
            "newly_disturbed_ha": 5, "water_ha": 6, "unclassified_ha": 255, "no_data_ha": 0}
 
@@ -40,7 +41,7 @@ def assessed(reclaim_bin, demo):
     out = demo.parent / "out"
     run_reclaim(reclaim_bin, "assess", "--before", demo / "2019.tif", "--after", demo / "2025.tif", "--sites",
                 demo / "sites.gpkg", "--id-field", "site_id", "--coverage", "center", "--region-field", "status",
-                "--out", out, "--quiet")
+                "--picture-size", PICTURE_SIZE, "--out", out, "--quiet")
     return out
 
 
@@ -142,7 +143,7 @@ def test_gpkg_has_geometries_and_metrics(assessed, demo):
             assert f.GetField("revegetated_ha") == float(row["revegetated_ha"])
 
 
-def crop_window(bbox_px, width, height, picture_size=256):
+def crop_window(bbox_px, width, height, picture_size=PICTURE_SIZE):
     """The documented picture window: site bbox + max(8 px, 15 %) margin, clipped; decimated."""
     x0, x1, y0, y1 = bbox_px
     margin = max(8.0, 0.15 * max(x1 - x0, y1 - y0))
@@ -167,6 +168,7 @@ def test_pictures_extent_and_colours(assessed, demo):
     report = json.load(open(assessed / "summary.json"))
     assert report["totals"]["sites"] >= 1
     seen = 0
+    steps = []
     for index, feature in enumerate(layer):
         geom = feature.GetGeometryRef().Clone()
         geom.Transform(transform)
@@ -199,7 +201,9 @@ def test_pictures_extent_and_colours(assessed, demo):
             for band in range(3):
                 assert (rgba[band][where] == entry[band]).all(), (value, band)
         seen += 1
+        steps.append(step)
     assert seen >= 3
+    assert max(steps) > 1 and min(steps) == 1, steps  # both sampled and full-resolution pictures
     # The legend's swatches are the colour table's colours (layout: 2 px padding, 20 px swatch, 4 px gap).
     legend = gdal.Open(str(assessed / "pictures" / "legend.png")).ReadAsArray()
     names = ds.GetRasterBand(1).GetCategoryNames()
