@@ -479,6 +479,8 @@ int assess_main(int argc, char** argv) {
       ("disturbance-min-ha", "newly disturbed hectares that raise the disturbance flag",
        cxxopts::value<double>()->default_value("0.1"))
       ("grades", "grade table (JSON or TOML, docs/metrics.md)", cxxopts::value<std::string>())
+      ("pictures-max", "pictures for at most this many sites (the first in layer order); the report embeds "
+                       "them, so this bounds its size", cxxopts::value<int>()->default_value("1000"))
       ("picture-size", "longest side of each site picture in pixels (bigger sites are decimated)",
        cxxopts::value<int>()->default_value("256"))
       ("no-pictures", "skip the pictures (the report then has none)");
@@ -500,6 +502,8 @@ int assess_main(int argc, char** argv) {
     throw usage_error("--carbon-rates: expected three increasing numbers LOW,CENTRAL,HIGH");
   int const picture_size = r["picture-size"].as<int>();
   if (picture_size < 16 || picture_size > 4096) throw usage_error("--picture-size: expected 16..4096");
+  int const pictures_max = r["pictures-max"].as<int>();
+  if (pictures_max < 0) throw usage_error("--pictures-max: expected 0 or more");
   bool const pictures = r.count("no-pictures") == 0;
 
   EventLog log(run.log_format, run.quiet);
@@ -620,6 +624,10 @@ int assess_main(int argc, char** argv) {
   std::vector<io::CropRequest> crops;
   std::vector<std::size_t> crop_site;
   for (std::size_t site = 0; pictures && site < sites.zones.size(); ++site) {
+    if (crops.size() >= static_cast<std::size_t>(pictures_max)) {
+      log.warning("pictures for the first " + std::to_string(pictures_max) + " sites only (--pictures-max)");
+      break;
+    }
     if (auto const w = picture_window(grid, sites.zones[site])) {
       crops.push_back(io::crop_request(*w, picture_size));
       crop_site.push_back(site);

@@ -334,3 +334,12 @@ def test_time_series_trend_per_site(reclaim_bin, demo, tmp_path):
     assert checked >= 3
     summary = json.load(open(out / "summary.json"))
     assert [e["year"] for e in summary["epochs"]] == [2020, 2022]
+
+
+def test_pictures_max_bounds_the_pictures(reclaim_bin, demo, tmp_path):
+    proc = run_reclaim(reclaim_bin, "assess", "--before", demo / "2019.tif", "--after", demo / "2025.tif", "--sites",
+                       demo / "sites.gpkg", "--id-field", "site_id", "--pictures-max", "2", "--out", tmp_path / "o")
+    assert "--pictures-max" in proc.stderr
+    assert len(list((tmp_path / "o" / "pictures").glob("site-*.png"))) == 10  # 2 sites x 5 pictures
+    html = (tmp_path / "o" / "report.html").read_text()
+    assert html.count('class="site-row"') == len(read_sites(tmp_path / "o" / "sites.csv"))
