@@ -23,7 +23,7 @@ std::optional<cxxopts::ParseResult> parse_raster_command(cxxopts::Options& optio
   add_run_options(options);
   auto r = options.parse(argc, argv);
   if (r.count("help")) {
-    std::puts(options.help({"", "Output", "Sensor and band map", "Run"}).c_str());
+    std::puts(options.help(options.groups()).c_str());  // every group, in the order added
     return std::nullopt;
   }
   if (!r.unmatched().empty()) throw usage_error("unexpected argument '" + r.unmatched().front() + "'");
