@@ -36,6 +36,7 @@
 #include "reclaim/io/report.hpp"
 #include "reclaim/io/site_crops.hpp"
 #include "reclaim/io/zonal.hpp"
+#include "io/output_file.hpp"
 
 namespace reclaim::cli {
 namespace fs = std::filesystem;
@@ -136,15 +137,7 @@ std::vector<std::string> job_arguments(fs::path const& path) {
 
 std::vector<double> number_list(std::string const& text, std::string const& option) {
   std::vector<double> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    try {
-      out.push_back(std::stod(item));
-    } catch (std::exception const&) {
-      throw usage_error("--" + option + ": '" + item + "' is not a number");
-    }
-  }
+  for (auto const& item : split(text, ',')) out.push_back(parse_float(item, option));
   return out;
 }
 
@@ -752,13 +745,7 @@ int assess_main(int argc, char** argv) {
   if (r.count("region-field")) region_field = r["region-field"].as<std::string>();
   ojson const summary = summary_document(in, ap, epochs, sites, metrics, region_field);
   auto write_json = [&](fs::path const& path, ojson const& doc) {
-    fs::path const tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
-    {
-      std::ofstream f(tmp);
-      f << std::setw(2) << doc << '\n';
-      if (!f) throw io_error(path.string() + ": write failed");
-    }
-    fs::rename(tmp, path);
+    io::write_file_atomically(path, doc.dump(2) + "\n");
     runner.wrote(path);
   };
   write_json(out_dir / "summary.json", summary);

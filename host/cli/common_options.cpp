@@ -7,7 +7,6 @@
 #include "reclaim/index_names.hpp"
 
 namespace reclaim::cli {
-namespace {
 
 std::vector<std::string> split(std::string const& text, char sep) {
   std::vector<std::string> parts;
@@ -27,6 +26,8 @@ double parse_float(std::string const& text, std::string const& option) {
   }
   throw usage_error("--" + option + " " + text + ": not a number");
 }
+
+namespace {
 
 std::uint32_t parse_uint(std::string const& text, std::string const& option) {
   try {

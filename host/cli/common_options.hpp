@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "cli/logging.hpp"
 #include "reclaim/io/scene.hpp"
@@ -27,6 +28,11 @@ struct RunSettings {
   bool quiet = false;
 };
 [[nodiscard]] RunSettings run_settings_from(cxxopts::ParseResult const& result);
+
+/// The non-empty items of a `sep`-separated list ("a,,b" -> {"a", "b"}).
+[[nodiscard]] std::vector<std::string> split(std::string const& text, char sep);
+/// The whole text as a number; usage_error "--<option> <text>: not a number" otherwise.
+[[nodiscard]] double parse_float(std::string const& text, std::string const& option);
 
 /// "512M", "2G", "65536" (bytes; K/M/G are powers of 1024). Throws usage_error.
 [[nodiscard]] std::size_t parse_bytes(std::string const& text, std::string const& option);

@@ -1,5 +1,7 @@
 #include "cli/zonal_options.hpp"
 
+#include "cli/common_options.hpp"
+
 #include <ogr_spatialref.h>
 
 #include <sstream>
@@ -10,15 +12,6 @@ namespace reclaim::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::vector<std::string> split_list(std::string const& text) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
 
 char const* mode_name(CoverageMode mode) {
   switch (mode) {
@@ -61,22 +54,18 @@ std::optional<ZoneRequest> zone_request_from(cxxopts::ParseResult const& r, std:
   if (r.count("layer")) q.source.layer = r["layer"].as<std::string>();
   if (r.count("id-field")) q.source.id_field = r["id-field"].as<std::string>();
   q.source.strict = r.count("strict") > 0;
-  q.stats = split_list(r[stats_option].as<std::string>());
+  q.stats = split(r[stats_option].as<std::string>(), ',');
   if (r.count("percentiles"))
-    for (auto const& p : split_list(r["percentiles"].as<std::string>())) q.stats.push_back("p" + p);
+    for (auto const& p : split(r["percentiles"].as<std::string>(), ',')) q.stats.push_back("p" + p);
   for (auto const& st : q.stats)
     if (!io::is_zonal_stat(st)) throw usage_error("--" + stats_option + ": unknown statistic '" + st + "'");
   auto const mode = parse_coverage_mode(r["coverage"].as<std::string>());
   if (!mode) throw usage_error("--coverage " + r["coverage"].as<std::string>() + ": expected exact, center or all-touched");
   q.mode = *mode;
   if (r.count("histogram-range")) {
-    auto const range = split_list(r["histogram-range"].as<std::string>());
+    auto const range = split(r["histogram-range"].as<std::string>(), ',');
     if (range.size() != 2) throw usage_error("--histogram-range: expected LO,HI");
-    try {
-      q.histogram_range = std::pair{std::stod(range[0]), std::stod(range[1])};
-    } catch (std::exception const&) {
-      throw usage_error("--histogram-range: expected two numbers LO,HI");
-    }
+    q.histogram_range = std::pair{parse_float(range[0], "histogram-range"), parse_float(range[1], "histogram-range")};
     if (!(q.histogram_range->second > q.histogram_range->first)) throw usage_error("--histogram-range: HI must exceed LO");
   }
   if (r.count("partial")) q.partial = fs::path(r["partial"].as<std::string>());

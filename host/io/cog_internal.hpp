@@ -8,9 +8,6 @@
 
 namespace reclaim::io {
 
-/// Hidden name a COG is written under until it is complete.
-std::filesystem::path cog_temp_path(std::filesystem::path const& final_path);
-
 /// Applies an output's band metadata (nodata, description, classes) to a GDAL band.
 void describe_band(GDALRasterBand& band, OutputRaster const& out);
 

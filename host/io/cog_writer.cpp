@@ -15,22 +15,12 @@
 #include "io/cog_internal.hpp"
 
 #include "io/gdal_util.hpp"
+#include "io/output_file.hpp"
 #include "reclaim/error.hpp"
 
 namespace reclaim::io {
 namespace fs = std::filesystem;
 
-/// ".<name><suffix>" (built by appending: GCC 12 warns falsely on "." + string).
-std::string hidden_name(fs::path const& path, char const* suffix) {
-  std::string name(".");
-  name += path.filename().string();
-  name += suffix;
-  return name;
-}
-
-fs::path cog_temp_path(fs::path const& final_path) {
-  return final_path.parent_path() / hidden_name(final_path, ".tmp");
-}
 
 void describe_band(GDALRasterBand& band, OutputRaster const& out) {
   band.SetDescription(out.description.c_str());
@@ -70,7 +60,7 @@ void write_cog(GDALDataset& source, fs::path const& path, CogOptions const& opti
   co.SetNameValue("BIGTIFF", "IF_SAFER");
   co.SetNameValue("OVERVIEWS", options.overviews ? "AUTO" : "NONE");
   if (options.overviews) co.SetNameValue("OVERVIEW_RESAMPLING", "AVERAGE");
-  auto const tmp = cog_temp_path(path);
+  auto const tmp = hidden_temp_path(path);
   CPLErrorReset();
   GDALDatasetUniquePtr dst(cog->CreateCopy(tmp.c_str(), &source, FALSE, co.List(), nullptr, nullptr));
   bool closed_ok = dst != nullptr;
@@ -104,7 +94,7 @@ struct ScratchCogSink::Impl {
   bool finished = false;
 
   static fs::path scratch_path(fs::path const& final_path) {
-    return final_path.parent_path() / hidden_name(final_path, ".partial.raw");
+    return hidden_temp_path(final_path, ".partial.raw");
   }
   [[nodiscard]] std::size_t pixel_bytes(std::size_t k) const { return outputs[k].categorical ? 1 : sizeof(float); }
 

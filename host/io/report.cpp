@@ -9,6 +9,7 @@
 #include <system_error>
 #include <vector>
 
+#include "io/output_file.hpp"
 #include "reclaim/error.hpp"
 
 namespace reclaim::io {
@@ -434,27 +435,7 @@ std::string format_metric(json const& value, std::string_view unit) {
 
 void write_report_html(fs::path const& html_path, json const& report) {
   std::string const html = render(html_path, report);  // reads every picture before touching the disk
-  std::string name(".");
-  name += html_path.filename().string();
-  name += ".tmp";
-  fs::path const tmp = html_path.parent_path() / name;
-  std::error_code ec;
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw io_error(html_path.string() + ": cannot create " + tmp.string());
-    out.write(html.data(), static_cast<std::streamsize>(html.size()));
-    out.close();
-    if (!out) {
-      fs::remove(tmp, ec);
-      throw io_error(html_path.string() + ": cannot write " + tmp.string() + " (disk full?)");
-    }
-  }
-  fs::rename(tmp, html_path, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw io_error(html_path.string() + ": cannot rename from " + tmp.string() + " (" + ec.message() + ")");
-  }
+  write_file_atomically(html_path, html);
 }
 
 }  // namespace reclaim::io

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/output_file.hpp"
 #include "reclaim/error.hpp"
 #include "reclaim/zonal_io.hpp"
 
@@ -107,20 +108,7 @@ void write_zonal_partial(fs::path const& path, ZonalPartial const& p) {
     }
   }
   if (path.has_parent_path()) fs::create_directories(path.parent_path());
-  std::string hidden(".");
-  hidden += path.filename().string();
-  hidden += ".tmp";
-  fs::path const tmp = path.parent_path() / hidden;
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f) throw io_error(path.string() + ": cannot create");
-    f.write(reinterpret_cast<char const*>(out.data()), static_cast<std::streamsize>(out.size()));
-    f.flush();
-    if (!f) throw io_error(path.string() + ": write failed");
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw io_error(path.string() + ": cannot rename from " + tmp.string() + " (" + ec.message() + ")");
+  write_file_atomically(path, std::string_view(reinterpret_cast<char const*>(out.data()), out.size()));
 }
 
 ZonalPartial read_zonal_partial(fs::path const& path) {

@@ -5,11 +5,13 @@
 #include <cmath>
 #include <fstream>
 #include <iomanip>
+#include <sstream>
 #include <limits>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
+#include "io/output_file.hpp"
 #include "reclaim/error.hpp"
 #include "reclaim/io/zonal.hpp"
 
@@ -64,20 +66,6 @@ std::string csv_field(std::string const& text) {
   return out + "\"";
 }
 
-/// A hidden temporary name beside `path`, renamed into place once complete.
-fs::path temporary_for(fs::path const& path) {
-  std::string hidden(".");  // built by appending: GCC 12 warns falsely on "." + string
-  hidden += path.filename().string();
-  hidden += ".tmp";
-  return path.parent_path() / hidden;
-}
-
-void rename_into_place(fs::path const& tmp, fs::path const& path) {
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw io_error(path.string() + ": cannot rename from " + tmp.string() + " (" + ec.message() + ")");
-}
-
 bool is_text_column(ZonalTable const& t, std::size_t c) {
   for (auto const& row : t.rows)
     if (std::holds_alternative<std::string>(row[c])) return true;
@@ -85,31 +73,25 @@ bool is_text_column(ZonalTable const& t, std::size_t c) {
 }
 
 void write_csv(fs::path const& path, ZonalTable const& t, std::vector<Zone> const& zones) {
-  fs::path const tmp = temporary_for(path);
-  {
-    std::ofstream out(tmp);
-    if (!out) throw io_error(path.string() + ": cannot create");
-    out << csv_field(t.id_name);
-    for (auto const& a : t.attribute_names) out << ',' << csv_field(a);
-    for (auto const& c : t.columns) out << ',' << csv_field(c);
-    out << '\n' << std::setprecision(17);
-    for (std::size_t z = 0; z < zones.size(); ++z) {
-      out << csv_field(zones[z].id);
-      for (auto const& [name, value] : zones[z].attributes) out << ',' << csv_field(value);
-      for (auto const& cell : t.rows[z]) {
-        out << ',';
-        if (auto const* text = std::get_if<std::string>(&cell)) {
-          out << csv_field(*text);
-        } else if (double const v = std::get<double>(cell); std::isfinite(v)) {
-          out << v;  // an empty cell: no data (e.g. a zone outside the raster)
-        }
+  std::ostringstream out;
+  out << csv_field(t.id_name);
+  for (auto const& a : t.attribute_names) out << ',' << csv_field(a);
+  for (auto const& c : t.columns) out << ',' << csv_field(c);
+  out << '\n' << std::setprecision(17);
+  for (std::size_t z = 0; z < zones.size(); ++z) {
+    out << csv_field(zones[z].id);
+    for (auto const& [name, value] : zones[z].attributes) out << ',' << csv_field(value);
+    for (auto const& cell : t.rows[z]) {
+      out << ',';
+      if (auto const* text = std::get_if<std::string>(&cell)) {
+        out << csv_field(*text);
+      } else if (double const v = std::get<double>(cell); std::isfinite(v)) {
+        out << v;  // an empty cell: no data (e.g. a zone outside the raster)
       }
-      out << '\n';
     }
-    out.flush();
-    if (!out) throw io_error(path.string() + ": write failed");
+    out << '\n';
   }
-  rename_into_place(tmp, path);
+  write_file_atomically(path, out.str());
 }
 
 void write_json(fs::path const& path, ZonalTable const& t, std::vector<Zone> const& zones) {
@@ -134,15 +116,7 @@ void write_json(fs::path const& path, ZonalTable const& t, std::vector<Zone> con
     }
     list.push_back(std::move(row));
   }
-  fs::path const tmp = temporary_for(path);
-  {
-    std::ofstream out(tmp);
-    if (!out) throw io_error(path.string() + ": cannot create");
-    out << std::setw(1) << doc << '\n';
-    out.flush();
-    if (!out) throw io_error(path.string() + ": write failed");
-  }
-  rename_into_place(tmp, path);
+  write_file_atomically(path, doc.dump(1) + "\n");
 }
 
 void write_gpkg(fs::path const& path, ZonalTable const& t, std::vector<Zone> const& zones, std::string const& crs_wkt) {
@@ -150,10 +124,7 @@ void write_gpkg(fs::path const& path, ZonalTable const& t, std::vector<Zone> con
   auto* driver = GetGDALDriverManager()->GetDriverByName("GPKG");
   if (!driver) throw io_error(path.string() + ": GDAL has no GeoPackage driver");
   // GeoPackage needs the .gpkg extension, so the temporary name keeps it.
-  std::string hidden(".");
-  hidden += path.stem().string();
-  hidden += ".tmp.gpkg";
-  fs::path const tmp = path.parent_path() / hidden;
+  fs::path const tmp = hidden_temp_path(path, ".tmp.gpkg");
   fs::remove(tmp);
   {
     GDALDatasetUniquePtr ds(driver->Create(tmp.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
@@ -214,7 +185,7 @@ void write_gpkg(fs::path const& path, ZonalTable const& t, std::vector<Zone> con
     }
     if (ds->CommitTransaction() != OGRERR_NONE) throw io_error(path.string() + ": cannot commit");
   }
-  rename_into_place(tmp, path);
+  commit_temp(tmp, path);
 }
 
 }  // namespace
