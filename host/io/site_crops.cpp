@@ -44,18 +44,24 @@ void SiteCropSink::write(TileWindow const& w, float const* planes, int plane_cou
       crop.planes.assign(m_planes.size(), std::vector<float>(static_cast<std::size_t>(crop.width) * crop.height,
                                                              std::numeric_limits<float>::quiet_NaN()));
     }
-    // Sampled pixels (window.x0 + i * step, window.y0 + j * step) that fall in this tile.
-    for (std::int32_t j = 0; j < crop.height; ++j) {
-      std::int64_t const y = req.window.y0 + static_cast<std::int64_t>(j) * req.step;
-      if (y < w.y0 || y >= w.y0 + w.height) continue;
-      for (std::int32_t i = 0; i < crop.width; ++i) {
-        std::int64_t const x = req.window.x0 + static_cast<std::int64_t>(i) * req.step;
-        if (x < w.x0 || x >= w.x0 + w.width) continue;
+    // Sampled pixels (window.x0 + i * step, window.y0 + j * step) that fall in this tile:
+    // i in [first_sample(x0), first_sample(x0 + width)), likewise j.
+    auto first_sample = [step = req.step](std::int64_t origin, std::int64_t at) {
+      return at <= origin ? std::int64_t{0} : (at - origin + step - 1) / step;
+    };
+    std::int64_t const j0 = first_sample(req.window.y0, w.y0);
+    std::int64_t const j1 = std::min<std::int64_t>(crop.height, first_sample(req.window.y0, w.y0 + w.height));
+    std::int64_t const i0 = first_sample(req.window.x0, w.x0);
+    std::int64_t const i1 = std::min<std::int64_t>(crop.width, first_sample(req.window.x0, w.x0 + w.width));
+    for (std::int64_t j = j0; j < j1; ++j) {
+      std::int64_t const y = req.window.y0 + j * req.step;
+      for (std::int64_t i = i0; i < i1; ++i) {
+        std::int64_t const x = req.window.x0 + i * req.step;
         std::size_t const src = static_cast<std::size_t>(y - w.y0) * static_cast<std::size_t>(w.width) +
                                 static_cast<std::size_t>(x - w.x0);
         for (std::size_t k = 0; k < m_planes.size(); ++k) {
           RECLAIM_EXPECTS(m_planes[k] < plane_count, "crop plane out of range");
-          crop.planes[k][static_cast<std::size_t>(j) * crop.width + i] =
+          crop.planes[k][static_cast<std::size_t>(j * crop.width + i)] =
               planes[static_cast<std::size_t>(m_planes[k]) * n + src];
         }
       }

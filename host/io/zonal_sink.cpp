@@ -118,18 +118,18 @@ void ZonalSink::write(TileWindow const& w, float const* planes, int plane_count)
     float const* plane = planes + static_cast<std::size_t>(product.plane) * plane_pixels;
     auto& acc = m_results[p];
     if (product.categorical) {
-      if (product.threshold) {
+      if (product.threshold) {  // classes of the covered pixels only (the rest are never read)
         float const t = static_cast<float>(*product.threshold);
         m_threshold_plane.resize(plane_pixels);
-        for (std::size_t i = 0; i < plane_pixels; ++i)
-          m_threshold_plane[i] = plane[i] != plane[i] ? 0.0f : (plane[i] >= t ? 2.0f : 1.0f);
+        for (auto const& it : m_items)
+          for (std::int32_t c = it.col_begin; c < it.col_end; ++c) {
+            std::size_t const i = static_cast<std::size_t>(it.row) * width + static_cast<std::size_t>(c);
+            m_threshold_plane[i] = pixel::threshold_class(plane[i], t);
+          }
         plane = m_threshold_plane.data();
       }
       pixel::accumulate_class_items(m_items, plane, width, row_units.data(), acc.classes.data());
-      // Covered area of the zone (whatever the class), from the same items.
-      for (auto const& it : m_items)
-        for (std::int32_t c = it.col_begin; c < it.col_end; ++c)
-          acc.areas[static_cast<std::size_t>(it.zone)].area_m2.add(it.fraction * row_m2[static_cast<std::size_t>(it.row)]);
+      pixel::accumulate_covered_area(m_items, row_m2.data(), acc.areas.data());
     } else {
       pixel::accumulate_value_items<kZonalBins>(m_items, plane, width, row_m2.data(), acc.values.data(),
                                                 acc.areas.data(),

@@ -72,6 +72,11 @@ RECLAIM_HD inline void accumulate_class_pixel(float v, double fraction, double c
   classes.update(pixel_class(v), class_pixel_weight(fraction, cell_units));
 }
 
+/// Classes by threshold (e.g. vegetated by NDVI): 2 at or above t, 1 below, 0 (nodata) for NaN.
+RECLAIM_HD inline float threshold_class(float v, float t) noexcept {
+  return v != v ? 0.0f : (v >= t ? 2.0f : 1.0f);
+}
+
 /**
  * @brief The CPU reference: items in order, pixels left to right.
  * @param plane       the tile's value plane, `width` floats per row
@@ -100,6 +105,16 @@ inline void accumulate_class_items(std::span<ZonalItem const> items, float const
     double const cell = row_cell_units[it.row];
     for (std::int32_t c = it.col_begin; c < it.col_end; ++c)
       accumulate_class_pixel(row[c], it.fraction, cell, classes[it.zone]);
+  }
+}
+
+/// The covered area of each item's zone whatever its pixels hold (a class product's zone area):
+/// the same fraction x cell area terms accumulate_value_pixel adds to area_m2.
+inline void accumulate_covered_area(std::span<ZonalItem const> items, double const* row_cell_m2,
+                                    ZoneArea* areas) noexcept {
+  for (auto const& it : items) {
+    double const a = it.fraction * row_cell_m2[it.row];
+    for (std::int32_t c = it.col_begin; c < it.col_end; ++c) areas[it.zone].area_m2.add(a);
   }
 }
 
