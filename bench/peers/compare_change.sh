@@ -41,6 +41,8 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 here="$repo/bench/peers"
+# shellcheck source=bench/peers/lib.sh
+source "$here/lib.sh"  # median, maxof, ratio, machine_facts, shell_words
 py=/usr/bin/python3
 reclaim_bin=${RECLAIM_BIN:-$repo/build/reclaim}
 work=${WORK_DIR:-/tmp/reclaim-bench}
@@ -297,15 +299,6 @@ for t in "${tools[@]}"; do
 done
 
 # ---- table + markdown -------------------------------------------------------------------------------
-shell_words() {  # the command as one pastable line, single-quoting only words that need it
-  local w line="" q="'\\''"
-  for w in "$@"; do
-    if [[ $w =~ ^[A-Za-z0-9_./=,:+-]+$ ]]; then line+="$w "; else line+="'${w//\'/$q}' "; fi
-  done
-  echo "${line% }"
-}
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR] = $1} END {if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-maxof() { tr ' ' '\n' | grep -v '^$' | sort -g | tail -1; }
 ref_med=""
 [[ -n ${walls[reclaim]:-} ]] && ref_med=$(echo "${walls[reclaim]}" | median)
 table="| tool | median s | peak RSS MB | ratio vs reclaim |"$'\n'"| --- | ---: | ---: | ---: |"$'\n'
@@ -324,11 +317,9 @@ for t in "${tools[@]}"; do
   table+="| $label | $(printf '%.2f' "$med") | $peak | $ratio |"$'\n'
 done
 
-cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
-mem_gb=$(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)
+machine_facts  # cpu_model, mem_gb, ncpu, tag (lib.sh)
 gdal_version=$(gdalinfo --version 2>/dev/null || "$py" -c 'from osgeo import gdal; print(gdal.__version__)')
 numpy_version=$("$py" -c 'import numpy; print(numpy.__version__)')
-tag=$(echo "$cpu_model" | tr '[:upper:]' '[:lower:]' | sed -E 's/\((r|tm)\)//g; s/ cpu / /; s/@.*//; s/[^a-z0-9]+/-/g; s/^-+|-+$//g')-${ncpu}c
 if [[ -n ${RESULTS_FILE:-} ]]; then
   results=$RESULTS_FILE
 elif ((have_reclaim)); then

@@ -29,6 +29,8 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 here="$repo/bench/peers"
+# shellcheck source=bench/peers/lib.sh
+source "$here/lib.sh"  # median, maxof, ratio, machine_facts, shell_words
 py=${PY:-$repo/.venv/bin/python}
 reclaim_bin=${RECLAIM_BIN:-$repo/build/reclaim}
 work=${WORK_DIR:-/tmp/reclaim-bench}
@@ -104,9 +106,6 @@ for set in small large; do
   done
 done
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR] = $1} END {if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-maxof() { tr ' ' '\n' | grep -v '^$' | sort -g | tail -1; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "" || b == "") print "n/a"; else printf "%.2f", a / b}'; }
 declare -A med
 for set in small large; do for t in "${tools[@]}"; do
   med[$set.$t]=$(echo "${walls[$set.$t]:-}" | median)
@@ -152,9 +151,7 @@ for mode in exact center; do
     printf "- reclaim %s time at %s sites / at %s sites: %.2fx, ceiling 1.5x: %s\n", mode, a, b, r, (r + 0 <= 1.5 ? "MET" : "NOT MET") }')$'\n'
 done
 
-cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
-mem_gb=$(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)
-tag=$(echo "$cpu_model" | tr '[:upper:]' '[:lower:]' | sed -E 's/\((r|tm)\)//g; s/ cpu / /; s/@.*//; s/[^a-z0-9]+/-/g; s/^-+|-+$//g')-${ncpu}c
+machine_facts  # cpu_model, mem_gb, ncpu, tag (lib.sh)
 results=${RESULTS_FILE:-$repo/bench/results/zonal-e2e-$tag.md}
 versions=$("$py" - <<'PYEOF'
 from osgeo import gdal
@@ -169,13 +166,6 @@ except ImportError:
 print(", ".join(parts))
 PYEOF
 )
-shell_words() {
-  local w line="" q="'\\''"
-  for w in "$@"; do
-    if [[ $w =~ ^[A-Za-z0-9_./=,:+-]+$ ]]; then line+="$w "; else line+="'${w//\'/$q}' "; fi
-  done
-  echo "${line% }"
-}
 mkdir -p "$(dirname "$results")"
 {
   echo "# Zonal statistics end to end: reclaim vs exactextract vs a rasterio per-site loop ($tag)"
