@@ -76,9 +76,22 @@ namespace {
 
 class CpuWorker final : public BackendWorker {
  public:
-  void run(PixelPass const& pass, float const* in, float* out, std::size_t pixels) override {
-    run_pass_cpu(pass, in, out, pixels);
+  explicit CpuWorker(ZonalWork const* zonal) : m_zonal(zonal) {
+    if (m_zonal) m_acc = m_zonal->make_accumulators();
   }
+  void run(PixelPass const& pass, TileJob const& job) override {
+    std::size_t const pixels = job.window.pixel_count();
+    run_pass_cpu(pass, job.in, job.out, pixels);
+    if (m_zonal)
+      accumulate_tile_cpu(*m_zonal, job.tile, job.out, output_plane_count(pass),
+                          static_cast<std::size_t>(job.window.width), pixels, m_acc, m_scratch);
+  }
+  [[nodiscard]] std::vector<ProductAccumulators> zonal_results() override { return std::move(m_acc); }
+
+ private:
+  ZonalWork const* m_zonal;
+  std::vector<ProductAccumulators> m_acc;
+  std::vector<float> m_scratch;
 };
 
 constexpr std::align_val_t kHostAlignment{64};
@@ -88,8 +101,8 @@ constexpr std::align_val_t kHostAlignment{64};
 CpuBackend::CpuBackend(int threads)
     : m_threads(threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))) {}
 
-std::unique_ptr<BackendWorker> CpuBackend::make_worker(std::size_t, std::size_t) {
-  return std::make_unique<CpuWorker>();
+std::unique_ptr<BackendWorker> CpuBackend::make_worker(std::size_t, std::size_t, ZonalWork const* zonal) {
+  return std::make_unique<CpuWorker>(zonal);
 }
 
 HostBuffer CpuBackend::allocate_host(std::size_t float_count) {

@@ -20,6 +20,7 @@ struct Slot {
 
 struct Job {
   TileWindow window;
+  std::size_t tile = 0;  ///< position in the plan
   int slot = -1;
 };
 
@@ -91,7 +92,7 @@ RunStats run_pipeline(TileSource const& source, TileSink& sink, Backend& backend
             auto const slot = free_slots.pop();
             if (!slot) break;
             reader->read(plan.tiles[t], slots[static_cast<std::size_t>(*slot)].in.data());
-            to_compute.push(Job{plan.tiles[t], *slot});
+            to_compute.push(Job{plan.tiles[t], t, *slot});
           }
         },
         queues, free_slots);
@@ -100,14 +101,18 @@ RunStats run_pipeline(TileSource const& source, TileSink& sink, Backend& backend
 
   // Workers are created up front, on this thread: device buffers are sized once per run.
   std::vector<std::unique_ptr<BackendWorker>> workers;
-  for (int w = 0; w < worker_count; ++w) workers.push_back(backend.make_worker(in_floats, out_floats));
+  if (options.zonal)
+    RECLAIM_EXPECTS(options.zonal->tiles.size() == plan.tiles.size(), "zonal work made for another plan");
+  for (int w = 0; w < worker_count; ++w)
+    workers.push_back(backend.make_worker(in_floats, out_floats, options.zonal));
 
   auto compute_loop = [&](BackendWorker& worker) {
     latch.guard(
         [&] {
           while (auto job = to_compute.pop()) {
             auto& slot = slots[static_cast<std::size_t>(job->slot)];
-            worker.run(pass, slot.in.data(), slot.out.data(), job->window.pixel_count());
+            worker.run(pass, TileJob{slot.in.data(), slot.out.data(), job->window, job->tile});
+            for (auto* observer : options.observers) observer->observe(job->window, slot.out.data(), out_planes);
             to_write.push(*job);
           }
         },
@@ -147,6 +152,8 @@ RunStats run_pipeline(TileSource const& source, TileSink& sink, Backend& backend
     threads.emplace_back(writer_loop);
   }
   latch.rethrow();
+  if (options.zonal)
+    for (auto& worker : workers) merge_zonal_results(stats.zonal, worker->zonal_results());
   RECLAIM_EXPECTS(stats.tiles == static_cast<std::int64_t>(plan.tiles.size()), "pipeline ended with tiles missing");
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return stats;

@@ -21,10 +21,15 @@ namespace {
 
 class CudaWorker final : public BackendWorker {
  public:
-  CudaWorker(int device, std::size_t max_in, std::size_t max_out)
-      : m_device(device), m_in(max_in, m_stream.get()), m_out(max_out, m_stream.get()) {}
+  CudaWorker(int device, std::size_t max_in, std::size_t max_out, ZonalWork const* zonal)
+      : m_device(device), m_in(max_in, m_stream.get()), m_out(max_out, m_stream.get()), m_zonal(zonal) {
+    if (m_zonal) m_acc = m_zonal->make_accumulators();
+  }
 
-  void run(PixelPass const& pass, float const* in, float* out, std::size_t pixels) override {
+  void run(PixelPass const& pass, TileJob const& job) override {
+    float const* in = job.in;
+    float* out = job.out;
+    std::size_t const pixels = job.window.pixel_count();
     // Called from the scheduler's compute thread: the current device is per thread.
     cuda::set_device(m_device);
     std::size_t const in_bytes = pixels * static_cast<std::size_t>(input_plane_count(pass)) * sizeof(float);
@@ -49,7 +54,12 @@ class CudaWorker final : public BackendWorker {
     RECLAIM_CHECK_KERNEL(m_stream.get());
     RECLAIM_CUDA_TRY(cudaMemcpyAsync(out, m_out.data(), out_bytes, cudaMemcpyDeviceToHost, m_stream.get()));
     m_stream.synchronize();
+    // TODO(device zonal): accumulate on the device before the copy back (host/cuda/cuda_zonal.hpp).
+    if (m_zonal)
+      accumulate_tile_cpu(*m_zonal, job.tile, out, output_plane_count(pass), static_cast<std::size_t>(job.window.width),
+                          pixels, m_acc, m_scratch_host);
   }
+  [[nodiscard]] std::vector<ProductAccumulators> zonal_results() override { return std::move(m_acc); }
 
  private:
   int m_device;
@@ -57,6 +67,9 @@ class CudaWorker final : public BackendWorker {
   cuda::DeviceBuffer<float> m_in;
   cuda::DeviceBuffer<float> m_out;
   cuda::DeviceBuffer<float> m_scratch;  ///< per-epoch index planes of the trend pass
+  ZonalWork const* m_zonal;
+  std::vector<ProductAccumulators> m_acc;
+  std::vector<float> m_scratch_host;
 };
 
 class CudaBackend final : public Backend {
@@ -73,9 +86,10 @@ class CudaBackend final : public Backend {
   }
   [[nodiscard]] std::string name() const override { return m_name; }
   [[nodiscard]] int worker_count() const override { return m_streams; }
-  [[nodiscard]] std::unique_ptr<BackendWorker> make_worker(std::size_t max_in, std::size_t max_out) override {
+  [[nodiscard]] std::unique_ptr<BackendWorker> make_worker(std::size_t max_in, std::size_t max_out,
+                                                           ZonalWork const* zonal) override {
     cuda::set_device(m_device);
-    return std::make_unique<CudaWorker>(m_device, max_in, max_out);
+    return std::make_unique<CudaWorker>(m_device, max_in, max_out, zonal);
   }
   [[nodiscard]] HostBuffer allocate_host(std::size_t float_count) override {
     cuda::set_device(m_device);

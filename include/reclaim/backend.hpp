@@ -15,6 +15,7 @@
 #include "reclaim/pixel/change_pass.hpp"
 #include "reclaim/pixel/fused.hpp"
 #include "reclaim/pixel/trend.hpp"
+#include "reclaim/zonal_work.hpp"
 
 namespace reclaim {
 
@@ -51,14 +52,24 @@ class HostBuffer {
   std::size_t m_count = 0;
 };
 
+/// One tile handed to a worker: its host buffers and where it lies in the plan.
+struct TileJob {
+  float const* in = nullptr;  ///< input_plane_count(pass) planes of window.pixel_count() floats
+  float* out = nullptr;       ///< output_plane_count(pass) planes of window.pixel_count() floats
+  TileWindow window;
+  std::size_t tile = 0;  ///< position in TilePlan::tiles (the ZonalWork's tile index)
+};
+
 class BackendWorker {
  public:
   virtual ~BackendWorker() = default;
-  /** @brief Runs the pass over one tile; returns when `out` holds the result.
-   * @param in  input_plane_count(pass) planes of `pixels` floats
-   * @param out output_plane_count(pass) planes of `pixels` floats
-   */
-  virtual void run(PixelPass const& pass, float const* in, float* out, std::size_t pixels) = 0;
+  /** @brief Runs the pass over one tile; returns when `job.out` holds the result. A worker made
+   * with zonal work also accumulates the tile's zone items from the output planes where it
+   * computed them (on the device for CUDA, before the copy back). */
+  virtual void run(PixelPass const& pass, TileJob const& job) = 0;
+  /// This worker's zonal accumulators (one per product; empty without zonal work), once, after
+  /// its last tile.
+  [[nodiscard]] virtual std::vector<ProductAccumulators> zonal_results() { return {}; }
 };
 
 class Backend {
@@ -68,9 +79,11 @@ class Backend {
   [[nodiscard]] virtual std::string name() const = 0;
   /// Compute threads the scheduler should run, each with its own worker.
   [[nodiscard]] virtual int worker_count() const = 0;
-  /// Called once per tile size before workers exist, so they can size device buffers.
+  /** @brief A worker for tiles of at most max_in / max_out floats (device buffers are sized
+   * once). `zonal`: the pass's zonal work (outlives the worker), or null. */
   [[nodiscard]] virtual std::unique_ptr<BackendWorker> make_worker(std::size_t max_in_floats,
-                                                                    std::size_t max_out_floats) = 0;
+                                                                    std::size_t max_out_floats,
+                                                                    ZonalWork const* zonal = nullptr) = 0;
   [[nodiscard]] virtual HostBuffer allocate_host(std::size_t float_count) = 0;
 };
 
@@ -81,7 +94,8 @@ class CpuBackend final : public Backend {
   explicit CpuBackend(int threads = 0);
   [[nodiscard]] std::string name() const override { return "cpu"; }
   [[nodiscard]] int worker_count() const override { return m_threads; }
-  [[nodiscard]] std::unique_ptr<BackendWorker> make_worker(std::size_t, std::size_t) override;
+  [[nodiscard]] std::unique_ptr<BackendWorker> make_worker(std::size_t, std::size_t,
+                                                           ZonalWork const* zonal = nullptr) override;
   [[nodiscard]] HostBuffer allocate_host(std::size_t float_count) override;
 
  private:

@@ -40,6 +40,34 @@ struct TileWindow {
   }
 };
 
+/// xmin, ymin, xmax, ymax in map units.
+using Bounds = std::array<double, 4>;
+
+/// Closed boxes meet (touching edges count).
+[[nodiscard]] constexpr bool overlaps(Bounds const& a, Bounds const& b) noexcept {
+  return a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3];
+}
+
+/// Windows share at least one pixel.
+[[nodiscard]] constexpr bool overlaps(TileWindow const& a, TileWindow const& b) noexcept {
+  return a.x0 < b.x0 + b.width && b.x0 < a.x0 + a.width && a.y0 < b.y0 + b.height && b.y0 < a.y0 + a.height;
+}
+
+/** @name Pixel-window arithmetic: the one place that turns map boxes into pixel windows and back
+ * (north-up grids: the rotation terms of the geotransform are not used). */
+///@{
+/// The map-unit bounds of a pixel window.
+[[nodiscard]] Bounds window_bounds(Grid const& grid, TileWindow const& window) noexcept;
+/// The geotransform of `window` sampled every `step` pixels (pictures, crops).
+[[nodiscard]] std::array<double, 6> window_geotransform(Grid const& grid, TileWindow const& window,
+                                                        std::int32_t step = 1) noexcept;
+/** The smallest window on the grid's pixel lattice holding `box` grown by `margin` pixels on
+ * every side; at least 1 x 1. It may reach past the grid (clip_to_grid). */
+[[nodiscard]] TileWindow window_of_bounds(Grid const& grid, Bounds const& box, double margin = 0.0) noexcept;
+/// The part of `window` inside the grid (width or height 0 when none).
+[[nodiscard]] TileWindow clip_to_grid(Grid const& grid, TileWindow const& window) noexcept;
+///@}
+
 /** @brief The tiles of one pass and the buffer budget they were sized for. */
 struct TilePlan {
   Grid grid;

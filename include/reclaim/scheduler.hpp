@@ -6,6 +6,7 @@
  */
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "reclaim/backend.hpp"
 #include "reclaim/grid.hpp"
@@ -25,6 +26,10 @@ struct SchedulerOptions {
   int reader_threads = 2;
   /// Called from the writer thread after each tile is written.
   std::function<void(Progress const&)> on_progress;
+  /// Per-zone statistics accumulated by the compute workers (indexed like the plan's tiles), or null.
+  ZonalWork const* zonal = nullptr;
+  /// Called on the compute threads with each tile's host output planes, before it is queued for writing.
+  std::vector<TileObserver*> observers;
 };
 
 struct RunStats {
@@ -33,6 +38,8 @@ struct RunStats {
   double seconds = 0;
   std::int32_t slots = 0;
   std::size_t host_buffer_bytes = 0;
+  /// With options.zonal: every worker's accumulators merged (worker order), one per product.
+  std::vector<ProductAccumulators> zonal;
 };
 
 /** @brief Runs `pass` over every tile of `plan`.

@@ -38,6 +38,20 @@ class TileSink {
   virtual void write(TileWindow const& window, float const* planes, int plane_count) = 0;
 };
 
+/// Sees each computed tile on the compute thread that made it, concurrently and in any order:
+/// light per-tile work that must not queue behind the writer thread (picture crops).
+class TileObserver {
+ public:
+  virtual ~TileObserver() = default;
+  virtual void observe(TileWindow const& window, float const* planes, int plane_count) = 0;
+};
+
+/// A sink that keeps nothing (passes whose results are only zonal statistics).
+class NullTileSink final : public TileSink {
+ public:
+  void write(TileWindow const&, float const*, int) override {}
+};
+
 /** @brief A whole raster held in memory (tests, benchmarks, GPU checks without GDAL). */
 class MemoryTileSource final : public TileSource {
  public:

@@ -335,8 +335,9 @@ class ThrowingBackend final : public Backend {
   explicit ThrowingBackend(int fail_at) : m_fail_at(fail_at) {}
   [[nodiscard]] std::string name() const override { return "throwing"; }
   [[nodiscard]] int worker_count() const override { return 2; }
-  [[nodiscard]] std::unique_ptr<BackendWorker> make_worker(std::size_t in, std::size_t out) override {
-    return std::make_unique<Worker>(m_cpu.make_worker(in, out), m_count, m_fail_at);
+  [[nodiscard]] std::unique_ptr<BackendWorker> make_worker(std::size_t in, std::size_t out,
+                                                           ZonalWork const* zonal) override {
+    return std::make_unique<Worker>(m_cpu.make_worker(in, out, zonal), m_count, m_fail_at);
   }
   [[nodiscard]] HostBuffer allocate_host(std::size_t n) override { return m_cpu.allocate_host(n); }
 
@@ -345,9 +346,9 @@ class ThrowingBackend final : public Backend {
    public:
     Worker(std::unique_ptr<BackendWorker> inner, std::atomic<int>& count, int fail_at)
         : m_inner(std::move(inner)), m_count(count), m_fail_at(fail_at) {}
-    void run(PixelPass const& p, float const* in, float* out, std::size_t n) override {
+    void run(PixelPass const& p, TileJob const& job) override {
       if (m_count.fetch_add(1) == m_fail_at) throw cuda_error("synthetic device failure");
-      m_inner->run(p, in, out, n);
+      m_inner->run(p, job);
     }
 
    private:

@@ -17,23 +17,12 @@
 #include <utility>
 #include <vector>
 
-#include "reclaim/coverage.hpp"
+#include "reclaim/zone.hpp"
 
 namespace reclaim::io {
 
-/// One zone: a feature of the layer, its geometry in the target CRS.
-struct Zone {
-  /// The id field's value as text, else the OGR feature id (FID).
-  std::string id;
-  /// Every other field, as text, in layer order (NULL fields as "").
-  std::vector<std::pair<std::string, std::string>> attributes;
-  /// Polygonal parts in the target CRS; empty for a NULL/empty geometry.
-  std::vector<Polygon> parts;
-  /// xmin, ymin, xmax, ymax of the parts in the target CRS (zeros when there are none).
-  std::array<double, 4> bbox{};
-  /// True when the geometry was invalid and was repaired with MakeValid.
-  bool repaired = false;
-};
+/// One zone: a feature of the layer, its geometry in the target CRS (reclaim/zone.hpp).
+using Zone = reclaim::Zone;
 
 /// Where to read zones from (the CLI's --zones FILE [--layer L] [--id-field F] [--strict]).
 struct ZoneSource {

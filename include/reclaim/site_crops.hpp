@@ -5,18 +5,22 @@
  *
  * Each crop is a grid window sampled every `step` pixels (step > 1 keeps big sites to a
  * bounded picture size). A crop is handed to `on_complete` as soon as the last tile it
- * intersects has been written, then freed: memory holds only the crops still in flight.
- * Runs on the writer thread, like every sink.
+ * intersects has been computed, then freed: memory holds only the crops still in flight.
+ * A TileObserver: it runs on the compute threads, concurrently (each crop is guarded by its own
+ * lock), so capturing never queues behind the writer thread; the callback runs on the thread
+ * that completed the crop and should hand the writing of pictures to another thread.
  */
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "reclaim/grid.hpp"
 #include "reclaim/tile_source.hpp"
 
-namespace reclaim::io {
+namespace reclaim {
 
 struct CropRequest {
   TileWindow window;  ///< on the grid, inside it
@@ -35,13 +39,13 @@ struct Crop {
 /// The request for `window` with the smallest step that keeps both sides <= max_side.
 [[nodiscard]] CropRequest crop_request(TileWindow window, std::int32_t max_side) noexcept;
 
-class SiteCropSink final : public TileSink {
+class SiteCropObserver final : public TileObserver {
  public:
   using Callback = std::function<void(std::size_t crop, Crop&& crop_data)>;
   /// `planes`: the pass's output planes to capture, in the order of Crop::planes.
-  SiteCropSink(std::vector<TileWindow> const& plan_tiles, std::vector<CropRequest> requests, std::vector<int> planes,
-               Callback on_complete);
-  void write(TileWindow const& window, float const* planes, int plane_count) override;
+  SiteCropObserver(std::vector<TileWindow> const& plan_tiles, std::vector<CropRequest> requests,
+                   std::vector<int> planes, Callback on_complete);
+  void observe(TileWindow const& window, float const* planes, int plane_count) override;
   /// Crops whose tiles never all arrived (an aborted pass); 0 after a complete pass.
   [[nodiscard]] std::size_t pending() const noexcept;
 
@@ -49,8 +53,9 @@ class SiteCropSink final : public TileSink {
   std::vector<CropRequest> m_requests;
   std::vector<int> m_planes;
   Callback m_on_complete;
-  std::vector<std::int64_t> m_tiles_left;
-  std::vector<Crop> m_crops;  ///< allocated on the first tile, freed when complete
+  std::vector<std::int64_t> m_tiles_left;  ///< guarded by the crop's lock
+  std::vector<Crop> m_crops;               ///< allocated on the first tile, freed when complete
+  std::unique_ptr<std::mutex[]> m_locks;   ///< one per crop
 };
 
-}  // namespace reclaim::io
+}  // namespace reclaim

@@ -1,28 +1,23 @@
-#include "reclaim/io/site_crops.hpp"
+#include "reclaim/site_crops.hpp"
 
 #include <algorithm>
 #include <limits>
 
 #include "reclaim/error.hpp"
 
-namespace reclaim::io {
-namespace {
-
-bool overlaps(TileWindow const& a, TileWindow const& b) noexcept {
-  return a.x0 < b.x0 + b.width && b.x0 < a.x0 + a.width && a.y0 < b.y0 + b.height && b.y0 < a.y0 + a.height;
-}
-
-}  // namespace
-
+namespace reclaim {
 CropRequest crop_request(TileWindow window, std::int32_t max_side) noexcept {
   std::int32_t const side = std::max(window.width, window.height);
   std::int32_t const step = std::max<std::int32_t>(1, (side + max_side - 1) / std::max<std::int32_t>(1, max_side));
   return {window, step};
 }
 
-SiteCropSink::SiteCropSink(std::vector<TileWindow> const& plan_tiles, std::vector<CropRequest> requests,
-                           std::vector<int> planes, Callback on_complete)
-    : m_requests(std::move(requests)), m_planes(std::move(planes)), m_on_complete(std::move(on_complete)) {
+SiteCropObserver::SiteCropObserver(std::vector<TileWindow> const& plan_tiles, std::vector<CropRequest> requests,
+                                   std::vector<int> planes, Callback on_complete)
+    : m_requests(std::move(requests)),
+      m_planes(std::move(planes)),
+      m_on_complete(std::move(on_complete)),
+      m_locks(std::make_unique<std::mutex[]>(m_requests.size())) {
   m_tiles_left.assign(m_requests.size(), 0);
   m_crops.resize(m_requests.size());
   for (std::size_t c = 0; c < m_requests.size(); ++c)
@@ -30,11 +25,13 @@ SiteCropSink::SiteCropSink(std::vector<TileWindow> const& plan_tiles, std::vecto
       if (overlaps(t, m_requests[c].window)) ++m_tiles_left[c];
 }
 
-void SiteCropSink::write(TileWindow const& w, float const* planes, int plane_count) {
+void SiteCropObserver::observe(TileWindow const& w, float const* planes, int plane_count) {
   std::size_t const n = w.pixel_count();
   for (std::size_t c = 0; c < m_requests.size(); ++c) {
     auto const& req = m_requests[c];
-    if (m_tiles_left[c] <= 0 || !overlaps(w, req.window)) continue;
+    if (!overlaps(w, req.window)) continue;
+    std::unique_lock lock(m_locks[c]);
+    if (m_tiles_left[c] <= 0) continue;
     Crop& crop = m_crops[c];
     if (crop.planes.empty()) {
       crop.window = req.window;
@@ -69,12 +66,13 @@ void SiteCropSink::write(TileWindow const& w, float const* planes, int plane_cou
     if (--m_tiles_left[c] == 0) {
       Crop done = std::move(crop);
       crop = Crop{};
+      lock.unlock();
       m_on_complete(c, std::move(done));
     }
   }
 }
 
-std::size_t SiteCropSink::pending() const noexcept {
+std::size_t SiteCropObserver::pending() const noexcept {
   return static_cast<std::size_t>(std::count_if(m_tiles_left.begin(), m_tiles_left.end(), [](auto n) { return n > 0; }));
 }
 
