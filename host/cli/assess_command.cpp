@@ -3,10 +3,16 @@
 #include <cxxopts.hpp>
 
 #include <openssl/evp.h>
-#include <toml++/toml.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
 #include <cstdlib>
 #include <cmath>
 #include <cstdio>
@@ -34,7 +40,7 @@
 #include "reclaim/io/gdal_source.hpp"
 #include "reclaim/io/picture.hpp"
 #include "reclaim/io/report.hpp"
-#include "reclaim/io/site_crops.hpp"
+#include "reclaim/site_crops.hpp"
 #include "reclaim/io/zonal.hpp"
 #include "io/output_file.hpp"
 
@@ -92,49 +98,6 @@ std::vector<fs::path> scene_files(io::SceneSpec const& scene) {
   return files;
 }
 
-/// A job file (JSON or TOML) as command-line arguments: key = option name, true = a flag,
-/// arrays = the option repeated. Command-line arguments come after them, so they win.
-std::vector<std::string> job_arguments(fs::path const& path) {
-  std::ifstream in(path);
-  if (!in) throw input_error("job file '" + path.string() + "': cannot read");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  nlohmann::json doc;
-  try {
-    if (path.extension() == ".toml") {
-      std::stringstream js;
-      js << toml::json_formatter{toml::parse(ss.str(), path.string())};
-      doc = nlohmann::json::parse(js.str());
-    } else {
-      doc = nlohmann::json::parse(ss.str());
-    }
-  } catch (std::exception const& e) {
-    throw input_error("job file '" + path.string() + "': " + e.what());
-  }
-  if (!doc.is_object()) throw input_error("job file '" + path.string() + "': expected a table of options");
-  std::vector<std::string> args;
-  auto scalar = [&](nlohmann::json const& v, std::string const& key) -> std::string {
-    if (v.is_string()) return v.get<std::string>();
-    if (v.is_number()) return v.dump();
-    throw input_error("job file '" + path.string() + "': option '" + key + "' must be text, a number or true");
-  };
-  for (auto const& [key, value] : doc.items()) {
-    if (key == "job") throw input_error("job file '" + path.string() + "': a job file cannot name another");
-    if (value.is_boolean()) {
-      if (value.get<bool>()) args.push_back("--" + key);
-    } else if (value.is_array()) {
-      for (auto const& v : value) {
-        args.push_back("--" + key);
-        args.push_back(scalar(v, key));
-      }
-    } else {
-      args.push_back("--" + key);
-      args.push_back(scalar(value, key));
-    }
-  }
-  return args;
-}
-
 std::vector<double> number_list(std::string const& text, std::string const& option) {
   std::vector<double> out;
   for (auto const& item : split(text, ',')) out.push_back(parse_float(item, option));
@@ -156,56 +119,15 @@ io::Rgba grade_color(std::string const& grade) {
   return {150, 150, 150, 230};  // n/a
 }
 
-/// Sends every tile to several sinks in order (all on the writer thread).
-class FanoutSink final : public TileSink {
- public:
-  explicit FanoutSink(std::vector<TileSink*> sinks) : m_sinks(std::move(sinks)) {}
-  void write(TileWindow const& w, float const* planes, int plane_count) override {
-    for (auto* s : m_sinks) s->write(w, planes, plane_count);
-  }
-
- private:
-  std::vector<TileSink*> m_sinks;
-};
-
 /// Planes captured for the pictures, in Crop::planes order.
 enum CropPlane { kRedBefore, kGreenBefore, kBlueBefore, kRedAfter, kGreenAfter, kBlueAfter, kNdviBefore, kNdviAfter,
                  kClass, kCropPlanes };
 
-io::Georef crop_georef(Grid const& grid, io::Crop const& c) {
-  auto const& gt = grid.geotransform;
+io::Georef crop_georef(Grid const& grid, Crop const& c) {
   io::Georef g;
-  g.geotransform = {gt[0] + gt[1] * static_cast<double>(c.window.x0), gt[1] * c.step, 0.0,
-                    gt[3] + gt[5] * static_cast<double>(c.window.y0), 0.0, gt[5] * c.step};
+  g.geotransform = window_geotransform(grid, c.window, c.step);
   g.crs_wkt = grid.crs_wkt;
   return g;
-}
-
-/// argv with a --job file's options first and the command line's after (later values win).
-std::vector<std::string> arguments_with_job(int argc, char** argv, std::optional<fs::path>& job) {
-  std::vector<std::string> args{argv[0]};
-  for (int i = 1; i < argc; ++i) {
-    std::string const a = argv[i];
-    if (a == "--job" && i + 1 < argc) {
-      job = argv[++i];
-    } else if (a.rfind("--job=", 0) == 0) {
-      job = a.substr(6);
-    } else {
-      continue;
-    }
-    auto const from_job = job_arguments(*job);
-    args.insert(args.begin() + 1, from_job.begin(), from_job.end());
-  }
-  for (int i = 1; i < argc; ++i) {
-    std::string const a = argv[i];
-    if (a == "--job") {
-      ++i;
-      continue;
-    }
-    if (a.rfind("--job=", 0) == 0) continue;
-    args.push_back(a);
-  }
-  return args;
 }
 
 /// A site's picture window: its bounding box plus max(8 px, 15 % of the longer side), clipped
@@ -213,24 +135,16 @@ std::vector<std::string> arguments_with_job(int argc, char** argv, std::optional
 std::optional<TileWindow> picture_window(Grid const& grid, io::Zone const& z) {
   if (z.parts.empty()) return std::nullopt;
   auto const& gt = grid.geotransform;
-  double const xa = (z.bbox[0] - gt[0]) / gt[1], xb = (z.bbox[2] - gt[0]) / gt[1];
+  double const xa = (z.bbox[0] - gt[0]) / gt[1], xb = (z.bbox[2] - gt[0]) / gt[1];  // as window_of_bounds
   double const ya = (z.bbox[1] - gt[3]) / gt[5], yb = (z.bbox[3] - gt[3]) / gt[5];
   double const margin = std::max(8.0, 0.15 * std::max(std::abs(xb - xa), std::abs(yb - ya)));
-  auto const x0 = static_cast<std::int64_t>(std::max(0.0, std::floor(std::min(xa, xb) - margin)));
-  auto const x1 = static_cast<std::int64_t>(std::min<double>(grid.width, std::ceil(std::max(xa, xb) + margin)));
-  auto const y0 = static_cast<std::int64_t>(std::max(0.0, std::floor(std::min(ya, yb) - margin)));
-  auto const y1 = static_cast<std::int64_t>(std::min<double>(grid.height, std::ceil(std::max(ya, yb) + margin)));
-  if (x1 <= x0 || y1 <= y0) return std::nullopt;
-  TileWindow w;
-  w.x0 = x0;
-  w.y0 = y0;
-  w.width = static_cast<std::int32_t>(x1 - x0);
-  w.height = static_cast<std::int32_t>(y1 - y0);
+  auto const w = clip_to_grid(grid, window_of_bounds(grid, z.bbox, margin));
+  if (w.width <= 0 || w.height <= 0) return std::nullopt;
   return w;
 }
 
 /// Writes one site's five pictures from its crop; returns their captions and relative paths.
-ojson write_site_pictures(fs::path const& picture_dir, std::size_t site, io::Crop const& crop, Grid const& grid,
+ojson write_site_pictures(fs::path const& picture_dir, std::size_t site, Crop const& crop, Grid const& grid,
                           ChangeInputs const& in) {
   char stem_buf[32];
   std::snprintf(stem_buf, sizeof stem_buf, "site-%05zu", site + 1);
@@ -355,22 +269,6 @@ ojson report_document(ReportFacts const& f) {
   return report;
 }
 
-/// Every option as the parser saw it: given values (repeated ones as arrays), then the defaults.
-ojson option_values(cxxopts::ParseResult const& r) {
-  ojson parameters;
-  for (auto const& kv : r.arguments()) {
-    if (parameters.contains(kv.key())) {
-      if (!parameters[kv.key()].is_array()) parameters[kv.key()] = ojson::array({parameters[kv.key()]});
-      parameters[kv.key()].push_back(kv.value());
-    } else {
-      parameters[kv.key()] = kv.value();
-    }
-  }
-  for (auto const& kv : r.defaults())
-    if (!parameters.contains(kv.key())) parameters[kv.key()] = kv.value();
-  return parameters;
-}
-
 /// The parameters as the run used them: labels, years, thresholds, the grade table, the rules.
 ojson resolved_parameters(ChangeInputs const& in, io::AssessParams const& ap, ojson const& years, bool pictures) {
   auto bound = [](double v, bool present) { return present ? ojson(v) : ojson(nullptr); };
@@ -434,22 +332,359 @@ ojson summary_document(ChangeInputs const& in, io::AssessParams const& ap,
   return summary;
 }
 
+/// What the user asked of assess beyond the change inputs, validated before any file is opened.
+struct AssessRequest {
+  std::vector<pixel::Index> extra;  ///< indices written per epoch besides NDVI
+  CoverageMode mode = CoverageMode::exact;
+  std::array<double, 3> rates{1, 2, 3};
+  int picture_size = 256;
+  int pictures_max = 1000;
+  bool pictures = true;
+  std::optional<std::string> region_field;
+};
+
+AssessRequest assess_request_from(OptionValues const& r) {
+  if (!r.count("sites")) throw usage_error("--sites is required");
+  if (!r.count("out")) throw usage_error("--out DIR is required");
+  AssessRequest q;
+  if (r.count("index"))
+    for (auto i : parse_index_list(lower(r["index"].as<std::string>())))
+      if (i != pixel::Index::ndvi) q.extra.push_back(i);
+  auto const mode = parse_coverage_mode(r["coverage"].as<std::string>());
+  if (!mode) throw usage_error("--coverage " + r["coverage"].as<std::string>() + ": expected exact, center or all-touched");
+  q.mode = *mode;
+  auto const rates = number_list(r["carbon-rates"].as<std::string>(), "carbon-rates");
+  if (rates.size() != 3 || !(rates[0] <= rates[1] && rates[1] <= rates[2]))
+    throw usage_error("--carbon-rates: expected three increasing numbers LOW,CENTRAL,HIGH");
+  q.rates = {rates[0], rates[1], rates[2]};
+  q.picture_size = r["picture-size"].as<int>();
+  if (q.picture_size < 16 || q.picture_size > 4096) throw usage_error("--picture-size: expected 16..4096");
+  q.pictures_max = r["pictures-max"].as<int>();
+  if (q.pictures_max < 0) throw usage_error("--pictures-max: expected 0 or more");
+  q.pictures = r.count("no-pictures") == 0;
+  if (r.count("region-field")) q.region_field = r["region-field"].as<std::string>();
+  return q;
+}
+
+bool is_number(std::string const& t) {
+  char* end = nullptr;
+  std::strtod(t.c_str(), &end);
+  return !t.empty() && end && *end == '\0';
+}
+
+/// The intermediate epochs (--epoch YEAR=PATH), resolved now so a bad one fails before any output exists.
+std::vector<std::pair<double, io::SceneSpec>> resolve_epochs(OptionValues const& r, ChangeInputs const& in) {
+  std::vector<std::pair<double, io::SceneSpec>> epochs;
+  if (!r.count("epoch")) return epochs;
+  if (!is_number(in.before.label) || !is_number(in.after.label))
+    throw usage_error("--epoch needs years as the labels of --before and --after (YEAR=PATH or YEAR.tif)");
+  for (auto const& text : r["epoch"].as<std::vector<std::string>>()) {
+    auto const e = parse_labeled_path(text);
+    if (!is_number(e.label)) throw usage_error("--epoch " + text + ": expected YEAR=PATH");
+    auto scene = io::resolve_scene(e.label, e.path, sensor_options_from(r));
+    io::require_bands(scene, {pixel::Index::ndvi});
+    epochs.emplace_back(std::stod(e.label), std::move(scene));
+  }
+  return epochs;
+}
+
+io::AssessParams assess_params_from(OptionValues const& r, AssessRequest const& q, ChangeInputs const& in,
+                                    EventLog& log) {
+  io::AssessParams ap;
+  ap.carbon_rates = q.rates;
+  ap.vegetated_ndvi = r.count("vegetated-ndvi") ? r["vegetated-ndvi"].as<double>() : in.scheme.thresholds.ndvi_vegetated;
+  ap.min_valid_fraction = r["min-valid-fraction"].as<double>();
+  ap.disturbance_min_ha = r["disturbance-min-ha"].as<double>();
+  if (r.count("grades")) ap.grades = io::load_grade_rules(r["grades"].as<std::string>());
+  ap.years = kNaN;
+  if (r.count("years")) {
+    ap.years = r["years"].as<double>();
+  } else {
+    try {
+      std::size_t used_b = 0, used_a = 0;
+      double const b = std::stod(in.before.label, &used_b), a = std::stod(in.after.label, &used_a);
+      if (used_b == in.before.label.size() && used_a == in.after.label.size()) ap.years = a - b;
+    } catch (std::exception const&) {
+    }
+  }
+  if (!std::isfinite(ap.years))
+    log.warning("years between the epochs unknown (give --years, or YEAR=PATH labels): no carbon estimate");
+  else if (!(ap.years > 0))
+    throw usage_error("the after epoch must be later than the before epoch (years = " + std::to_string(ap.years) + ")");
+  return ap;
+}
+
+/// The assess pass's zonal products, in io::AssessProducts order.
+std::vector<ZonalProduct> assess_products(ChangeInputs const& in, ChangePlanes const& planes, ZoneRequest const& zr,
+                                          double vegetated_ndvi) {
+  ZonalProduct cls;
+  cls.name = "change_class";
+  cls.categorical = true;
+  cls.class_names = in.scheme.category_names();
+  ZonalProduct veg_before, veg_after;
+  veg_before.name = "vegetated_" + in.before.label;
+  veg_after.name = "vegetated_" + in.after.label;
+  veg_before.categorical = veg_after.categorical = true;
+  veg_before.threshold = veg_after.threshold = vegetated_ndvi;
+  veg_before.plane = planes.plane(0, pixel::Index::ndvi);
+  veg_after.plane = planes.plane(1, pixel::Index::ndvi);
+  return {cls,
+          value_product("dndvi", 1, zr, -2.0, 2.0 + 1e-9),
+          value_product("ndvi_" + in.before.label, planes.plane(0, pixel::Index::ndvi), zr, -1.0, 1.0 + 1e-9),
+          value_product("ndvi_" + in.after.label, planes.plane(1, pixel::Index::ndvi), zr, -1.0, 1.0 + 1e-9),
+          veg_before,
+          veg_after};
+}
+
+/// Writes pictures on its own thread, in the order crops complete, so neither the compute
+/// threads nor the COG writer wait on PNG encoding. The first error is rethrown by finish().
+class PictureWriter {
+ public:
+  PictureWriter() : m_thread([this] { loop(); }) {}
+  PictureWriter(PictureWriter const&) = delete;
+  PictureWriter& operator=(PictureWriter const&) = delete;
+  ~PictureWriter() { stop(); }
+  void post(std::function<void()> task) {
+    {
+      std::lock_guard lock(m_mutex);
+      m_tasks.push_back(std::move(task));
+    }
+    m_ready.notify_one();
+  }
+  /// Waits for every posted picture; rethrows the first error.
+  void finish() {
+    stop();
+    if (m_error) std::rethrow_exception(m_error);
+  }
+
+ private:
+  void stop() {
+    {
+      std::lock_guard lock(m_mutex);
+      m_closed = true;
+    }
+    m_ready.notify_one();
+    if (m_thread.joinable()) m_thread.join();
+  }
+  void loop() {
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock lock(m_mutex);
+        m_ready.wait(lock, [this] { return m_closed || !m_tasks.empty(); });
+        if (m_tasks.empty()) return;
+        task = std::move(m_tasks.front());
+        m_tasks.pop_front();
+      }
+      if (m_error) continue;  // after a failure the rest are dropped; finish() reports it
+      try {
+        task();
+      } catch (...) {
+        m_error = std::current_exception();
+      }
+    }
+  }
+  std::mutex m_mutex;
+  std::condition_variable m_ready;
+  std::deque<std::function<void()>> m_tasks;
+  bool m_closed = false;
+  std::exception_ptr m_error;
+  std::thread m_thread;
+};
+
+/// The run's layout, made once before any output exists: inputs, planes, sites, zonal work,
+/// picture windows and the one tile plan they are all cut from.
+struct AssessPlan {
+  ChangeInputs in;
+  ChangePlanes planes;
+  std::vector<std::pair<double, io::SceneSpec>> epochs;
+  io::AssessParams ap;
+  ZoneRequest zr;
+  LoadedZones sites;
+  fs::path out_dir, picture_dir;
+  PassLayout layout;
+  ZonalWork zonal;
+  std::vector<CropRequest> crops;
+  std::vector<std::size_t> crop_site;  ///< crops[c] is site crop_site[c]'s; the overview comes last
+  std::vector<int> crop_planes;        ///< pass planes captured, in CropPlane order
+};
+
+void plan_assess(OptionValues const& r, AssessRequest const& q, PassRunner& runner, EventLog& log, AssessPlan& p) {
+  // Per-epoch outputs: NDVI, the extra indices, then the visible reflectance for the pictures.
+  std::vector<pixel::Index> epoch_outputs{pixel::Index::ndvi};
+  for (auto i : q.extra) epoch_outputs.push_back(i);  // (insert() trips a false GCC 12 -Warray-bounds)
+  if (q.pictures)
+    for (auto b : {pixel::Index::red, pixel::Index::green, pixel::Index::blue}) epoch_outputs.push_back(b);
+  p.in = prepare_change_inputs(r, epoch_outputs, /*year_labels=*/true);
+  auto const& grid = p.in.grid();
+  p.epochs = resolve_epochs(r, p.in);
+  p.ap = assess_params_from(r, q, p.in, log);
+  p.out_dir = output_folder(r);
+  p.picture_dir = p.out_dir / "pictures";
+  p.planes = change_planes(p.in, epoch_outputs, p.out_dir);
+
+  p.zr.source.path = r["sites"].as<std::string>();
+  if (r.count("layer")) p.zr.source.layer = r["layer"].as<std::string>();
+  if (r.count("id-field")) p.zr.source.id_field = r["id-field"].as<std::string>();
+  p.zr.source.strict = r.count("strict") > 0;
+  p.zr.mode = q.mode;
+  p.zr.stats = {"mean", "median"};
+  p.sites = load_zones(p.zr, grid.crs_wkt, log);
+  if (q.region_field && std::find(p.sites.attribute_names.begin(), p.sites.attribute_names.end(), *q.region_field) ==
+                            p.sites.attribute_names.end())
+    throw usage_error("--region-field " + *q.region_field + ": no such field in " + p.zr.source.path.string());
+
+  auto& l = p.layout;
+  l.label = p.in.before.label + "->" + p.in.after.label;
+  l.source = p.in.source.get();
+  l.pass = p.in.params;
+  l.plan = runner.plan(*p.in.source, p.in.params);
+  l.outputs = p.planes.outputs;
+  l.plane_names = p.planes.names;
+  p.zonal = runner.zonal_work(l.plan, p.sites.zones, p.zr.mode, is_geographic(grid.crs_wkt),
+                              assess_products(p.in, p.planes, p.zr, p.ap.vegetated_ndvi));
+  l.zonal = &p.zonal;
+  for (auto const* name : {"sites.csv", "sites.gpkg", "summary.json", "report.html", "manifest.json"})
+    l.tables.push_back(p.out_dir / name);
+
+  // Pictures: each site's window plus a margin, captured from the tiles as they are computed.
+  if (!q.pictures) return;
+  for (std::size_t site = 0; site < p.sites.zones.size(); ++site) {
+    if (p.crops.size() >= static_cast<std::size_t>(q.pictures_max)) {
+      log.warning("pictures for the first " + std::to_string(q.pictures_max) + " sites only (--pictures-max)");
+      break;
+    }
+    if (auto const w = picture_window(grid, p.sites.zones[site])) {
+      p.crops.push_back(crop_request(*w, q.picture_size));
+      p.crop_site.push_back(site);
+    }
+  }
+  // The overview: the whole scene, decimated to at most 1024 pixels a side.
+  TileWindow whole;
+  whole.width = static_cast<std::int32_t>(grid.width);
+  whole.height = static_cast<std::int32_t>(grid.height);
+  p.crops.push_back(crop_request(whole, 1024));
+  l.crops = p.crops.size();
+  auto const& pl = p.planes;
+  p.crop_planes.assign(kCropPlanes, 0);
+  p.crop_planes[kRedBefore] = pl.plane(0, pixel::Index::red);
+  p.crop_planes[kGreenBefore] = pl.plane(0, pixel::Index::green);
+  p.crop_planes[kBlueBefore] = pl.plane(0, pixel::Index::blue);
+  p.crop_planes[kRedAfter] = pl.plane(1, pixel::Index::red);
+  p.crop_planes[kGreenAfter] = pl.plane(1, pixel::Index::green);
+  p.crop_planes[kBlueAfter] = pl.plane(1, pixel::Index::blue);
+  p.crop_planes[kNdviBefore] = pl.plane(0, pixel::Index::ndvi);
+  p.crop_planes[kNdviAfter] = pl.plane(1, pixel::Index::ndvi);
+  p.crop_planes[kClass] = 0;
+}
+
+/// What the passes produced.
+struct AssessResults {
+  std::vector<ProductAccumulators> zonal;             ///< io::AssessProducts order
+  std::vector<std::vector<io::EpochMean>> series;     ///< per site, sorted by year
+  std::vector<ojson> site_pictures;                   ///< per site: captions and paths
+  std::optional<Crop> overview;
+};
+
+/// The main pass (rasters, zonal statistics, picture crops), then one NDVI pass per intermediate epoch.
+AssessResults run_assess(AssessPlan& p, PassRunner& runner) {
+  auto const& grid = p.in.grid();
+  auto const& zones = p.sites.zones;
+  AssessResults res;
+  res.site_pictures.assign(zones.size(), ojson::array());
+  std::optional<SiteCropObserver> crops;
+  PictureWriter pictures;
+  std::mutex overview_mutex;
+  if (!p.crops.empty()) {
+    fs::create_directories(p.picture_dir);
+    std::size_t const overview_crop = p.crops.size() - 1;
+    crops.emplace(p.layout.plan.tiles, p.crops, p.crop_planes, [&](std::size_t c, Crop&& crop) {
+      if (c == overview_crop) {
+        std::lock_guard lock(overview_mutex);
+        res.overview = std::move(crop);
+        return;
+      }
+      auto shared = std::make_shared<Crop>(std::move(crop));
+      pictures.post([&, c, shared] {
+        res.site_pictures[p.crop_site[c]] = write_site_pictures(p.picture_dir, p.crop_site[c], *shared, grid, p.in);
+      });
+    });
+    p.layout.observers = {&*crops};
+  }
+  auto stats = runner.run(p.layout);
+  pictures.finish();
+  res.zonal = std::move(stats.zonal);
+
+  // Intermediate epochs: one read each, NDVI per site (their pixels are not kept).
+  io::AssessProducts ids;
+  res.series.resize(zones.size());
+  if (is_number(p.in.before.label) && is_number(p.in.after.label)) {  // the series always holds the two epochs
+    double const y_before = std::stod(p.in.before.label), y_after = std::stod(p.in.after.label);
+    for (std::size_t s = 0; s < zones.size(); ++s) {
+      res.series[s].push_back({y_before, io::value_stat(res.zonal[ids.ndvi_before], s, "mean")});
+      res.series[s].push_back({y_after, io::value_stat(res.zonal[ids.ndvi_after], s, "mean")});
+    }
+  }
+  for (auto const& [year, scene] : p.epochs) {
+    io::GdalTileSource source(scene, pixel::bands_needed(pixel::Index::ndvi), grid);
+    auto fused = source.fused_params();
+    fused.index_params = p.in.params.before.index_params;
+    fused.outputs[fused.output_count++] = pixel::Index::ndvi;
+    PassLayout l;
+    l.label = scene.label;
+    l.source = &source;
+    l.pass = fused;
+    l.plan = runner.plan(source, fused);
+    l.plane_names = {"ndvi_" + scene.label};
+    auto const work = runner.zonal_work(l.plan, zones, p.zr.mode, is_geographic(grid.crs_wkt),
+                                        {value_product("ndvi_" + scene.label, 0, p.zr, -1.0, 1.0 + 1e-9)});
+    l.zonal = &work;
+    auto const epoch_stats = runner.run(l);
+    for (std::size_t s = 0; s < zones.size(); ++s)
+      res.series[s].push_back({year, io::value_stat(epoch_stats.zonal[0], s, "mean")});
+  }
+  for (auto& sr : res.series)
+    std::sort(sr.begin(), sr.end(), [](io::EpochMean const& a, io::EpochMean const& b) { return a.year < b.year; });
+  return res;
+}
+
+/// The legend and the overview map (sites filled by grade over NDVI after).
+void write_map_pictures(AssessPlan const& p, AssessResults const& res, std::vector<io::SiteMetrics> const& metrics) {
+  auto const names = p.in.scheme.category_names();
+  (void)io::write_legend_png(p.picture_dir / "legend.png", names, p.in.scheme.colors());
+  if (!res.overview) return;
+  std::vector<std::vector<io::MapRing>> rings;
+  std::vector<io::Rgba> fill;
+  auto to_ring = [](Ring const& ring) {
+    io::MapRing out;
+    for (auto const& pt : ring) out.push_back({pt.x, pt.y});
+    return out;
+  };
+  for (std::size_t s = 0; s < p.sites.zones.size(); ++s) {
+    std::vector<io::MapRing> site_rings;
+    for (auto const& part : p.sites.zones[s].parts) {
+      site_rings.push_back(to_ring(part.outer));
+      for (auto const& h : part.holes) site_rings.push_back(to_ring(h));
+    }
+    rings.push_back(std::move(site_rings));
+    fill.push_back(grade_color(metrics[s].grade));
+  }
+  io::OverviewBackground bg;
+  bg.values = res.overview->planes[kNdviAfter];
+  io::write_overview_png(p.picture_dir / "overview.png", res.overview->width, res.overview->height,
+                         crop_georef(p.in.grid(), *res.overview), rings, fill, bg);
+}
+
 }  // namespace
 
 int assess_main(int argc, char** argv) {
   auto const started = std::chrono::steady_clock::now();
   std::string const started_utc = utc_now();
-  std::optional<fs::path> job;
-  std::vector<std::string> args = arguments_with_job(argc, argv, job);
-  std::vector<char*> arg_ptrs;
-  for (auto& a : args) arg_ptrs.push_back(a.data());
-
   cxxopts::Options options("reclaim assess",
                            "The rehabilitation assessment: scenes of two epochs and the site polygons -> rasters, "
                            "per-site metrics and grades, pictures, report.html and manifest.json, in one pass");
   add_change_input_options(options);
   options.add_options()
-      ("job", "a JSON or TOML file of these options (the command line overrides it)", cxxopts::value<std::string>())
       ("sites", "the mine sites: any OGR polygon source", cxxopts::value<std::string>())
       ("layer", "layer of --sites (default: the first)", cxxopts::value<std::string>())
       ("id-field", "field holding the site id (default: the feature id)", cxxopts::value<std::string>())
@@ -477,227 +712,44 @@ int assess_main(int argc, char** argv) {
       ("picture-size", "longest side of each site picture in pixels (bigger sites are decimated)",
        cxxopts::value<int>()->default_value("256"))
       ("no-pictures", "skip the pictures (the report then has none)");
-  auto const parsed = parse_raster_command(options, static_cast<int>(arg_ptrs.size()), arg_ptrs.data());
+  auto const parsed = parse_raster_command(options, argc, argv);
   if (!parsed) return 0;  // --help
   auto const& r = *parsed;
-  if (!r.count("sites")) throw usage_error("--sites is required");
-  if (!r.count("out")) throw usage_error("--out DIR is required");
+  auto const request = assess_request_from(r);
   auto const run = run_settings_from(r);
   auto const cog = cog_options_from(r);
-  std::vector<pixel::Index> extra;
-  if (r.count("index"))
-    for (auto i : parse_index_list(lower(r["index"].as<std::string>())))
-      if (i != pixel::Index::ndvi) extra.push_back(i);
-  auto const mode = parse_coverage_mode(r["coverage"].as<std::string>());
-  if (!mode) throw usage_error("--coverage " + r["coverage"].as<std::string>() + ": expected exact, center or all-touched");
-  auto const rates = number_list(r["carbon-rates"].as<std::string>(), "carbon-rates");
-  if (rates.size() != 3 || !(rates[0] <= rates[1] && rates[1] <= rates[2]))
-    throw usage_error("--carbon-rates: expected three increasing numbers LOW,CENTRAL,HIGH");
-  int const picture_size = r["picture-size"].as<int>();
-  if (picture_size < 16 || picture_size > 4096) throw usage_error("--picture-size: expected 16..4096");
-  int const pictures_max = r["pictures-max"].as<int>();
-  if (pictures_max < 0) throw usage_error("--pictures-max: expected 0 or more");
-  bool const pictures = r.count("no-pictures") == 0;
-
   EventLog log(run.log_format, run.quiet);
-  // Per-epoch outputs: NDVI, the extra indices, then the visible reflectance for the pictures.
-  std::vector<pixel::Index> epoch_outputs{pixel::Index::ndvi};
-  for (auto i : extra) epoch_outputs.push_back(i);  // (insert() trips a false GCC 12 -Warray-bounds)
-  if (pictures)
-    for (auto b : {pixel::Index::red, pixel::Index::green, pixel::Index::blue}) epoch_outputs.push_back(b);
-  auto in = prepare_change_inputs(r, epoch_outputs, /*year_labels=*/true);
-  auto& params = in.params;
-  auto const& grid = in.grid();
-
-  // --epoch YEAR=PATH: resolved now, so a bad epoch fails before any output exists.
-  std::vector<std::pair<double, io::SceneSpec>> epochs;
-  auto is_number = [](std::string const& t) {
-    char* end = nullptr;
-    std::strtod(t.c_str(), &end);
-    return !t.empty() && end && *end == '\0';
-  };
-  bool const numeric_labels = is_number(in.before.label) && is_number(in.after.label);
-  if (r.count("epoch")) {
-    if (!numeric_labels)
-      throw usage_error("--epoch needs years as the labels of --before and --after (YEAR=PATH or YEAR.tif)");
-    for (auto const& text : r["epoch"].as<std::vector<std::string>>()) {
-      auto const e = parse_labeled_path(text);
-      if (!is_number(e.label)) throw usage_error("--epoch " + text + ": expected YEAR=PATH");
-      auto scene = io::resolve_scene(e.label, e.path, sensor_options_from(r));
-      io::require_bands(scene, {pixel::Index::ndvi});
-      epochs.emplace_back(std::stod(e.label), std::move(scene));
-    }
-  }
-
-  io::AssessParams ap;
-  ap.carbon_rates = {rates[0], rates[1], rates[2]};
-  ap.vegetated_ndvi = r.count("vegetated-ndvi") ? r["vegetated-ndvi"].as<double>() : in.scheme.thresholds.ndvi_vegetated;
-  ap.min_valid_fraction = r["min-valid-fraction"].as<double>();
-  ap.disturbance_min_ha = r["disturbance-min-ha"].as<double>();
-  if (r.count("grades")) ap.grades = io::load_grade_rules(r["grades"].as<std::string>());
-  ap.years = kNaN;
-  if (r.count("years")) {
-    ap.years = r["years"].as<double>();
-  } else {
-    try {
-      std::size_t used_b = 0, used_a = 0;
-      double const b = std::stod(in.before.label, &used_b), a = std::stod(in.after.label, &used_a);
-      if (used_b == in.before.label.size() && used_a == in.after.label.size()) ap.years = a - b;
-    } catch (std::exception const&) {
-    }
-  }
-  if (!std::isfinite(ap.years))
-    log.warning("years between the epochs unknown (give --years, or YEAR=PATH labels): no carbon estimate");
-  else if (!(ap.years > 0))
-    throw usage_error("the after epoch must be later than the before epoch (years = " + std::to_string(ap.years) + ")");
-
-  fs::path const out_dir = output_folder(r);
-  fs::path const picture_dir = out_dir / "pictures";
-  if (pictures) fs::create_directories(picture_dir);
-
-  // Outputs and plane layout: 0 class, 1 dNDVI, then each epoch's outputs.
-  std::vector<io::OutputRaster> outputs{change_class_output(out_dir / "change_class.tif", in),
-                                        dndvi_output(out_dir / "dndvi.tif", in)};
-  int plane = 2;
-  std::map<std::pair<int, pixel::Index>, int> plane_of;  // (epoch, output) -> plane
-  for (int e = 0; e < 2; ++e) {
-    auto& epoch = e == 0 ? params.before : params.after;
-    auto const& label = e == 0 ? in.before.label : in.after.label;
-    auto const& scene = e == 0 ? in.before_scene : in.after_scene;
-    auto const sensor = e == 0 ? in.before_sensor.sensor : in.after_sensor.sensor;
-    for (auto index : epoch_outputs) {
-      epoch.outputs[epoch.output_count++] = index;
-      plane_of[{e, index}] = plane;
-      if (static_cast<int>(index) < pixel::kIndexCount) {  // reflectance planes feed only the pictures
-        auto o = index_output(out_dir / (label + "_" + std::string(index_name(index)) + ".tif"), index, sensor,
-                              scene.input);
-        o.plane = plane;
-        outputs.push_back(std::move(o));
-      }
-      ++plane;
-    }
-  }
-
-  // Sites and the zonal products of the same pass.
-  ZoneRequest zr;
-  zr.source.path = r["sites"].as<std::string>();
-  if (r.count("layer")) zr.source.layer = r["layer"].as<std::string>();
-  if (r.count("id-field")) zr.source.id_field = r["id-field"].as<std::string>();
-  zr.source.strict = r.count("strict") > 0;
-  zr.mode = *mode;
-  zr.stats = {"mean", "median"};
-  auto const sites = load_zones(zr, grid.crs_wkt, log);
-  if (r.count("region-field") &&
-      std::find(sites.attribute_names.begin(), sites.attribute_names.end(), r["region-field"].as<std::string>()) ==
-          sites.attribute_names.end())
-    throw usage_error("--region-field " + r["region-field"].as<std::string>() + ": no such field in " +
-                      zr.source.path.string());
-  io::ZonalProduct cls;
-  cls.name = "change_class";
-  cls.categorical = true;
-  cls.class_names = in.scheme.category_names();
-  io::ZonalProduct veg_before, veg_after;
-  veg_before.name = "vegetated_" + in.before.label;
-  veg_after.name = "vegetated_" + in.after.label;
-  veg_before.categorical = veg_after.categorical = true;
-  veg_before.threshold = veg_after.threshold = ap.vegetated_ndvi;
-  veg_before.plane = plane_of[{0, pixel::Index::ndvi}];
-  veg_after.plane = plane_of[{1, pixel::Index::ndvi}];
-  std::vector<io::ZonalProduct> products{
-      cls, value_product("dndvi", 1, zr, -2.0, 2.0 + 1e-9),
-      value_product("ndvi_" + in.before.label, plane_of[{0, pixel::Index::ndvi}], zr, -1.0, 1.0 + 1e-9),
-      value_product("ndvi_" + in.after.label, plane_of[{1, pixel::Index::ndvi}], zr, -1.0, 1.0 + 1e-9), veg_before,
-      veg_after};
-  io::ZonalSink zonal(grid, sites.zones, zr.mode, is_geographic(grid.crs_wkt), products);
-
   PassRunner runner("assess", run, cog, log);
-  auto const tiles = runner.plan(*in.source, params);
 
-  // Pictures: each site's window plus a margin, captured as tiles pass; written when complete.
-  std::vector<io::CropRequest> crops;
-  std::vector<std::size_t> crop_site;
-  for (std::size_t site = 0; pictures && site < sites.zones.size(); ++site) {
-    if (crops.size() >= static_cast<std::size_t>(pictures_max)) {
-      log.warning("pictures for the first " + std::to_string(pictures_max) + " sites only (--pictures-max)");
-      break;
-    }
-    if (auto const w = picture_window(grid, sites.zones[site])) {
-      crops.push_back(io::crop_request(*w, picture_size));
-      crop_site.push_back(site);
-    }
+  AssessPlan plan;
+  plan_assess(r, request, runner, log, plan);
+  if (runner.dry_run()) {
+    runner.describe(plan.layout);
+    return 0;
   }
-  // The overview: the whole scene, decimated to at most 1024 pixels a side.
-  TileWindow whole;
-  whole.width = grid.width;
-  whole.height = grid.height;
-  std::size_t const overview_crop = crops.size();
-  if (pictures) crops.push_back(io::crop_request(whole, 1024));
-  std::vector<int> crop_planes(kCropPlanes);
-  if (pictures) {
-    crop_planes[kRedBefore] = plane_of[{0, pixel::Index::red}];
-    crop_planes[kGreenBefore] = plane_of[{0, pixel::Index::green}];
-    crop_planes[kBlueBefore] = plane_of[{0, pixel::Index::blue}];
-    crop_planes[kRedAfter] = plane_of[{1, pixel::Index::red}];
-    crop_planes[kGreenAfter] = plane_of[{1, pixel::Index::green}];
-    crop_planes[kBlueAfter] = plane_of[{1, pixel::Index::blue}];
-    crop_planes[kNdviBefore] = plane_of[{0, pixel::Index::ndvi}];
-    crop_planes[kNdviAfter] = plane_of[{1, pixel::Index::ndvi}];
-    crop_planes[kClass] = 0;
-  }
-  auto const colors = in.scheme.colors();
-  std::vector<ojson> site_pictures(sites.zones.size(), ojson::array());
-  std::optional<io::Crop> overview;
-  io::SiteCropSink crop_sink(tiles.tiles, crops, crop_planes, [&](std::size_t c, io::Crop&& crop) {
-    if (c == overview_crop) {
-      overview = std::move(crop);
-    } else {
-      site_pictures[crop_site[c]] = write_site_pictures(picture_dir, crop_site[c], crop, grid, in);
-    }
-  });
+  auto const& in = plan.in;
+  auto const& ap = plan.ap;
+  auto const& grid = in.grid();
+  auto const& sites = plan.sites;
+  auto const& out_dir = plan.out_dir;
+  bool const pictures = request.pictures;
 
   // Checksums of the inputs while the pass runs (they are read from the page cache anyway).
-  auto input_checksums = std::async(std::launch::async, [&in, &epochs] {
+  auto input_checksums = std::async(std::launch::async, [&plan] {
     ojson list = ojson::array();
-    for (auto const& f : scene_files(in.before_scene)) list.push_back(file_entry(f, "before"));
-    for (auto const& f : scene_files(in.after_scene)) list.push_back(file_entry(f, "after"));
-    for (auto const& [year, scene] : epochs)
+    for (auto const& f : scene_files(plan.in.before_scene)) list.push_back(file_entry(f, "before"));
+    for (auto const& f : scene_files(plan.in.after_scene)) list.push_back(file_entry(f, "after"));
+    for (auto const& [year, scene] : plan.epochs)
       for (auto const& f : scene_files(scene)) list.push_back(file_entry(f, "epoch " + scene.label));
     return list;
   });
-  FanoutSink fanout(pictures ? std::vector<TileSink*>{&zonal, &crop_sink} : std::vector<TileSink*>{&zonal});
-  runner.run(in.before.label + "->" + in.after.label, *in.source, params, outputs, &fanout);
+  auto const res = run_assess(plan, runner);
 
-  // Intermediate epochs: one read each, NDVI per site (their pixels are not kept).
+  // Per-site metrics and the tables.
   io::AssessProducts ids;
-  std::vector<std::vector<io::EpochMean>> series(sites.zones.size());
-  if (numeric_labels) {  // the series always holds the two epochs of the pass
-    double const y_before = std::stod(in.before.label), y_after = std::stod(in.after.label);
-    for (std::size_t s = 0; s < sites.zones.size(); ++s) {
-      series[s].push_back({y_before, io::value_stat(zonal.results()[ids.ndvi_before], s, "mean")});
-      series[s].push_back({y_after, io::value_stat(zonal.results()[ids.ndvi_after], s, "mean")});
-    }
-  }
-  {
-    for (auto const& [year, scene] : epochs) {
-      io::GdalTileSource source(scene, pixel::bands_needed(pixel::Index::ndvi), grid);
-      auto fused = source.fused_params();
-      fused.index_params = params.before.index_params;
-      fused.outputs[fused.output_count++] = pixel::Index::ndvi;
-      io::ZonalSink epoch_sink(grid, sites.zones, zr.mode, is_geographic(grid.crs_wkt),
-                               {value_product("ndvi_" + scene.label, 0, zr, -1.0, 1.0 + 1e-9)});
-      auto const epoch_plan = runner.plan(source, fused);
-      runner.run_to_sink(scene.label, source, fused, epoch_plan, epoch_sink);
-      for (std::size_t s = 0; s < sites.zones.size(); ++s)
-        series[s].push_back({year, io::value_stat(epoch_sink.results()[0], s, "mean")});
-    }
-    for (auto& sr : series)
-      std::sort(sr.begin(), sr.end(), [](io::EpochMean const& a, io::EpochMean const& b) { return a.year < b.year; });
-  }
-
-  // Per-site metrics.
   std::vector<io::SiteMetrics> metrics;
   for (std::size_t s = 0; s < sites.zones.size(); ++s)
-    metrics.push_back(io::site_metrics(zonal.results(), ids, s, ap, series[s]));
+    metrics.push_back(io::site_metrics(res.zonal, ids, s, ap, res.series[s]));
   io::ZonalTable table;
   table.id_name = sites.id_name;
   table.attribute_names = sites.attribute_names;
@@ -708,42 +760,16 @@ int assess_main(int argc, char** argv) {
     runner.wrote(out_dir / name);
   }
 
-  // Legend and overview.
   ojson legend_classes = ojson::array();
   auto const names = in.scheme.category_names();
+  auto const colors = in.scheme.colors();
   for (std::size_t k = 1; k < names.size(); ++k)
     if (!names[k].empty())
       legend_classes.push_back({{"value", k}, {"name", names[k]}, {"color", hex_color(colors[k])}});
-  if (pictures) {
-    (void)io::write_legend_png(picture_dir / "legend.png", names, colors);
-    if (overview) {
-      std::vector<std::vector<io::MapRing>> rings;
-      std::vector<io::Rgba> fill;
-      for (std::size_t s = 0; s < sites.zones.size(); ++s) {
-        std::vector<io::MapRing> site_rings;
-        for (auto const& part : sites.zones[s].parts) {
-          auto to_ring = [](Ring const& ring) {
-            io::MapRing out;
-            for (auto const& p : ring) out.push_back({p.x, p.y});
-            return out;
-          };
-          site_rings.push_back(to_ring(part.outer));
-          for (auto const& h : part.holes) site_rings.push_back(to_ring(h));
-        }
-        rings.push_back(std::move(site_rings));
-        fill.push_back(grade_color(metrics[s].grade));
-      }
-      io::OverviewBackground bg;
-      bg.values = overview->planes[kNdviAfter];
-      io::write_overview_png(picture_dir / "overview.png", overview->width, overview->height,
-                             crop_georef(grid, *overview), rings, fill, bg);
-    }
-  }
+  if (pictures) write_map_pictures(plan, res, metrics);
 
   // summary.json: the run and its totals, per region when asked.
-  std::optional<std::string> region_field;
-  if (r.count("region-field")) region_field = r["region-field"].as<std::string>();
-  ojson const summary = summary_document(in, ap, epochs, sites, metrics, region_field);
+  ojson const summary = summary_document(in, ap, plan.epochs, sites, metrics, request.region_field);
   auto write_json = [&](fs::path const& path, ojson const& doc) {
     io::write_file_atomically(path, doc.dump(2) + "\n");
     runner.wrote(path);
@@ -751,37 +777,37 @@ int assess_main(int argc, char** argv) {
   write_json(out_dir / "summary.json", summary);
 
   // report.html
-  ReportFacts facts{in, ap, zr.source.path.string(), r["coverage"].as<std::string>(), summary, sites, metrics,
-                    table, site_pictures, pictures, overview.has_value(), legend_classes, !epochs.empty()};
-  ojson const report = report_document(facts);
-  io::write_report_html(out_dir / "report.html", report);
+  ReportFacts facts{in, ap, plan.zr.source.path.string(), r["coverage"].as<std::string>(), summary, sites, metrics,
+                    table, res.site_pictures, pictures, res.overview.has_value(), legend_classes, !plan.epochs.empty()};
+  io::write_report_html(out_dir / "report.html", report_document(facts));
   runner.wrote(out_dir / "report.html");
 
   // manifest.json: enough to reproduce the run.
   ojson manifest;
   manifest["software"] = {{"name", "reclaim"}, {"version", RECLAIM_VERSION}};
-  manifest["command"] = args;
-  if (job) manifest["job_file"] = job->string();
+  std::vector<std::string> command(argv, argv + argc);
+  manifest["command"] = command;
+  if (r.job_path()) manifest["job_file"] = r.job_path()->string();
   manifest["started"] = started_utc;
   manifest["finished"] = utc_now();
   manifest["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  ojson parameters = option_values(r);
+  ojson parameters = r.to_json();
   parameters["resolved"] = resolved_parameters(in, ap, summary["years"], pictures);
   manifest["parameters"] = parameters;
   ojson inputs = input_checksums.get();
-  inputs.push_back(file_entry(zr.source.path, "sites"));
-  if (job) inputs.push_back(file_entry(*job, "job"));
+  inputs.push_back(file_entry(plan.zr.source.path, "sites"));
+  if (r.job_path()) inputs.push_back(file_entry(*r.job_path(), "job"));
   manifest["inputs"] = inputs;
   std::vector<std::pair<fs::path, std::string>> out_files;
-  for (auto const& o : outputs) out_files.emplace_back(o.path, "raster");
+  for (auto const& o : plan.planes.outputs) out_files.emplace_back(o.path, "raster");
   for (auto const& name : {"sites.csv", "sites.gpkg", "summary.json", "report.html"})
     out_files.emplace_back(out_dir / name, "table");
   if (pictures) {
     std::vector<fs::path> pngs;
-    for (auto const& entry : fs::directory_iterator(picture_dir))
+    for (auto const& entry : fs::directory_iterator(plan.picture_dir))
       if (entry.path().extension() == ".png") pngs.push_back(entry.path());
     std::sort(pngs.begin(), pngs.end());
-    for (auto const& p : pngs) out_files.emplace_back(p, "picture");
+    for (auto const& pth : pngs) out_files.emplace_back(pth, "picture");
   }
   manifest["outputs"] = checksummed(out_files);
   write_json(out_dir / "manifest.json", manifest);

@@ -72,51 +72,37 @@ int change_main(int argc, char** argv) {
   auto& params = in.params;
 
   fs::path const out_dir = output_folder(r);
-  std::vector<io::OutputRaster> outputs{change_class_output(out_dir / "change_class.tif", in),
-                                        dndvi_output(out_dir / "dndvi.tif", in)};
-  for (auto* epoch : {&params.before, &params.after}) {
-    bool const is_before = epoch == &params.before;
-    auto const& label = is_before ? in.before.label : in.after.label;
-    auto const& scene = is_before ? in.before_scene : in.after_scene;
-    auto const sensor = is_before ? in.before_sensor.sensor : in.after_sensor.sensor;
-    for (auto index : extra) {
-      epoch->outputs[epoch->output_count++] = index;
-      outputs.push_back(index_output(out_dir / (label + "_" + std::string(index_name(index)) + ".tif"), index, sensor,
-                                     scene.input));
-    }
-  }
+  auto const planes = change_planes(in, extra, out_dir);
 
   // --zones: class areas per site and statistics of dNDVI and every index, in the same pass.
   auto const zone_request = zone_request_from(r, "zone-stats", "zones-out", out_dir / "zonal.csv");
-  std::optional<LoadedZones> zones;
-  std::optional<io::ZonalSink> sink;
   auto const& grid = in.grid();
+  PassRunner runner("change", run, cog, log);
+  PassLayout layout;
+  layout.label = in.before.label + "->" + in.after.label;
+  layout.source = in.source.get();
+  layout.pass = params;
+  layout.plan = runner.plan(*in.source, params);
+  layout.outputs = planes.outputs;
+  layout.plane_names = planes.names;
+  std::optional<LoadedZones> zones;
+  std::optional<ZonalWork> work;
   if (zone_request) {
     zones = load_zones(*zone_request, grid.crs_wkt, log);
-    std::vector<io::ZonalProduct> products;
-    io::ZonalProduct cls;
-    cls.name = "change_class";
-    cls.plane = 0;
-    cls.categorical = true;
-    cls.class_names = in.scheme.category_names();
-    products.push_back(cls);
-    products.push_back(value_product("dndvi", 1, *zone_request, -2.0, 2.0 + 1e-9));
-    int plane = 2;
-    for (auto const* epoch : {&params.before, &params.after}) {
-      auto const& label = epoch == &params.before ? in.before.label : in.after.label;
-      for (int k = 0; k < epoch->output_count; ++k, ++plane) {
-        auto const [lo, hi] = index_value_range(epoch->outputs[k]);
-        products.push_back(value_product(label + "_" + std::string(index_name(epoch->outputs[k])), plane,
-                                         *zone_request, lo, hi));
-      }
-    }
-    sink.emplace(grid, zones->zones, zone_request->mode, is_geographic(grid.crs_wkt), products);
+    work = runner.zonal_work(layout.plan, zones->zones, zone_request->mode, is_geographic(grid.crs_wkt),
+                             change_zonal_products(in, planes, *zone_request));
+    layout.zonal = &*work;
+    if (zone_request->table) layout.tables.push_back(*zone_request->table);
+    if (zone_request->partial) layout.tables.push_back(*zone_request->partial);
   }
-  PassRunner runner("change", run, cog, log);
-  runner.run(in.before.label + "->" + in.after.label, *in.source, params, outputs, sink ? &*sink : nullptr);
-  if (sink) {
+  if (runner.dry_run()) {
+    runner.describe(layout);
+    return 0;
+  }
+  auto const stats = runner.run(layout);
+  if (work) {
     ZonalResults zonal;
-    zonal.add(*sink);
+    zonal.add(work->products, stats.zonal);
     write_zonal_results(*zone_request, *zones, zonal, grid.crs_wkt,
                         {in.before_scene.input.string(), in.after_scene.input.string()},
                         [&runner](fs::path const& p) { runner.wrote(p); });

@@ -4,16 +4,19 @@
 #include <cctype>
 
 #include "cli/pass_runner.hpp"
+#include "cli/zonal_options.hpp"
+#include "reclaim/index_names.hpp"
 #include "reclaim/error.hpp"
 
 namespace reclaim::cli {
+namespace fs = std::filesystem;
 namespace {
 
 /// Bands the default and custom change rules can read: NDVI, BSI, MNDWI and FVC of an epoch.
 constexpr std::uint32_t kChangeBands = pixel::bands_needed(pixel::Index::ndvi) | pixel::bands_needed(pixel::Index::bsi) |
                                        pixel::bands_needed(pixel::Index::mndwi);
 
-io::SensorOptions epoch_sensor(io::SensorOptions base, cxxopts::ParseResult const& r, char const* option) {
+io::SensorOptions epoch_sensor(io::SensorOptions base, OptionValues const& r, char const* option) {
   if (!r.count(option)) return base;
   auto const sensor = io::parse_sensor(r[option].as<std::string>());
   if (!sensor) throw usage_error(std::string("--") + option + " " + r[option].as<std::string>() + ": unknown sensor");
@@ -48,7 +51,7 @@ void add_change_input_options(cxxopts::Options& options) {
        cxxopts::value<std::string>());
 }
 
-ChangeInputs prepare_change_inputs(cxxopts::ParseResult const& r, std::vector<pixel::Index> const& outputs,
+ChangeInputs prepare_change_inputs(OptionValues const& r, std::vector<pixel::Index> const& outputs,
                                    bool year_labels) {
   if (!r.count("before") || !r.count("after")) throw usage_error("--before and --after are required");
   ChangeInputs in;
@@ -90,6 +93,53 @@ ChangeInputs prepare_change_inputs(cxxopts::ParseResult const& r, std::vector<pi
   in.params.before.index_params = in.params.after.index_params = index_params;
   in.params.rules = in.scheme.rules;
   return in;
+}
+
+ChangePlanes change_planes(ChangeInputs& in, std::vector<pixel::Index> const& per_epoch, fs::path const& out_dir) {
+  ChangePlanes planes;
+  planes.outputs = {change_class_output(out_dir / "change_class.tif", in), dndvi_output(out_dir / "dndvi.tif", in)};
+  planes.outputs[0].plane = 0;
+  planes.outputs[1].plane = 1;
+  planes.names = {"change_class", "dndvi"};
+  int plane = 2;
+  for (int e = 0; e < 2; ++e) {
+    auto& epoch = e == 0 ? in.params.before : in.params.after;
+    auto const& label = e == 0 ? in.before.label : in.after.label;
+    auto const& scene = e == 0 ? in.before_scene : in.after_scene;
+    auto const sensor = e == 0 ? in.before_sensor.sensor : in.after_sensor.sensor;
+    for (auto index : per_epoch) {
+      epoch.outputs[epoch.output_count++] = index;
+      planes.plane_of[{e, index}] = plane;
+      planes.epoch_output.push_back(index);
+      planes.names.push_back(label + "_" + std::string(index_name(index)));
+      if (static_cast<int>(index) < pixel::kIndexCount) {  // reflectance planes feed only the pictures
+        auto o = index_output(out_dir / (label + "_" + std::string(index_name(index)) + ".tif"), index, sensor,
+                              scene.input);
+        o.plane = plane;
+        planes.outputs.push_back(std::move(o));
+      }
+      ++plane;
+    }
+  }
+  return planes;
+}
+
+std::vector<ZonalProduct> change_zonal_products(ChangeInputs const& in, ChangePlanes const& planes,
+                                                    ZoneRequest const& request) {
+  std::vector<io::ZonalProduct> products;
+  io::ZonalProduct cls;
+  cls.name = "change_class";
+  cls.plane = 0;
+  cls.categorical = true;
+  cls.class_names = in.scheme.category_names();
+  products.push_back(cls);
+  products.push_back(value_product("dndvi", 1, request, -2.0, 2.0 + 1e-9));
+  for (std::size_t k = 0; k < planes.epoch_output.size(); ++k) {
+    auto const [lo, hi] = index_value_range(planes.epoch_output[k]);
+    int const plane = static_cast<int>(k) + 2;
+    products.push_back(value_product(planes.names[static_cast<std::size_t>(plane)], plane, request, lo, hi));
+  }
+  return products;
 }
 
 }  // namespace reclaim::cli

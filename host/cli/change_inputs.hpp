@@ -4,16 +4,20 @@
 #include <cxxopts.hpp>
 
 #include <filesystem>
+#include <map>
+#include <utility>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "cli/option_values.hpp"
 #include "cli/common_options.hpp"
 #include "reclaim/io/cog_writer.hpp"
 #include "reclaim/io/gdal_source.hpp"
 #include "reclaim/io/rules.hpp"
 #include "reclaim/io/scene.hpp"
+#include "reclaim/zonal_work.hpp"
 #include "reclaim/pixel/change_pass.hpp"
 #include "reclaim/tile_source.hpp"
 
@@ -38,8 +42,27 @@ struct ChangeInputs {
 /** @brief Resolves both epochs (bad input fails here, before any output exists).
  * `outputs`: the per-epoch outputs the caller will request (their bands must exist);
  * `default_labels`: labels for unlabeled inputs (e.g. the file stem when it is a year). */
-[[nodiscard]] ChangeInputs prepare_change_inputs(cxxopts::ParseResult const& r, std::vector<pixel::Index> const& outputs,
+[[nodiscard]] ChangeInputs prepare_change_inputs(OptionValues const& r, std::vector<pixel::Index> const& outputs,
                                                  bool year_labels);
+
+/** @brief The change pass's output planes, one layout for `change` and `assess`: 0 the change
+ * class, 1 dNDVI, then for each epoch (before, after) the `per_epoch` outputs in order. Adds them
+ * to in.params; the spectral indices get a COG `<out>/<label>_<index>.tif`, the reflectance
+ * outputs (blue, green, red: for pictures) none. */
+struct ChangePlanes {
+  std::vector<io::OutputRaster> outputs;
+  std::vector<std::string> names;  ///< plane k's name
+  std::map<std::pair<int, pixel::Index>, int> plane_of;  ///< (epoch 0/1, output) -> plane
+  std::vector<pixel::Index> epoch_output;                ///< plane k >= 2: the output it holds
+  [[nodiscard]] int plane(int epoch, pixel::Index index) const { return plane_of.at({epoch, index}); }
+};
+[[nodiscard]] ChangePlanes change_planes(ChangeInputs& in, std::vector<pixel::Index> const& per_epoch,
+                                         std::filesystem::path const& out_dir);
+
+/// The zonal products of a change pass: class areas, dNDVI and every index plane of each epoch
+/// (value statistics with the request's histogram range).
+[[nodiscard]] std::vector<ZonalProduct> change_zonal_products(ChangeInputs const& in, ChangePlanes const& planes,
+                                                              struct ZoneRequest const& request);
 
 /// The change-class COG (colour table, category names, rules as metadata) and the dNDVI COG.
 [[nodiscard]] io::OutputRaster change_class_output(std::filesystem::path path, ChangeInputs const& in);

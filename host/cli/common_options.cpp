@@ -63,7 +63,7 @@ void add_sensor_options(cxxopts::Options& options) {
        cxxopts::value<std::string>()->default_value("bilinear"));
 }
 
-io::SensorOptions sensor_options_from(cxxopts::ParseResult const& r) {
+io::SensorOptions sensor_options_from(OptionValues const& r) {
   io::SensorOptions o;
   auto const sensor = io::parse_sensor(r["sensor"].as<std::string>());
   if (!sensor) throw usage_error("--sensor " + r["sensor"].as<std::string>() + ": expected sentinel2-l2a, landsat-c2l2 or generic");
@@ -109,10 +109,11 @@ void add_run_options(cxxopts::Options& options) {
       ("log-format", "text or json (one JSON object per event on stderr)",
        cxxopts::value<std::string>()->default_value("text"))
       ("quiet", "no progress or info messages")
+      ("dry-run", "print the run's layout (inputs, planes, products, outputs) and tile plan; write nothing")
       ("h,help", "this help");
 }
 
-RunSettings run_settings_from(cxxopts::ParseResult const& r) {
+RunSettings run_settings_from(OptionValues const& r) {
   RunSettings s;
   s.device = r["device"].as<std::string>();
   s.memory_budget = parse_bytes(r["memory-budget"].as<std::string>(), "memory-budget");
@@ -126,6 +127,7 @@ RunSettings run_settings_from(cxxopts::ParseResult const& r) {
   else if (format != "text")
     throw usage_error("--log-format " + format + ": expected text or json");
   s.quiet = r.count("quiet") > 0;
+  s.dry_run = r.count("dry-run") > 0;
   return s;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/option_values.hpp"
 #include "cli/logging.hpp"
 #include "reclaim/io/scene.hpp"
 
@@ -14,9 +15,9 @@ namespace reclaim::cli {
 
 /// Adds the sensor / band-map options (--sensor, --bands, --mask-*, --scale, ...).
 void add_sensor_options(cxxopts::Options& options);
-[[nodiscard]] io::SensorOptions sensor_options_from(cxxopts::ParseResult const& result);
+[[nodiscard]] io::SensorOptions sensor_options_from(OptionValues const& result);
 
-/// Adds --device, --memory-budget, --readers, --threads, --log-format, --quiet.
+/// Adds --device, --memory-budget, --readers, --threads, --log-format, --quiet, --dry-run.
 void add_run_options(cxxopts::Options& options);
 
 struct RunSettings {
@@ -26,8 +27,9 @@ struct RunSettings {
   int threads = 0;
   LogFormat log_format = LogFormat::text;
   bool quiet = false;
+  bool dry_run = false;  ///< plan and print the layout, write nothing
 };
-[[nodiscard]] RunSettings run_settings_from(cxxopts::ParseResult const& result);
+[[nodiscard]] RunSettings run_settings_from(OptionValues const& result);
 
 /// The non-empty items of a `sep`-separated list ("a,,b" -> {"a", "b"}).
 [[nodiscard]] std::vector<std::string> split(std::string const& text, char sep);

@@ -89,7 +89,14 @@ int indices_main(int argc, char** argv) {
       params.outputs[params.output_count++] = index;
       outputs.push_back(index_output(output_path(out_dir, scene.label, index), index, sensor.sensor, scene.input));
     }
-    std::optional<io::ZonalSink> sink;
+    PassLayout layout;
+    layout.label = scene.label.empty() ? "indices" : scene.label;
+    layout.source = sources[e].get();
+    layout.pass = params;
+    layout.plan = runner.plan(*sources[e], params);
+    layout.outputs = outputs;
+    for (int k = 0; k < params.output_count; ++k) layout.plane_names.emplace_back(index_name(params.outputs[k]));
+    std::optional<ZonalWork> work;
     if (zones) {
       std::vector<io::ZonalProduct> products;
       for (int k = 0; k < params.output_count; ++k) {
@@ -99,11 +106,19 @@ int indices_main(int argc, char** argv) {
         products.push_back(value_product(name, k, *zone_request, lo, hi));
       }
       auto const& grid = sources[e]->grid();
-      sink.emplace(grid, zones->zones, zone_request->mode, is_geographic(grid.crs_wkt), products);
+      work = runner.zonal_work(layout.plan, zones->zones, zone_request->mode, is_geographic(grid.crs_wkt), products);
+      layout.zonal = &*work;
+      if (zone_request->table) layout.tables.push_back(*zone_request->table);
+      if (zone_request->partial) layout.tables.push_back(*zone_request->partial);
     }
-    runner.run(scene.label.empty() ? "indices" : scene.label, *sources[e], params, outputs, sink ? &*sink : nullptr);
-    if (sink) zonal.add(*sink);
+    if (runner.dry_run()) {
+      runner.describe(layout);
+      continue;
+    }
+    auto const stats = runner.run(layout);
+    if (work) zonal.add(work->products, stats.zonal);
   }
+  if (runner.dry_run()) return 0;
   if (zones) {
     std::vector<std::string> scene_paths;
     for (auto const& s : scenes) scene_paths.push_back(s.input.string());

@@ -3,6 +3,9 @@
 #include <cctype>
 #include <cstdio>
 #include <optional>
+#include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/device.hpp"
 #include "reclaim/error.hpp"
@@ -17,17 +20,11 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::optional<cxxopts::ParseResult> parse_raster_command(cxxopts::Options& options, int argc, char** argv) {
+std::optional<OptionValues> parse_raster_command(cxxopts::Options& options, int argc, char** argv) {
   add_output_options(options);
   add_sensor_options(options);
   add_run_options(options);
-  auto r = options.parse(argc, argv);
-  if (r.count("help")) {
-    std::puts(options.help(options.groups()).c_str());  // every group, in the order added
-    return std::nullopt;
-  }
-  if (!r.unmatched().empty()) throw usage_error("unexpected argument '" + r.unmatched().front() + "'");
-  return r;
+  return parse_command(options, argc, argv);
 }
 
 void add_output_options(cxxopts::Options& options) {
@@ -43,7 +40,7 @@ void add_output_options(cxxopts::Options& options) {
       ("fvc-veg", "FVC full-vegetation NDVI end-member", cxxopts::value<double>()->default_value("0.86"));
 }
 
-io::CogOptions cog_options_from(cxxopts::ParseResult const& r) {
+io::CogOptions cog_options_from(OptionValues const& r) {
   io::CogOptions cog;
   auto const compress = lower(r["compress"].as<std::string>());
   if (compress != "deflate" && compress != "zstd") throw usage_error("--compress " + compress + ": expected deflate or zstd");
@@ -56,7 +53,7 @@ io::CogOptions cog_options_from(cxxopts::ParseResult const& r) {
   return cog;
 }
 
-pixel::IndexParams index_params_from(cxxopts::ParseResult const& r) {
+pixel::IndexParams index_params_from(OptionValues const& r) {
   pixel::IndexParams p;
   p.savi_l = r["savi-l"].as<double>();
   p.fvc_ndvi_soil = r["fvc-soil"].as<double>();
@@ -64,9 +61,10 @@ pixel::IndexParams index_params_from(cxxopts::ParseResult const& r) {
   return p;
 }
 
-fs::path output_folder(cxxopts::ParseResult const& r) {
+fs::path output_folder(OptionValues const& r) {
   if (!r.count("out")) throw usage_error("--out DIR is required");
   fs::path const out_dir = r["out"].as<std::string>();
+  if (r.count("dry-run")) return out_dir;  // writes nothing
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) throw io_error(out_dir.string() + ": cannot create output folder (" + ec.message() + ")");
@@ -106,61 +104,104 @@ TilePlan PassRunner::plan(TileSource const& source, PixelPass const& pass, bool 
   return make_plan(source.grid(), request);
 }
 
-namespace {
-
-/// Hands every tile to two sinks, in order (both run on the writer thread).
-class TeeSink final : public TileSink {
- public:
-  TeeSink(TileSink& first, TileSink& second) : m_first(first), m_second(second) {}
-  void write(TileWindow const& window, float const* planes, int plane_count) override {
-    m_first.write(window, planes, plane_count);
-    m_second.write(window, planes, plane_count);
-  }
-
- private:
-  TileSink& m_first;
-  TileSink& m_second;
-};
-
-}  // namespace
-
-RunStats PassRunner::run(std::string const& label, TileSource const& source, PixelPass const& pass,
-                         std::vector<io::OutputRaster> const& outputs, TileSink* also) {
-  auto const tiles = plan(source, pass);
-  auto sink = io::make_cog_sink(tiles, outputs, m_cog, m_budget.encoder_buffer);
-  m_log.event("sink", {{"label", label}, {"kind", sink->kind()}}, label + ": " + sink->kind() + " COG writer");
-  std::optional<TeeSink> tee;
-  if (also) tee.emplace(*sink, *also);
-  auto const stats = run_to_sink(label, source, pass, tiles, tee ? static_cast<TileSink&>(*tee) : *sink);
-  sink->finish();
-  for (auto const& out : outputs) wrote(out.path);
-  return stats;
+ZonalWork PassRunner::zonal_work(TilePlan const& plan, std::vector<Zone> const& zones, CoverageMode mode,
+                                 bool geographic, std::vector<ZonalProduct> products) const {
+  return make_zonal_work(plan.grid, plan.tiles, zones, mode, geographic, std::move(products), threads());
 }
 
-RunStats PassRunner::run_to_sink(std::string const& label, TileSource const& source, PixelPass const& pass,
-                                 TilePlan const& plan, TileSink& sink) {
+int PassRunner::threads() const noexcept {
+  return m_run.threads > 0 ? m_run.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+void PassRunner::describe(PassLayout const& l) {
+  auto const& plan = l.plan;
+  nlohmann::json outputs = nlohmann::json::array(), planes = nlohmann::json::array(),
+                 products = nlohmann::json::array();
+  for (auto const& o : l.outputs) outputs.push_back({{"path", o.path.string()}, {"plane", o.plane}});
+  for (auto const& name : l.plane_names) planes.push_back(name);
+  nlohmann::json tables = nlohmann::json::array();
+  for (auto const& t : l.tables) tables.push_back(t.string());
+  if (l.zonal)
+    for (auto const& p : l.zonal->products)
+      products.push_back({{"name", p.name},
+                          {"plane", p.plane},
+                          {"kind", p.threshold ? "threshold classes" : p.categorical ? "classes" : "values"}});
+  nlohmann::json event{{"label", l.label},
+                       {"backend", m_backend->name()},
+                       {"input_planes", input_plane_count(l.pass)},
+                       {"output_planes", planes},
+                       {"outputs", outputs},
+                       {"zones", l.zonal ? l.zonal->zone_count : 0},
+                       {"zonal_products", products},
+                       {"crops", l.crops},
+                       {"tables", tables},
+                       {"width", plan.grid.width},
+                       {"height", plan.grid.height},
+                       {"tiles", plan.tiles.size()},
+                       {"tile_width", plan.tile_width},
+                       {"tile_height", plan.tile_height},
+                       {"slots", plan.slot_count},
+                       {"memory_budget_tiles", m_budget.tiles}};
+  if (m_run.log_format == LogFormat::json) {
+    m_log.event("layout", event);
+    return;
+  }
+  std::string text = "pass " + l.label + " (" + m_backend->name() + ")\n";
+  text += "  tiles:   " + std::to_string(plan.tiles.size()) + " of " + std::to_string(plan.tile_width) + " x " +
+          std::to_string(plan.tile_height) + " px over " + std::to_string(plan.grid.width) + " x " +
+          std::to_string(plan.grid.height) + ", " + std::to_string(plan.slot_count) + " buffer slots\n";
+  text += "  planes:  " + std::to_string(input_plane_count(l.pass)) + " in, " +
+          std::to_string(output_plane_count(l.pass)) + " out:";
+  for (std::size_t k = 0; k < l.plane_names.size(); ++k) text += " " + std::to_string(k) + "=" + l.plane_names[k];
+  text += "\n";
+  for (auto const& o : l.outputs) text += "  output:  " + o.path.string() + " (plane " + std::to_string(o.plane) + ")\n";
+  if (l.zonal) {
+    text += "  zones:   " + std::to_string(l.zonal->zone_count) + ", products:";
+    for (auto const& p : l.zonal->products) text += " " + p.name + "(plane " + std::to_string(p.plane) + ")";
+    text += "\n";
+  }
+  if (l.crops) text += "  crops:   " + std::to_string(l.crops) + " picture windows\n";
+  for (auto const& t : l.tables) text += "  then:    " + t.string() + "\n";
+  std::fputs(text.c_str(), stdout);
+}
+
+RunStats PassRunner::run(PassLayout const& l) {
+  std::unique_ptr<io::CogSink> cog;
+  NullTileSink null_sink;
+  if (!l.outputs.empty()) {
+    cog = io::make_cog_sink(l.plan, l.outputs, m_cog, m_budget.encoder_buffer);
+    m_log.event("sink", {{"label", l.label}, {"kind", cog->kind()}}, l.label + ": " + cog->kind() + " COG writer");
+  }
+  auto const& plan = l.plan;
   m_log.event("plan",
-              {{"label", label},
+              {{"label", l.label},
                {"width", plan.grid.width},
                {"height", plan.grid.height},
                {"tiles", plan.tiles.size()},
                {"tile_width", plan.tile_width},
                {"tile_height", plan.tile_height},
                {"slots", plan.slot_count},
-               {"input_planes", input_plane_count(pass)}},
-              label + ": " + std::to_string(plan.grid.width) + " x " + std::to_string(plan.grid.height) + " px, " +
+               {"input_planes", input_plane_count(l.pass)}},
+              l.label + ": " + std::to_string(plan.grid.width) + " x " + std::to_string(plan.grid.height) + " px, " +
                   std::to_string(plan.tiles.size()) + " tiles of " + std::to_string(plan.tile_width) + " x " +
                   std::to_string(plan.tile_height));
   SchedulerOptions sched;
   sched.reader_threads = m_run.readers;
-  sched.on_progress = [this, &label](Progress const& p) { m_log.progress(label, p); };
-  auto const stats = run_pipeline(source, sink, *m_backend, pass, plan, sched);
+  sched.on_progress = [this, &l](Progress const& p) { m_log.progress(l.label, p); };
+  sched.zonal = l.zonal;
+  sched.observers = l.observers;
+  TileSink& sink = cog ? static_cast<TileSink&>(*cog) : null_sink;
+  auto stats = run_pipeline(*l.source, sink, *m_backend, l.pass, plan, sched);
   m_log.end_progress();
   m_log.event("pass_done",
-              {{"label", label}, {"tiles", stats.tiles}, {"pixels", stats.pixels}, {"pipeline_s", stats.seconds},
+              {{"label", l.label}, {"tiles", stats.tiles}, {"pixels", stats.pixels}, {"pipeline_s", stats.seconds},
                {"host_buffer_bytes", stats.host_buffer_bytes}},
-              label + ": " + std::to_string(stats.pixels / 1000000) + " Mpixel through the pipeline in " +
+              l.label + ": " + std::to_string(stats.pixels / 1000000) + " Mpixel through the pipeline in " +
                   std::to_string(stats.seconds).substr(0, 5) + " s");
+  if (cog) {
+    cog->finish();
+    for (auto const& out : l.outputs) wrote(out.path);
+  }
   return stats;
 }
 

@@ -9,28 +9,30 @@
 #include <string>
 #include <vector>
 
+#include "cli/option_values.hpp"
 #include "cli/common_options.hpp"
 #include "cli/logging.hpp"
 #include "reclaim/backend.hpp"
 #include "reclaim/io/cog_writer.hpp"
 #include "reclaim/io/scene.hpp"
 #include "reclaim/scheduler.hpp"
+#include "reclaim/zonal_work.hpp"
 
 namespace reclaim::cli {
 
 [[nodiscard]] std::string lower(std::string s);
 
-/** @brief Adds the output, sensor and run options to a raster command's own, parses, and
- * prints the help (returning nullopt) for --help. Throws usage_error for a stray argument. */
-[[nodiscard]] std::optional<cxxopts::ParseResult> parse_raster_command(cxxopts::Options& options, int argc,
-                                                                       char** argv);
+/** @brief Adds the output, sensor and run options to a raster command's own, parses (with
+ * --job), and prints the help (returning nullopt) for --help. Throws usage_error for a stray
+ * argument. */
+[[nodiscard]] std::optional<OptionValues> parse_raster_command(cxxopts::Options& options, int argc, char** argv);
 
 /// Adds --out, --compress, --overviews and the index parameters (--savi-l, --fvc-*).
 void add_output_options(cxxopts::Options& options);
-[[nodiscard]] io::CogOptions cog_options_from(cxxopts::ParseResult const& r);
-[[nodiscard]] pixel::IndexParams index_params_from(cxxopts::ParseResult const& r);
+[[nodiscard]] io::CogOptions cog_options_from(OptionValues const& r);
+[[nodiscard]] pixel::IndexParams index_params_from(OptionValues const& r);
 /// --out, created; throws usage_error when missing, io_error when it cannot be created.
-[[nodiscard]] std::filesystem::path output_folder(cxxopts::ParseResult const& r);
+[[nodiscard]] std::filesystem::path output_folder(OptionValues const& r);
 
 /// The Float32 COG of one index (description, RECLAIM_* metadata).
 [[nodiscard]] io::OutputRaster index_output(std::filesystem::path path, pixel::Index index, io::Sensor sensor,
@@ -45,20 +47,38 @@ struct BudgetSplit {
 };
 [[nodiscard]] BudgetSplit split_budget(std::size_t budget) noexcept;
 
+/** @brief The layout of one pass over the tiles: what it reads, computes and writes. Made once
+ * by a command's planning step (with its one tile plan), printed by --dry-run, then run. */
+struct PassLayout {
+  std::string label;
+  TileSource const* source = nullptr;
+  PixelPass pass;
+  TilePlan plan;                          ///< the one tile plan: crops and zonal items are cut from it
+  std::vector<io::OutputRaster> outputs;  ///< COGs (may be empty: zonal statistics only)
+  std::vector<std::string> plane_names;   ///< output plane k's name
+  ZonalWork const* zonal = nullptr;       ///< per-zone statistics accumulated by the backend workers
+  std::vector<TileObserver*> observers;   ///< e.g. picture crops, on the compute threads
+  std::vector<std::filesystem::path> tables;  ///< written after the pass (zonal tables, partials, reports)
+  std::size_t crops = 0;                  ///< picture windows captured (for the layout only)
+};
+
 /// A backend, the log and the budget for the passes of one command.
 class PassRunner {
  public:
   PassRunner(std::string command, RunSettings const& run, io::CogOptions cog, EventLog& log);
-  /// Plans, streams `source` through `pass` into `outputs`, completes the COGs; logs each step.
-  /// `also`: a second sink fed the same tiles (per-zone statistics in the same pass).
-  RunStats run(std::string const& label, TileSource const& source, PixelPass const& pass,
-               std::vector<io::OutputRaster> const& outputs, TileSink* also = nullptr);
   /// The tiles of `pass` over `source` within this command's budget.
   /// `block_tiles`: one source block per tile (finer skipping of tiles no zone meets).
   [[nodiscard]] TilePlan plan(TileSource const& source, PixelPass const& pass, bool block_tiles = false) const;
-  /// The pass into any sink (zonal statistics); the caller completes the sink.
-  RunStats run_to_sink(std::string const& label, TileSource const& source, PixelPass const& pass, TilePlan const& plan,
-                       TileSink& sink);
+  /// Per-zone work of a pass over `plan` (coverage of every zone once, on the run's threads).
+  [[nodiscard]] ZonalWork zonal_work(TilePlan const& plan, std::vector<Zone> const& zones, CoverageMode mode,
+                                     bool geographic, std::vector<ZonalProduct> products) const;
+  /// Logs the layout (the --dry-run output: stdout in text mode, a "layout" event in JSON).
+  void describe(PassLayout const& layout);
+  /// Streams the layout's source through its pass into its COGs (completed) and zonal work;
+  /// RunStats::zonal holds the zonal results. Logs each step.
+  RunStats run(PassLayout const& layout);
+  [[nodiscard]] bool dry_run() const noexcept { return m_run.dry_run; }
+  [[nodiscard]] int threads() const noexcept;
   /// Records a file written by the command (printed by done()).
   void wrote(std::filesystem::path const& path);
   /// Prints the files written (stdout) and the closing event.

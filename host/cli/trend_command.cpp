@@ -180,7 +180,18 @@ int trend_main(int argc, char** argv) {
                     {"RECLAIM_VERSION", RECLAIM_VERSION}};
   }
   PassRunner runner("trend", run, cog, log);
-  runner.run("trend", source, pass, outputs);
+  PassLayout layout;
+  layout.label = "trend";
+  layout.source = &source;
+  layout.pass = pass;
+  layout.plan = runner.plan(source, pass);
+  layout.outputs = outputs;
+  for (auto const& o : outputs) layout.plane_names.push_back(o.metadata.front().second);
+  if (runner.dry_run()) {
+    runner.describe(layout);
+    return 0;
+  }
+  runner.run(layout);
   runner.done();
   return 0;
 }

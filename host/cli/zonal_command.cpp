@@ -115,22 +115,30 @@ int zonal_main(int argc, char** argv) {
     product.class_names = facts.class_names;
   }
   bool const geographic = is_geographic(grid.crs_wkt);
-  io::ZonalSink sink(source.grid(), zones.zones, request.mode, geographic, {product});
   PassRunner runner("zonal", run, cog_options_from(r), log);
   // Only tiles (of one block each) that some zone's bounding box meets are read and decoded.
-  auto plan = runner.plan(source, pass, /*block_tiles=*/true);
-  auto const& gt = plan.grid.geotransform;
-  std::erase_if(plan.tiles, [&](TileWindow const& t) {
-    double const xa = gt[0] + gt[1] * static_cast<double>(t.x0), xb = xa + gt[1] * t.width;
-    double const ya = gt[3] + gt[5] * static_cast<double>(t.y0), yb = ya + gt[5] * t.height;
-    double const x0 = std::min(xa, xb), x1 = std::max(xa, xb), y0 = std::min(ya, yb), y1 = std::max(ya, yb);
-    return std::none_of(zones.zones.begin(), zones.zones.end(), [&](io::Zone const& z) {
-      return !z.parts.empty() && z.bbox[0] <= x1 && z.bbox[2] >= x0 && z.bbox[1] <= y1 && z.bbox[3] >= y0;
-    });
+  PassLayout layout;
+  layout.label = "zonal";
+  layout.source = &source;
+  layout.pass = pass;
+  layout.plan = runner.plan(source, pass, /*block_tiles=*/true);
+  layout.plane_names = {product_name};
+  std::erase_if(layout.plan.tiles, [&](TileWindow const& t) {
+    auto const box = window_bounds(layout.plan.grid, t);
+    return std::none_of(zones.zones.begin(), zones.zones.end(),
+                        [&](io::Zone const& z) { return !z.parts.empty() && overlaps(z.bbox, box); });
   });
-  runner.run_to_sink("zonal", source, pass, plan, sink);
+  auto const work = runner.zonal_work(layout.plan, zones.zones, request.mode, geographic, {product});
+  layout.zonal = &work;
+  if (request.table) layout.tables.push_back(*request.table);
+  if (request.partial) layout.tables.push_back(*request.partial);
+  if (runner.dry_run()) {
+    runner.describe(layout);
+    return 0;
+  }
+  auto const stats = runner.run(layout);
   ZonalResults results;
-  results.add(sink);
+  results.add(work.products, stats.zonal);
   write_zonal_results(request, zones, results, grid.crs_wkt, {raster.string()},
                       [&runner](fs::path const& p) { runner.wrote(p); });
   runner.done();

@@ -46,7 +46,7 @@ void add_zone_options(cxxopts::Options& options, std::string const& stats_option
     adder(out_option, "the per-zone table: .csv, .gpkg (with geometries) or .json", cxxopts::value<std::string>());
 }
 
-std::optional<ZoneRequest> zone_request_from(cxxopts::ParseResult const& r, std::string const& stats_option,
+std::optional<ZoneRequest> zone_request_from(OptionValues const& r, std::string const& stats_option,
                                              std::string const& out_option, fs::path const& default_table) {
   if (!r.count("zones")) return std::nullopt;
   ZoneRequest q;
@@ -116,9 +116,9 @@ std::pair<double, double> index_value_range(pixel::Index index) noexcept {
   }
 }
 
-void ZonalResults::add(io::ZonalSink const& sink) {
-  products.insert(products.end(), sink.products().begin(), sink.products().end());
-  results.insert(results.end(), sink.results().begin(), sink.results().end());
+void ZonalResults::add(std::vector<io::ZonalProduct> const& p, std::vector<io::ProductAccumulators> const& r) {
+  products.insert(products.end(), p.begin(), p.end());
+  results.insert(results.end(), r.begin(), r.end());
 }
 
 void write_zonal_results(ZoneRequest const& request, LoadedZones const& zones, ZonalResults const& all,

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "cli/option_values.hpp"
 #include "cli/logging.hpp"
 #include "reclaim/io/zonal.hpp"
 #include "reclaim/io/zonal_partial.hpp"
@@ -34,7 +35,7 @@ struct ZoneRequest {
 
 /// The request when --zones is given (nullopt otherwise); usage_error for a bad value.
 /// `default_table`: where the table goes when the out option is not given (empty: required).
-[[nodiscard]] std::optional<ZoneRequest> zone_request_from(cxxopts::ParseResult const& r, std::string const& stats_option,
+[[nodiscard]] std::optional<ZoneRequest> zone_request_from(OptionValues const& r, std::string const& stats_option,
                                                            std::string const& out_option,
                                                            std::filesystem::path const& default_table);
 
@@ -61,7 +62,7 @@ struct LoadedZones {
 struct ZonalResults {
   std::vector<io::ZonalProduct> products;
   std::vector<io::ProductAccumulators> results;
-  void add(io::ZonalSink const& sink);
+  void add(std::vector<io::ZonalProduct> const& p, std::vector<io::ProductAccumulators> const& r);
 };
 
 /// Writes the table and/or the partial file; records them with `wrote`.

@@ -1,0 +1,172 @@
+#include "cli/option_values.hpp"
+
+#include <toml++/toml.h>
+
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "reclaim/error.hpp"
+
+namespace reclaim::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+/// A JSON or TOML job file as one JSON object.
+nlohmann::json read_job_file(fs::path const& path) {
+  std::ifstream in(path);
+  if (!in) throw input_error("job file '" + path.string() + "': cannot read");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  nlohmann::json doc;
+  try {
+    if (path.extension() == ".toml") {
+      std::stringstream js;
+      js << toml::json_formatter{toml::parse(ss.str(), path.string())};
+      doc = nlohmann::json::parse(js.str());
+    } else {
+      doc = nlohmann::json::parse(ss.str());
+    }
+  } catch (std::exception const& e) {
+    throw input_error("job file '" + path.string() + "': " + e.what());
+  }
+  if (!doc.is_object()) throw input_error("job file '" + path.string() + "': expected a table of options");
+  return doc;
+}
+
+std::set<std::string> declared_options(cxxopts::Options const& options) {
+  std::set<std::string> names;
+  for (auto const& group : options.groups())
+    for (auto const& o : options.group_help(group).options) names.insert(o.l.empty() ? o.s : o.l.front());
+  return names;
+}
+
+}  // namespace
+
+OptionValues::OptionValues(cxxopts::Options const& options, cxxopts::ParseResult cli,
+                           std::optional<fs::path> job)
+    : m_cli(std::move(cli)), m_job_path(std::move(job)) {
+  if (!m_job_path) return;
+  m_job = read_job_file(*m_job_path);
+  auto const known = declared_options(options);
+  std::string const file = "job file '" + m_job_path->string() + "'";
+  for (auto const& [key, value] : m_job.items()) {
+    if (key == "job") throw input_error(file + ": a job file cannot name another");
+    if (key == "help" || !known.count(key)) throw input_error(file + ": unknown option '" + key + "'");
+    if (value.is_boolean() || value.is_string() || value.is_number()) continue;
+    if (value.is_array()) {
+      for (auto const& v : value)
+        if (!v.is_string() && !v.is_number())
+          throw input_error(file + ": option '" + key + "' must be text, a number or true");
+      continue;
+    }
+    throw input_error(file + ": option '" + key + "' must be text, a number or true");
+  }
+}
+
+nlohmann::json const* OptionValues::job_value(std::string const& name) const {
+  auto const it = m_job.find(name);
+  if (it == m_job.end()) return nullptr;
+  if (it->is_boolean() && !it->get<bool>()) return nullptr;  // false: not given
+  return &*it;
+}
+
+std::string OptionValues::job_scalar(nlohmann::json const& v, std::string const& name) const {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number()) return v.dump();
+  if (v.is_boolean()) return "true";
+  throw input_error("job file '" + m_job_path->string() + "': option '" + name + "' must be text, a number or true");
+}
+
+std::size_t OptionValues::count(std::string const& name) const {
+  if (auto const n = m_cli.count(name)) return n;
+  auto const* v = job_value(name);
+  if (!v) return 0;
+  return v->is_array() ? v->size() : 1;
+}
+
+template <class T>
+T OptionValue::as() const {
+  auto const& values = m_values;
+  if (values.m_cli.count(m_name) || !values.job_value(m_name)) return values.m_cli[m_name].template as<T>();
+  auto const& v = *values.job_value(m_name);
+  std::string const where = "job file '" + values.m_job_path->string() + "': option '" + m_name + "'";
+  if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    std::vector<std::string> out;
+    if (v.is_array()) {
+      for (auto const& item : v) out.push_back(values.job_scalar(item, m_name));
+    } else {
+      out.push_back(values.job_scalar(v, m_name));
+    }
+    return out;
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    if (v.is_array()) throw input_error(where + " takes one value, not a list");
+    return values.job_scalar(v, m_name);
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return true;
+  } else {
+    static_assert(std::is_arithmetic_v<T>);
+    if (v.is_number()) return v.template get<T>();
+    if (v.is_string()) {
+      // The command line's parser, for the same acceptance and messages.
+      std::string text = v.get<std::string>();
+      try {
+        std::size_t used = 0;
+        double const d = std::stod(text, &used);
+        if (used == text.size()) return static_cast<T>(d);
+      } catch (std::exception const&) {
+      }
+    }
+    throw input_error(where + " must be a number");
+  }
+}
+
+template std::string OptionValue::as<std::string>() const;
+template std::vector<std::string> OptionValue::as<std::vector<std::string>>() const;
+template double OptionValue::as<double>() const;
+template int OptionValue::as<int>() const;
+template bool OptionValue::as<bool>() const;
+
+nlohmann::ordered_json OptionValues::to_json() const {
+  nlohmann::ordered_json parameters;
+  auto add = [&parameters](std::string const& key, nlohmann::ordered_json value) {
+    if (parameters.contains(key)) {
+      if (!parameters[key].is_array()) parameters[key] = nlohmann::ordered_json::array({parameters[key]});
+      parameters[key].push_back(std::move(value));
+    } else {
+      parameters[key] = std::move(value);
+    }
+  };
+  // The job file's values first, as they were given there, then the command line's (which win).
+  for (auto const& [key, value] : m_job.items()) {
+    if (m_cli.count(key) || !job_value(key)) continue;
+    if (value.is_array()) {
+      for (auto const& v : value) add(key, job_scalar(v, key));
+    } else {
+      add(key, job_scalar(value, key));
+    }
+  }
+  for (auto const& kv : m_cli.arguments())
+    if (kv.key() != "job") add(kv.key(), kv.value());
+  for (auto const& kv : m_cli.defaults())
+    if (!parameters.contains(kv.key())) parameters[kv.key()] = kv.value();
+  return parameters;
+}
+
+std::optional<OptionValues> parse_command(cxxopts::Options& options, int argc, char** argv) {
+  options.add_options("Run")("job", "a JSON or TOML file of these options (the command line overrides it)",
+                             cxxopts::value<std::string>());
+  auto r = options.parse(argc, argv);
+  if (r.count("help")) {
+    std::puts(options.help(options.groups()).c_str());  // every group, in the order added
+    return std::nullopt;
+  }
+  if (!r.unmatched().empty()) throw usage_error("unexpected argument '" + r.unmatched().front() + "'");
+  std::optional<fs::path> job;
+  if (r.count("job")) job = fs::path(r["job"].as<std::string>());
+  return OptionValues(options, std::move(r), std::move(job));
+}
+
+}  // namespace reclaim::cli

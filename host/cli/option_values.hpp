@@ -1,0 +1,62 @@
+#pragma once
+// The values of a command's options, from the command line and, with --job FILE, a JSON or
+// TOML job file read straight into the same values (no synthetic argv): the command line wins,
+// then the job file, then the option's default. Reads like cxxopts::ParseResult (count(),
+// operator[]().as<T>()), so the request builders serve both sources unchanged.
+#include <cxxopts.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace reclaim::cli {
+
+class OptionValues;
+
+/// One option's value, resolved command line > job file > default.
+class OptionValue {
+ public:
+  template <class T>
+  [[nodiscard]] T as() const;
+
+ private:
+  friend class OptionValues;
+  OptionValue(OptionValues const& values, std::string name) : m_values(values), m_name(std::move(name)) {}
+  OptionValues const& m_values;
+  std::string m_name;
+};
+
+class OptionValues {
+ public:
+  /// `options` is the command's declaration: every key of the job file must name one of them.
+  OptionValues(cxxopts::Options const& options, cxxopts::ParseResult cli, std::optional<std::filesystem::path> job);
+
+  /// Non-zero when the option was given on the command line or in the job file.
+  [[nodiscard]] std::size_t count(std::string const& name) const;
+  [[nodiscard]] OptionValue operator[](std::string const& name) const { return {*this, name}; }
+  [[nodiscard]] cxxopts::ParseResult const& cli() const noexcept { return m_cli; }
+  [[nodiscard]] std::optional<std::filesystem::path> const& job_path() const noexcept { return m_job_path; }
+  /// Every option as the run used it: given values (repeated ones as arrays; command line, then
+  /// the job file's keys it did not override), then the defaults. For manifests.
+  [[nodiscard]] nlohmann::ordered_json to_json() const;
+
+ private:
+  friend class OptionValue;
+  [[nodiscard]] nlohmann::json const* job_value(std::string const& name) const;
+  [[nodiscard]] std::string job_scalar(nlohmann::json const& v, std::string const& name) const;
+
+  cxxopts::ParseResult m_cli;
+  std::optional<std::filesystem::path> m_job_path;
+  nlohmann::json m_job = nlohmann::json::object();
+};
+
+/** @brief Parses a command's arguments (adding --job), prints the help (returning nullopt) for
+ * --help. Throws usage_error for a stray argument, input_error naming the job file and key for a
+ * bad job file. */
+[[nodiscard]] std::optional<OptionValues> parse_command(cxxopts::Options& options, int argc, char** argv);
+
+}  // namespace reclaim::cli
