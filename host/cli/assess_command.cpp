@@ -2,7 +2,6 @@
 // pictures, an HTML report and a manifest, from ONE pass over the tiles.
 #include <cxxopts.hpp>
 
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <array>
@@ -20,10 +19,8 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
-#include <iomanip>
 #include <limits>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -61,29 +58,16 @@ std::string utc_now() {
   return buf;
 }
 
-/// SHA-256 of a file, hex (OpenSSL's EVP, hardware-accelerated where the CPU has SHA extensions).
-std::string sha256_file(fs::path const& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw io_error(path.string() + ": cannot read for its checksum");
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  std::vector<char> buf(std::size_t{1} << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<std::size_t>(in.gcount()));
-  }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &len);
-  std::ostringstream hex;
-  for (unsigned i = 0; i < len; ++i) hex << std::hex << std::setw(2) << std::setfill('0') << int{digest[i]};
-  return hex.str();
+/// An input's entry: read and hashed (from the page cache: the pass has just read it).
+ojson file_entry(fs::path const& path, std::string const& role) {
+  auto const d = io::digest_file(path);
+  return {{"role", role}, {"path", path.string()}, {"bytes", d.bytes}, {"sha256", d.sha256}};
 }
 
-ojson file_entry(fs::path const& path, std::string const& role) {
-  std::error_code ec;
-  auto const bytes = fs::file_size(path, ec);
-  return {{"role", role}, {"path", path.string()}, {"bytes", ec ? 0 : bytes}, {"sha256", sha256_file(path)}};
+/// An output's entry: its digest as recorded while it was written.
+ojson output_entry(fs::path const& path, std::string const& role) {
+  auto const d = io::output_digest(path);
+  return {{"role", role}, {"path", path.string()}, {"bytes", d.bytes}, {"sha256", d.sha256}};
 }
 
 /// Every file a scene reads (band files, the mask), once each.
@@ -290,19 +274,6 @@ ojson resolved_parameters(ChangeInputs const& in, io::AssessParams const& ap, oj
           {"pictures", pictures},
           {"grades", grade_table},
           {"change_rules", rules}};
-}
-
-/// File entries (role, path, bytes, SHA-256) hashed on two threads: SHA-256 runs at about
-/// 1 GB/s a core, and the rasters dominate.
-ojson checksummed(std::vector<std::pair<fs::path, std::string>> const& files) {
-  std::vector<ojson> entries(files.size());
-  auto hash_every_other = [&](std::size_t first) {
-    for (std::size_t i = first; i < files.size(); i += 2) entries[i] = file_entry(files[i].first, files[i].second);
-  };
-  auto second_half = std::async(std::launch::async, hash_every_other, std::size_t{1});
-  hash_every_other(0);
-  second_half.get();
-  return entries;
 }
 
 /// summary.json: the epochs, years, totals over all sites and, with a region field, per region.
@@ -727,6 +698,7 @@ int assess_main(int argc, char** argv) {
     runner.describe(plan.layout);
     return 0;
   }
+  io::keep_output_digests(true);  // for manifest.json, hashed as each output is written
   auto const& in = plan.in;
   auto const& ap = plan.ap;
   auto const& grid = in.grid();
@@ -809,7 +781,9 @@ int assess_main(int argc, char** argv) {
     std::sort(pngs.begin(), pngs.end());
     for (auto const& pth : pngs) out_files.emplace_back(pth, "picture");
   }
-  manifest["outputs"] = checksummed(out_files);
+  ojson outputs = ojson::array();
+  for (auto const& [path, role] : out_files) outputs.push_back(output_entry(path, role));
+  manifest["outputs"] = outputs;
   write_json(out_dir / "manifest.json", manifest);
   runner.done();
   return 0;

@@ -7,12 +7,12 @@
 
 #include "cli/commands.hpp"
 #include "reclaim/error.hpp"
-#include "reclaim/io/synth.hpp"
+#include "reclaim/synth/synth.hpp"
 
 namespace reclaim::cli {
 
 int synth_main(int argc, char** argv) {
-  io::SynthOptions defaults;
+  synth::SynthOptions defaults;
   cxxopts::Options options("reclaim synth",
                            "Write a synthetic Sentinel-2 L2A scene pair (DIR/<year>.tif, 7 bands: B02 B03 B04 B08 "
                            "B11 B12 SCL) and mine-site polygons (DIR/sites.gpkg); deterministic for a seed");
@@ -25,7 +25,7 @@ int synth_main(int argc, char** argv) {
       ("after-year", "year of the second epoch", cxxopts::value<int>()->default_value(std::to_string(defaults.after_year)))
       ("h,help", "this help");
 
-  io::SynthOptions o = defaults;
+  synth::SynthOptions o = defaults;
   try {
     auto const r = options.parse(argc, argv);
     if (r.count("help")) {
@@ -47,7 +47,7 @@ int synth_main(int argc, char** argv) {
     throw usage_error("synth: --width and --height must be at least 1 (got " + std::to_string(o.width) + " x " +
                       std::to_string(o.height) + ")");
 
-  io::SynthOutputs const out = io::write_demo_scene(o);
+  synth::SynthOutputs const out = synth::write_demo_scene(o);
   std::printf("%s\n%s\n%s\n", out.before.string().c_str(), out.after.string().c_str(), out.sites.string().c_str());
   return 0;
 }

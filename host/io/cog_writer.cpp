@@ -77,8 +77,7 @@ void write_cog(GDALDataset& source, fs::path const& path, CogOptions const& opti
     fs::rename(tmp_aux, path.string() + ".aux.xml", ec);
     if (ec) throw io_error(path.string() + ".aux.xml: cannot rename from " + tmp_aux.string() + " (" + ec.message() + ")");
   }
-  fs::rename(tmp, path, ec);
-  if (ec) throw io_error(path.string() + ": cannot rename from " + tmp.string() + " (" + ec.message() + ")");
+  commit_temp(tmp, path);
 }
 
 // The scratch file is raw pixels written with pwrite: no GDAL block cache between the writer

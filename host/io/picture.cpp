@@ -1,13 +1,16 @@
 #include "reclaim/io/picture.hpp"
 
 #include <cpl_string.h>
+#include <cpl_vsi.h>
 #include <ogr_spatialref.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <system_error>
 
 #include "io/gdal_util.hpp"
+#include "io/output_file.hpp"
 #include "reclaim/error.hpp"
 
 namespace reclaim::io {
@@ -33,31 +36,37 @@ void expect_size(std::span<float const> values, int width, int height, char cons
                       std::to_string(static_cast<std::size_t>(width) * static_cast<std::size_t>(height)));
 }
 
-/// ".<stem>.tmp.png": keeps the .png extension so GDAL's world file lands at ".<stem>.tmp.wld".
-fs::path temp_png_path(fs::path const& path) {
-  std::string name(".");
-  name += path.stem().string();
-  name += ".tmp.png";
-  return path.parent_path() / name;
-}
-
 fs::path aux_path(fs::path const& png) { return png.string() + ".aux.xml"; }
 fs::path wld_path(fs::path png) { return png.replace_extension(".wld"); }
 
-void remove_quietly(fs::path const& p) {
-  std::error_code ec;
-  fs::remove(p, ec);
-}
-
-/// Moves a sidecar of the temporary PNG into place; removes a stale one when none was written.
-void place_sidecar(fs::path const& tmp, fs::path const& final_path) {
-  std::error_code ec;
-  if (fs::exists(tmp, ec)) {
-    fs::rename(tmp, final_path, ec);
-    if (ec) throw io_error(final_path.string() + ": cannot rename from " + tmp.string() + " (" + ec.message() + ")");
-  } else {
-    fs::remove(final_path, ec);
+/// A /vsimem/ folder of its own for one picture, removed on every exit path.
+class MemoryFolder {
+ public:
+  MemoryFolder() {
+    static std::atomic<std::uint64_t> next{0};
+    m_path = "/vsimem/reclaim_picture_" + std::to_string(next++);
   }
+  MemoryFolder(MemoryFolder const&) = delete;
+  MemoryFolder& operator=(MemoryFolder const&) = delete;
+  ~MemoryFolder() { VSIRmdirRecursive(m_path.c_str()); }
+  [[nodiscard]] std::string const& path() const noexcept { return m_path; }
+
+ private:
+  std::string m_path;
+};
+
+/// Copies /vsimem/ file `mem` to `final_path` (write_file_atomically: hashed from memory for a
+/// manifest); removes a stale `final_path` when `mem` was not written (a sidecar GDAL skipped).
+void place_from_memory(std::string const& mem, fs::path const& final_path) {
+  vsi_l_offset length = 0;
+  GByte const* bytes = VSIGetMemFileBuffer(mem.c_str(), &length, FALSE);
+  if (!bytes) {
+    std::error_code ec;
+    fs::remove(final_path, ec);
+    return;
+  }
+  write_file_atomically(final_path,
+                        std::string_view(reinterpret_cast<char const*>(bytes), static_cast<std::size_t>(length)));
 }
 
 void write_png(fs::path const& path, RgbaImage const& image, Georef const* georef) {
@@ -93,32 +102,23 @@ void write_png(fs::path const& path, RgbaImage const& image, Georef const* geore
   // zlib level 2: 3.5x faster than the default 6 on these pictures, 12 % larger files.
   options.SetNameValue("ZLEVEL", "2");
 
-  fs::path const tmp = temp_png_path(path);
-  auto cleanup = [&] {
-    remove_quietly(tmp);
-    remove_quietly(aux_path(tmp));
-    remove_quietly(wld_path(tmp));
-  };
+  // Encoded in memory (with its world file and .aux.xml), then each file written in one piece:
+  // nothing half-written at a final path, and the bytes are hashed as they are written.
+  MemoryFolder folder;
+  std::string const mem_png = folder.path() + "/" + path.filename().string();
   CPLErrorReset();
-  GDALDatasetUniquePtr dst(png->CreateCopy(tmp.c_str(), src.get(), FALSE, options.List(), nullptr, nullptr));
+  GDALDatasetUniquePtr dst(png->CreateCopy(mem_png.c_str(), src.get(), FALSE, options.List(), nullptr, nullptr));
   bool ok = dst != nullptr;
   dst.reset();  // closing flushes the PAM .aux.xml
   ok = ok && CPLGetLastErrorType() != CE_Failure && CPLGetLastErrorType() != CE_Fatal;
-  if (!ok) {
-    std::string const msg = last_gdal_error();
-    cleanup();
-    throw io_error(path.string() + ": cannot write PNG (" + msg + ")");
+  if (!ok) throw io_error(path.string() + ": cannot write PNG (" + last_gdal_error() + ")");
+  try {  // the sidecars first: the picture appears only when they are in place
+    place_from_memory(wld_path(mem_png).string(), wld_path(path));
+    place_from_memory(aux_path(mem_png).string(), aux_path(path));
+  } catch (io_error const& e) {
+    throw io_error(path.string() + ": cannot write its sidecar (" + e.what() + ")");
   }
-  try {
-    place_sidecar(wld_path(tmp), wld_path(path));
-    place_sidecar(aux_path(tmp), aux_path(path));
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) throw io_error(path.string() + ": cannot rename from " + tmp.string() + " (" + ec.message() + ")");
-  } catch (...) {
-    cleanup();
-    throw;
-  }
+  place_from_memory(mem_png, path);
 }
 
 std::uint8_t to_byte(double v, double lo, double hi) {

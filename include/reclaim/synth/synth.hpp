@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace reclaim::io {
+namespace reclaim::synth {
 
 struct SynthOptions {
   std::filesystem::path out_dir;
@@ -35,4 +35,4 @@ struct SynthOutputs {
  * Throws reclaim::io_error when a file cannot be written. */
 SynthOutputs write_demo_scene(SynthOptions const& options);
 
-}  // namespace reclaim::io
+}  // namespace reclaim::synth

@@ -5,7 +5,7 @@
 // textures from hashed value noise, so a pixel's value does not depend on thread count or
 // strip order. Both epochs are rendered in the same pass (they share the land cover), one
 // block-high strip at a time, so memory stays at a few strips however large the scene.
-#include "reclaim/io/synth.hpp"
+#include "reclaim/synth/synth.hpp"
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
@@ -32,7 +32,7 @@
 
 #include "reclaim/error.hpp"
 
-namespace reclaim::io {
+namespace reclaim::synth {
 namespace {
 
 namespace fs = std::filesystem;
@@ -1376,4 +1376,4 @@ SynthOutputs write_demo_scene(SynthOptions const& options) {
   return out;
 }
 
-}  // namespace reclaim::io
+}  // namespace reclaim::synth
