@@ -337,11 +337,7 @@ AssessRequest assess_request_from(OptionValues const& r) {
   return q;
 }
 
-bool is_number(std::string const& t) {
-  char* end = nullptr;
-  std::strtod(t.c_str(), &end);
-  return !t.empty() && end && *end == '\0';
-}
+bool is_number(std::string const& t) { return to_number(t).has_value(); }
 
 /// The intermediate epochs (--epoch YEAR=PATH), resolved now so a bad one fails before any output exists.
 std::vector<std::pair<double, io::SceneSpec>> resolve_epochs(OptionValues const& r, ChangeInputs const& in) {
@@ -354,7 +350,7 @@ std::vector<std::pair<double, io::SceneSpec>> resolve_epochs(OptionValues const&
     if (!is_number(e.label)) throw usage_error("--epoch " + text + ": expected YEAR=PATH");
     auto scene = io::resolve_scene(e.label, e.path, sensor_options_from(r));
     io::require_bands(scene, {pixel::Index::ndvi});
-    epochs.emplace_back(std::stod(e.label), std::move(scene));
+    epochs.emplace_back(*to_number(e.label), std::move(scene));
   }
   return epochs;
 }
@@ -371,12 +367,8 @@ io::AssessParams assess_params_from(OptionValues const& r, AssessRequest const& 
   if (r.count("years")) {
     ap.years = r["years"].as<double>();
   } else {
-    try {
-      std::size_t used_b = 0, used_a = 0;
-      double const b = std::stod(in.before.label, &used_b), a = std::stod(in.after.label, &used_a);
-      if (used_b == in.before.label.size() && used_a == in.after.label.size()) ap.years = a - b;
-    } catch (std::exception const&) {
-    }
+    auto const b = to_number(in.before.label), a = to_number(in.after.label);
+    if (a && b) ap.years = *a - *b;
   }
   if (!std::isfinite(ap.years))
     log.warning("years between the epochs unknown (give --years, or YEAR=PATH labels): no carbon estimate");
@@ -590,7 +582,7 @@ AssessResults run_assess(AssessPlan& p, PassRunner& runner) {
   io::AssessProducts ids;
   res.series.resize(zones.size());
   if (is_number(p.in.before.label) && is_number(p.in.after.label)) {  // the series always holds the two epochs
-    double const y_before = std::stod(p.in.before.label), y_after = std::stod(p.in.after.label);
+    double const y_before = *to_number(p.in.before.label), y_after = *to_number(p.in.after.label);
     for (std::size_t s = 0; s < zones.size(); ++s) {
       res.series[s].push_back({y_before, io::value_stat(res.zonal[ids.ndvi_before], s, "mean")});
       res.series[s].push_back({y_after, io::value_stat(res.zonal[ids.ndvi_after], s, "mean")});

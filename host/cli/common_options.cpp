@@ -18,12 +18,7 @@ std::vector<std::string> split(std::string const& text, char sep) {
 }
 
 double parse_float(std::string const& text, std::string const& option) {
-  try {
-    std::size_t used = 0;
-    double const v = std::stod(text, &used);
-    if (used == text.size()) return v;
-  } catch (std::exception const&) {
-  }
+  if (auto const v = to_number(text)) return *v;
   throw usage_error("--" + option + " " + text + ": not a number");
 }
 
@@ -132,14 +127,11 @@ RunSettings run_settings_from(OptionValues const& r) {
 }
 
 std::size_t parse_bytes(std::string const& text, std::string const& option) {
-  std::size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (std::exception const&) {
-    throw usage_error("--" + option + " " + text + ": expected a size such as 512M or 2G");
-  }
-  std::string unit = text.substr(used);
+  auto const unit_at = text.find_first_not_of("0123456789.eE+-");
+  auto const number = to_number(text.substr(0, unit_at));
+  if (!number) throw usage_error("--" + option + " " + text + ": expected a size such as 512M or 2G");
+  double const value = *number;
+  std::string unit = unit_at == std::string::npos ? std::string() : text.substr(unit_at);
   for (auto& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   double mult = 1;
   if (unit == "K" || unit == "KB" || unit == "KIB") mult = 1024.0;

@@ -1,6 +1,6 @@
 #include "cli/option_values.hpp"
 
-#include <toml++/toml.h>
+#include "io/document.hpp"
 
 #include <cstdio>
 #include <fstream>
@@ -10,28 +10,23 @@
 #include "reclaim/error.hpp"
 
 namespace reclaim::cli {
+
+std::optional<double> to_number(std::string const& text) {
+  try {
+    std::size_t used = 0;
+    double const v = std::stod(text, &used);
+    if (used == text.size()) return v;
+  } catch (std::exception const&) {  // not a number, or out of range
+  }
+  return std::nullopt;
+}
 namespace fs = std::filesystem;
 
 namespace {
 
 /// A JSON or TOML job file as one JSON object.
 nlohmann::json read_job_file(fs::path const& path) {
-  std::ifstream in(path);
-  if (!in) throw input_error("job file '" + path.string() + "': cannot read");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  nlohmann::json doc;
-  try {
-    if (path.extension() == ".toml") {
-      std::stringstream js;
-      js << toml::json_formatter{toml::parse(ss.str(), path.string())};
-      doc = nlohmann::json::parse(js.str());
-    } else {
-      doc = nlohmann::json::parse(ss.str());
-    }
-  } catch (std::exception const& e) {
-    throw input_error("job file '" + path.string() + "': " + e.what());
-  }
+  nlohmann::json doc = io::read_document(path, "job file");
   if (!doc.is_object()) throw input_error("job file '" + path.string() + "': expected a table of options");
   return doc;
 }
@@ -111,13 +106,7 @@ T OptionValue::as() const {
     if (v.is_number()) return v.template get<T>();
     if (v.is_string()) {
       // The command line's parser, for the same acceptance and messages.
-      std::string text = v.get<std::string>();
-      try {
-        std::size_t used = 0;
-        double const d = std::stod(text, &used);
-        if (used == text.size()) return static_cast<T>(d);
-      } catch (std::exception const&) {
-      }
+      if (auto const d = to_number(v.get<std::string>())) return static_cast<T>(*d);
     }
     throw input_error(where + " must be a number");
   }

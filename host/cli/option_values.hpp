@@ -15,6 +15,10 @@
 
 namespace reclaim::cli {
 
+/// `text` as a number when all of it is one (as std::stod reads it: "nan" and "inf" too;
+/// out of double's range is not a number). The one number parser of the command line.
+[[nodiscard]] std::optional<double> to_number(std::string const& text);
+
 class OptionValues;
 
 /// One option's value, resolved command line > job file > default.

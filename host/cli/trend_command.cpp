@@ -43,12 +43,7 @@ constexpr std::array<ProductInfo, pixel::kTrendOutputCount> kProducts{{
 }};
 
 double parse_year(std::string const& text, std::string const& option) {
-  try {
-    std::size_t used = 0;
-    double const v = std::stod(text, &used);
-    if (used == text.size() && std::isfinite(v)) return v;
-  } catch (std::exception const&) {
-  }
+  if (auto const v = to_number(text); v && std::isfinite(*v)) return *v;
   throw usage_error(option + " " + text + ": expected a year such as 2019");
 }
 

@@ -7,7 +7,7 @@
 #include <map>
 #include <sstream>
 
-#include <toml++/toml.h>
+#include "io/document.hpp"
 
 #include "reclaim/error.hpp"
 #include "reclaim/pixel/change.hpp"
@@ -28,23 +28,7 @@ std::vector<GradeRule> default_grade_rules() {
 }
 
 std::vector<GradeRule> load_grade_rules(std::filesystem::path const& path) {
-  std::ifstream in(path);
-  if (!in) throw input_error("grades file '" + path.string() + "': cannot read");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string const text = ss.str();
-  nlohmann::json doc;
-  try {
-    if (path.extension() == ".toml") {
-      std::stringstream js;
-      js << toml::json_formatter{toml::parse(text, path.string())};
-      doc = nlohmann::json::parse(js.str());
-    } else {
-      doc = nlohmann::json::parse(text);
-    }
-  } catch (std::exception const& e) {
-    throw input_error("grades file '" + path.string() + "': " + e.what());
-  }
+  nlohmann::json const doc = read_document(path, "grades file");
   if (!doc.contains("grade") || !doc["grade"].is_array() || doc["grade"].empty())
     throw input_error("grades file '" + path.string() + "': expected a non-empty 'grade' list");
   std::vector<GradeRule> rules;

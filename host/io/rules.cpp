@@ -17,6 +17,7 @@
 #include <toml++/toml.h>
 
 #include "reclaim/error.hpp"
+#include "io/document.hpp"
 
 namespace reclaim::io {
 namespace {
@@ -286,28 +287,6 @@ class SchemeBuilder {
   std::string m_source;
 };
 
-json toml_to_json(toml::node const& node, SchemeBuilder const& b, std::string const& where) {
-  if (auto const* t = node.as_table()) {
-    json obj = json::object();
-    for (auto const& [key, value] : *t) {
-      std::string const k(key.str());
-      obj[k] = toml_to_json(value, b, where.empty() ? k : where + "." + k);
-    }
-    return obj;
-  }
-  if (auto const* a = node.as_array()) {
-    json arr = json::array();
-    for (std::size_t i = 0; i < a->size(); ++i)
-      arr.push_back(toml_to_json(*a->get(i), b, where + "[" + std::to_string(i) + "]"));
-    return arr;
-  }
-  if (auto const* s = node.as_string()) return json(s->get());
-  if (auto const* n = node.as_integer()) return json(n->get());
-  if (auto const* f = node.as_floating_point()) return json(f->get());
-  if (auto const* x = node.as_boolean()) return json(x->get());
-  b.fail(where, "dates and times have no meaning in a rules file");
-}
-
 }  // namespace
 
 std::vector<std::string> ChangeScheme::category_names() const {
@@ -342,7 +321,9 @@ ChangeScheme parse_change_rules(std::string_view text, RulesFormat format, std::
   } else {
     try {
       toml::table const table = toml::parse(text, source);
-      doc = toml_to_json(table, builder, "");
+      doc = toml_to_json(table);
+    } catch (DocumentError const& e) {
+      builder.fail(e.where, e.what());
     } catch (toml::parse_error const& e) {
       auto const& pos = e.source().begin;
       builder.fail("", "TOML syntax error at line " + std::to_string(pos.line) + ", column " +
