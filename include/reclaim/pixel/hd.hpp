@@ -25,4 +25,21 @@ RECLAIM_HD inline double nan_d() noexcept { return __builtin_nan(""); }
 RECLAIM_HD inline bool is_nan(float v) noexcept { return v != v; }
 RECLAIM_HD inline bool is_nan(double v) noexcept { return v != v; }
 
+/// The bits of a double, and back (the device intrinsics on the GPU, a bit cast on the host).
+RECLAIM_HD inline std::uint64_t double_bits(double x) noexcept {
+#ifdef __CUDA_ARCH__
+  return static_cast<std::uint64_t>(__double_as_longlong(x));
+#else
+  return __builtin_bit_cast(std::uint64_t, x);
+#endif
+}
+
+RECLAIM_HD inline double bits_double(std::uint64_t b) noexcept {
+#ifdef __CUDA_ARCH__
+  return __longlong_as_double(static_cast<long long>(b));
+#else
+  return __builtin_bit_cast(double, b);
+#endif
+}
+
 }  // namespace reclaim::pixel

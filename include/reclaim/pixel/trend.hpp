@@ -33,7 +33,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 
 #include "reclaim/pixel/hd.hpp"
 
@@ -150,34 +149,15 @@ RECLAIM_HD inline bool is_finite(double v) noexcept { return v - v == 0.0; }
 
 namespace detail {
 
-RECLAIM_HD inline std::uint64_t bits_of(double d) noexcept {
-#ifdef __CUDA_ARCH__
-  return static_cast<std::uint64_t>(__double_as_longlong(d));
-#else
-  std::uint64_t u;
-  std::memcpy(&u, &d, sizeof u);
-  return u;
-#endif
-}
-
-RECLAIM_HD inline double double_of(std::uint64_t u) noexcept {
-#ifdef __CUDA_ARCH__
-  return __longlong_as_double(static_cast<long long>(u));
-#else
-  double d;
-  std::memcpy(&d, &u, sizeof d);
-  return d;
-#endif
-}
 
 /// Maps doubles to unsigned integers in the same order (-0.0 just below +0.0), so that a
 /// bisection in key space halves the number of representable doubles in a bracket.
 RECLAIM_HD inline std::uint64_t order_key(double d) noexcept {
-  std::uint64_t const u = bits_of(d);
+  std::uint64_t const u = double_bits(d);
   return (u >> 63) != 0u ? ~u : (u | (std::uint64_t{1} << 63));
 }
 RECLAIM_HD inline double from_order_key(std::uint64_t k) noexcept {
-  return double_of((k >> 63) != 0u ? (k & ~(std::uint64_t{1} << 63)) : ~k);
+  return bits_double((k >> 63) != 0u ? (k & ~(std::uint64_t{1} << 63)) : ~k);
 }
 
 /// floor for |v| < 2^52 with + and - only (no libm call, identical on both platforms).
@@ -208,15 +188,15 @@ RECLAIM_HD inline double exp_portable(double a) noexcept {
   double p = 1.0;
   for (int d = 13; d >= 1; --d) p = 1.0 + p * r / static_cast<double>(d);
   auto const k = static_cast<std::int64_t>(kf);  // in [-1022, 1024]
-  if (k > 1023) return p * 2.0 * detail::double_of(static_cast<std::uint64_t>(k - 1 + 1023) << 52);
-  return p * detail::double_of(static_cast<std::uint64_t>(k + 1023) << 52);
+  if (k > 1023) return p * 2.0 * bits_double(static_cast<std::uint64_t>(k - 1 + 1023) << 52);
+  return p * bits_double(static_cast<std::uint64_t>(k + 1023) << 52);
 }
 
 /** @brief e^{-a^2} without the error of rounding a^2 (which, for a = 26, would be 7e-14
  * relative): a = z + (a - z) with z = a cut to 21 significant bits, so z^2 is exact and
  * e^{-a^2} = e^{-z^2} e^{(z - a)(z + a)} (the split fdlibm's erfc uses). */
 RECLAIM_HD inline double exp_minus_square(double a) noexcept {
-  double const z = detail::double_of(detail::bits_of(a) & 0xffffffff00000000ull);
+  double const z = bits_double(double_bits(a) & 0xffffffff00000000ull);
   return exp_portable(-z * z) * exp_portable((z - a) * (z + a));
 }
 
@@ -393,7 +373,7 @@ namespace detail {
 /// The largest double below t, so that "v <= below_double(t)" is exactly "v < t" for every
 /// double v (a zero t maps to the largest negative double: -0.0 and +0.0 compare equal).
 RECLAIM_HD inline double below_double(double t) noexcept {
-  return t == 0.0 ? -detail::double_of(1u) : from_order_key(order_key(t) - 1u);
+  return t == 0.0 ? -bits_double(1u) : from_order_key(order_key(t) - 1u);
 }
 
 /// One counting pass over the slopes in [lo, hi]: their number and extremes, and how many

@@ -32,22 +32,6 @@ namespace reclaim::pixel {
 
 namespace detail {
 
-RECLAIM_HD inline std::uint64_t double_bits(double x) noexcept {
-#ifdef __CUDA_ARCH__
-  return static_cast<std::uint64_t>(__double_as_longlong(x));
-#else
-  return __builtin_bit_cast(std::uint64_t, x);
-#endif
-}
-
-RECLAIM_HD inline double bits_double(std::uint64_t b) noexcept {
-#ifdef __CUDA_ARCH__
-  return __longlong_as_double(static_cast<long long>(b));
-#else
-  return __builtin_bit_cast(double, b);
-#endif
-}
-
 /// Leading zeros of a non-zero 64-bit word.
 RECLAIM_HD inline int clz64(std::uint64_t x) noexcept {
 #ifdef __CUDA_ARCH__
@@ -81,7 +65,7 @@ struct ExactSum {
 
   /// Adds x exactly (see the class comment for the range).
   RECLAIM_HD void add(double x) noexcept {
-    std::uint64_t const bits = detail::double_bits(x);
+    std::uint64_t const bits = double_bits(x);
     bool const negative = (bits >> 63) != 0;
     int const biased = static_cast<int>((bits >> 52) & 0x7ff);
     std::uint64_t mant = bits & ((std::uint64_t{1} << 52) - 1);
@@ -123,7 +107,7 @@ struct ExactSum {
   /// The sum rounded once to the nearest double (NaN after overflow). A pure function of the
   /// exact integer, so equal sums give equal doubles.
   RECLAIM_HD double value() const noexcept {
-    if (m_overflow) return detail::bits_double(0x7ff8000000000000ull);
+    if (m_overflow) return bits_double(0x7ff8000000000000ull);
     std::uint64_t mag[4] = {m_limb[0], m_limb[1], m_limb[2], m_limb[3]};
     bool const negative = (mag[3] >> 63) != 0;
     if (negative) negate(mag);
