@@ -67,12 +67,15 @@ void write_cog(GDALDataset& source, fs::path const& path, CogOptions const& opti
   dst.reset();  // closing writes the last bytes; GDAL 3.6 reports failures only as errors
   closed_ok = closed_ok && CPLGetLastErrorType() != CE_Failure && CPLGetLastErrorType() != CE_Fatal;
   std::error_code ec;
-  if (!closed_ok) {
-    fs::remove(tmp, ec);
-    throw io_error(path.string() + ": cannot write COG (" + last_gdal_error() + ")");
-  }
-  // Category names and other PAM metadata land in <name>.aux.xml: it moves with the file.
+  // Category names and other PAM metadata land in <name>.aux.xml: it moves with the file, and
+  // goes with it when the file is abandoned (GDAL writes it on close, even after a failure).
   fs::path const tmp_aux = tmp.string() + ".aux.xml";
+  if (!closed_ok) {
+    std::string const why = last_gdal_error();
+    fs::remove(tmp, ec);
+    fs::remove(tmp_aux, ec);
+    throw io_error(path.string() + ": cannot write COG (" + why + ")");
+  }
   if (fs::exists(tmp_aux, ec)) {
     fs::rename(tmp_aux, path.string() + ".aux.xml", ec);
     if (ec) throw io_error(path.string() + ".aux.xml: cannot rename from " + tmp_aux.string() + " (" + ec.message() + ")");
