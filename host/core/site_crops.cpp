@@ -76,4 +76,4 @@ std::size_t SiteCropObserver::pending() const noexcept {
   return static_cast<std::size_t>(std::count_if(m_tiles_left.begin(), m_tiles_left.end(), [](auto n) { return n > 0; }));
 }
 
-}  // namespace reclaim::io
+}  // namespace reclaim

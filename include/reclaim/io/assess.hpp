@@ -38,7 +38,7 @@ struct AssessParams {
   std::vector<GradeRule> grades = default_grade_rules();
 };
 
-/// Indices of the assess pass's zonal products (ZonalSink order).
+/// Indices of the assess pass's zonal products (the order of the pass's ZonalWork products).
 struct AssessProducts {
   std::size_t change_class = 0;  ///< categorical change classes
   std::size_t dndvi = 1;
