@@ -2,6 +2,7 @@
 #include <gdal_priv.h>
 #include <ogrsf_frmts.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iomanip>
@@ -135,7 +136,18 @@ void write_gpkg(fs::path const& path, ZonalTable const& t, std::vector<Zone> con
       srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
       layer_srs = &srs;
     }
-    auto* layer = ds->CreateLayer(path.stem().c_str(), layer_srs, wkbMultiPolygon, nullptr);
+    // The GeoPackage primary key is a column too ("fid" by default): name it so that it
+    // clashes with no column of the table (the id column is "fid" when sites have no id field).
+    auto const taken = [&](std::string const& name) {
+      auto const same = [&](std::string const& other) { return EQUAL(other.c_str(), name.c_str()); };
+      return same(t.id_name) || std::any_of(t.attribute_names.begin(), t.attribute_names.end(), same) ||
+             std::any_of(t.columns.begin(), t.columns.end(), same);
+    };
+    std::string fid_column = "fid";
+    for (int k = 1; taken(fid_column); ++k) fid_column = k == 1 ? "gpkg_fid" : "gpkg_fid_" + std::to_string(k);
+    CPLStringList layer_options;
+    layer_options.SetNameValue("FID", fid_column.c_str());
+    auto* layer = ds->CreateLayer(path.stem().c_str(), layer_srs, wkbMultiPolygon, layer_options.List());
     if (!layer) throw io_error(path.string() + ": cannot create layer (" + CPLGetLastErrorMsg() + ")");
     auto add_field = [&](std::string const& name, OGRFieldType type) {
       OGRFieldDefn field(name.c_str(), type);

@@ -343,3 +343,20 @@ def test_pictures_max_bounds_the_pictures(reclaim_bin, demo, tmp_path):
     assert len(list((tmp_path / "o" / "pictures").glob("site-*.png"))) == 10  # 2 sites x 5 pictures
     html = (tmp_path / "o" / "report.html").read_text()
     assert html.count('class="site-row"') == len(read_sites(tmp_path / "o" / "sites.csv"))
+
+
+def test_sites_without_id_field_complete_the_run(reclaim_bin, demo, tmp_path):
+    """Regression: without --id-field the GeoPackage table failed after the whole pass
+    ("cannot add field fid"), leaving rasters and sites.csv but no report or manifest."""
+    out = tmp_path / "no_id"
+    run_reclaim(reclaim_bin, "assess", "--before", demo / "2019.tif", "--after", demo / "2025.tif", "--sites",
+                demo / "sites.gpkg", "--no-pictures", "--out", out, "--quiet")
+    for name in ("sites.csv", "sites.gpkg", "summary.json", "report.html", "manifest.json"):
+        assert (out / name).is_file(), name
+    with open(out / "sites.csv") as f:
+        rows = list(csv.DictReader(f))
+    src = ogr.Open(str(demo / "sites.gpkg"))
+    fids = [str(feature.GetFID()) for feature in src.GetLayer(0)]
+    assert [r["fid"] for r in rows] == fids
+    ds = ogr.Open(str(out / "sites.gpkg"))
+    assert [f.GetField("fid") for f in ds.GetLayer(0)] == fids

@@ -118,6 +118,29 @@ def test_gpkg_and_json_tables_match_csv(reclaim_bin, tmp_path, sites):
         assert feature.GetField("v_area_ha") == pytest.approx(src_area[site] / 1e4, rel=1e-9)
 
 
+def test_gpkg_without_id_field_keeps_feature_ids(reclaim_bin, tmp_path, sites):
+    """Regression: without --id-field the id column is "fid", which GeoPackage's primary key
+    used to claim ("cannot add field fid"). The table's fid column holds the source feature
+    ids, and its values match the CSV's."""
+    rng = np.random.default_rng(8)
+    v = rng.normal(0.3, 0.2, (300, 420)).astype(np.float32)
+    path = write_raster(tmp_path / "v.tif", [v], GT, utm49_srs(), dtype=gdal.GDT_Float32, block=64)
+    common = ["zonal", "--raster", path, "--zones", sites, "--stats", "count,mean", "--quiet"]
+    run_reclaim(reclaim_bin, *common, "--out", tmp_path / "t.csv")
+    run_reclaim(reclaim_bin, *common, "--out", tmp_path / "t.gpkg")
+    with open(tmp_path / "t.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["fid"] for r in rows] == [str(k) for k in range(1, 26)]  # GeoPackage feature ids start at 1
+    gpkg = ogr.Open(str(tmp_path / "t.gpkg"))
+    layer = gpkg.GetLayer(0)
+    assert layer.GetFIDColumn() != "fid"
+    got = [(f.GetField("fid"), f.GetField("site_id"), f.GetField("v_count"), f.GetField("v_mean")) for f in layer]
+    assert [g[0] for g in got] == [r["fid"] for r in rows]
+    for g, r in zip(got, rows):
+        assert g[1] == r["site_id"]
+        assert g[2] == float(r["v_count"]) and g[3] == float(r["v_mean"])
+
+
 def test_merge_tiles_and_shards_bit_identical(reclaim_bin, tmp_path, sites):
     """1 tile vs ~140 tiles vs 4 shards merged: identical sums (exact fixed-point accumulators;
     integer addition makes the order irrelevant), so CSV text is equal digit for digit."""
