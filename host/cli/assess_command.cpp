@@ -70,17 +70,6 @@ ojson output_entry(fs::path const& path, std::string const& role) {
   return {{"role", role}, {"path", path.string()}, {"bytes", d.bytes}, {"sha256", d.sha256}};
 }
 
-/// Every file a scene reads (band files, the mask), once each.
-std::vector<fs::path> scene_files(io::SceneSpec const& scene) {
-  std::vector<fs::path> files;
-  auto add = [&files](fs::path const& f) {
-    if (std::find(files.begin(), files.end(), f) == files.end()) files.push_back(f);
-  };
-  for (auto const& b : scene.bands)
-    if (b) add(b->file);
-  if (scene.mask) add(scene.mask->file);
-  return files;
-}
 
 std::vector<double> number_list(std::string const& text, std::string const& option) {
   std::vector<double> out;
@@ -500,6 +489,11 @@ void plan_assess(OptionValues const& r, AssessRequest const& q, PassRunner& runn
   auto& l = p.layout;
   l.label = p.in.before.label + "->" + p.in.after.label;
   l.source = p.in.source.get();
+  l.inputs = p.in.files();
+  for (auto const& [year, scene] : p.epochs)
+    for (auto const& f : io::scene_files(scene)) l.inputs.push_back(f);
+  l.inputs.push_back(p.zr.source.path);
+  if (r.job_path()) l.inputs.push_back(*r.job_path());
   l.pass = p.in.params;
   l.plan = runner.plan(*p.in.source, p.in.params);
   l.outputs = p.planes.outputs;
@@ -596,6 +590,7 @@ AssessResults run_assess(AssessPlan& p, PassRunner& runner) {
     PassLayout l;
     l.label = scene.label;
     l.source = &source;
+    l.inputs = p.layout.inputs;
     l.pass = fused;
     l.plan = runner.plan(source, fused);
     l.plane_names = {"ndvi_" + scene.label};
@@ -701,10 +696,10 @@ int assess_main(int argc, char** argv) {
   // Checksums of the inputs while the pass runs (they are read from the page cache anyway).
   auto input_checksums = std::async(std::launch::async, [&plan] {
     ojson list = ojson::array();
-    for (auto const& f : scene_files(plan.in.before_scene)) list.push_back(file_entry(f, "before"));
-    for (auto const& f : scene_files(plan.in.after_scene)) list.push_back(file_entry(f, "after"));
+    for (auto const& f : io::scene_files(plan.in.before_scene)) list.push_back(file_entry(f, "before"));
+    for (auto const& f : io::scene_files(plan.in.after_scene)) list.push_back(file_entry(f, "after"));
     for (auto const& [year, scene] : plan.epochs)
-      for (auto const& f : scene_files(scene)) list.push_back(file_entry(f, "epoch " + scene.label));
+      for (auto const& f : io::scene_files(scene)) list.push_back(file_entry(f, "epoch " + scene.label));
     return list;
   });
   auto const res = run_assess(plan, runner);

@@ -81,6 +81,7 @@ int change_main(int argc, char** argv) {
   PassLayout layout;
   layout.label = in.before.label + "->" + in.after.label;
   layout.source = in.source.get();
+  layout.inputs = in.files();
   layout.pass = params;
   layout.plan = runner.plan(*in.source, params);
   layout.outputs = planes.outputs;
@@ -92,6 +93,7 @@ int change_main(int argc, char** argv) {
     work = runner.zonal_work(layout.plan, zones->zones, zone_request->mode, is_geographic(grid.crs_wkt),
                              change_zonal_products(in, planes, *zone_request));
     layout.zonal = &*work;
+    layout.inputs.push_back(zone_request->source.path);
     if (zone_request->table) layout.tables.push_back(*zone_request->table);
     if (zone_request->partial) layout.tables.push_back(*zone_request->partial);
   }

@@ -51,6 +51,12 @@ void add_change_input_options(cxxopts::Options& options) {
        cxxopts::value<std::string>());
 }
 
+std::vector<std::filesystem::path> ChangeInputs::files() const {
+  auto files = io::scene_files(before_scene);
+  for (auto const& f : io::scene_files(after_scene)) files.push_back(f);
+  return files;
+}
+
 ChangeInputs prepare_change_inputs(OptionValues const& r, std::vector<pixel::Index> const& outputs,
                                    bool year_labels) {
   if (!r.count("before") || !r.count("after")) throw usage_error("--before and --after are required");

@@ -37,6 +37,8 @@ struct ChangeInputs {
   pixel::ChangeParams params;
 
   [[nodiscard]] Grid const& grid() const { return before_source->grid(); }
+  /// The files both epochs read.
+  [[nodiscard]] std::vector<std::filesystem::path> files() const;
 };
 
 /** @brief Resolves both epochs (bad input fails here, before any output exists).

@@ -17,6 +17,24 @@ std::vector<std::string> split(std::string const& text, char sep) {
   return parts;
 }
 
+namespace {
+
+bool same_file(std::filesystem::path const& a, std::filesystem::path const& b) {
+  std::error_code ec;
+  if (std::filesystem::exists(a, ec) && std::filesystem::exists(b, ec)) return std::filesystem::equivalent(a, b, ec);
+  return std::filesystem::weakly_canonical(a, ec) == std::filesystem::weakly_canonical(b, ec);
+}
+
+}  // namespace
+
+void refuse_overwriting_inputs(std::vector<std::filesystem::path> const& outputs,
+                               std::vector<std::filesystem::path> const& inputs) {
+  for (auto const& out : outputs)
+    for (auto const& in : inputs)
+      if (same_file(out, in))
+        throw usage_error(out.string() + ": is also an input (" + in.string() + "); choose another output");
+}
+
 double parse_float(std::string const& text, std::string const& option) {
   if (auto const v = to_number(text)) return *v;
   throw usage_error("--" + option + " " + text + ": not a number");

@@ -34,6 +34,11 @@ struct RunSettings {
 /// The non-empty items of a `sep`-separated list ("a,,b" -> {"a", "b"}).
 [[nodiscard]] std::vector<std::string> split(std::string const& text, char sep);
 /// The whole text as a number; usage_error "--<option> <text>: not a number" otherwise.
+/// usage_error when an output would replace an input (the same file, by any path): an input is
+/// never overwritten, as GDAL refuses too.
+void refuse_overwriting_inputs(std::vector<std::filesystem::path> const& outputs,
+                               std::vector<std::filesystem::path> const& inputs);
+
 [[nodiscard]] double parse_float(std::string const& text, std::string const& option);
 
 /// "512M", "2G", "65536" (bytes; K/M/G are powers of 1024). Throws usage_error.

@@ -92,6 +92,7 @@ int indices_main(int argc, char** argv) {
     PassLayout layout;
     layout.label = scene.label.empty() ? "indices" : scene.label;
     layout.source = sources[e].get();
+    layout.inputs = io::scene_files(scene);
     layout.pass = params;
     layout.plan = runner.plan(*sources[e], params);
     layout.outputs = outputs;
@@ -108,6 +109,7 @@ int indices_main(int argc, char** argv) {
       auto const& grid = sources[e]->grid();
       work = runner.zonal_work(layout.plan, zones->zones, zone_request->mode, is_geographic(grid.crs_wkt), products);
       layout.zonal = &*work;
+      layout.inputs.push_back(zone_request->source.path);
       if (zone_request->table) layout.tables.push_back(*zone_request->table);
       if (zone_request->partial) layout.tables.push_back(*zone_request->partial);
     }

@@ -113,7 +113,20 @@ int PassRunner::threads() const noexcept {
   return m_run.threads > 0 ? m_run.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
+namespace {
+
+/// Every file a layout writes (COGs, then tables).
+std::vector<fs::path> layout_outputs(PassLayout const& l) {
+  std::vector<fs::path> out;
+  for (auto const& o : l.outputs) out.push_back(o.path);
+  out.insert(out.end(), l.tables.begin(), l.tables.end());
+  return out;
+}
+
+}  // namespace
+
 void PassRunner::describe(PassLayout const& l) {
+  refuse_overwriting_inputs(layout_outputs(l), l.inputs);
   auto const& plan = l.plan;
   nlohmann::json outputs = nlohmann::json::array(), planes = nlohmann::json::array(),
                  products = nlohmann::json::array();
@@ -166,6 +179,7 @@ void PassRunner::describe(PassLayout const& l) {
 }
 
 RunStats PassRunner::run(PassLayout const& l) {
+  refuse_overwriting_inputs(layout_outputs(l), l.inputs);
   std::unique_ptr<io::CogSink> cog;
   NullTileSink null_sink;
   if (!l.outputs.empty()) {

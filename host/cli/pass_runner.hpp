@@ -59,6 +59,7 @@ struct PassLayout {
   ZonalWork const* zonal = nullptr;       ///< per-zone statistics accumulated by the backend workers
   std::vector<TileObserver*> observers;   ///< e.g. picture crops, on the compute threads
   std::vector<std::filesystem::path> tables;  ///< written after the pass (zonal tables, partials, reports)
+  std::vector<std::filesystem::path> inputs;  ///< files the command reads (no output may replace one)
   std::size_t crops = 0;                  ///< picture windows captured (for the layout only)
 };
 

@@ -178,6 +178,8 @@ int trend_main(int argc, char** argv) {
   PassLayout layout;
   layout.label = "trend";
   layout.source = &source;
+  for (auto const& scene : scenes)
+    for (auto const& f : io::scene_files(scene)) layout.inputs.push_back(f);
   layout.pass = pass;
   layout.plan = runner.plan(source, pass);
   layout.outputs = outputs;

@@ -120,6 +120,7 @@ int zonal_main(int argc, char** argv) {
   PassLayout layout;
   layout.label = "zonal";
   layout.source = &source;
+  layout.inputs = {raster, request.source.path};
   layout.pass = pass;
   layout.plan = runner.plan(source, pass, /*block_tiles=*/true);
   layout.plane_names = {product_name};
@@ -179,6 +180,14 @@ int merge_main(int argc, char** argv) {
   auto merged = io::merge_zonal_partials(parts, names);
   log.event("merge", {{"partials", names.size()}, {"zones", merged.zones.size()}},
             "merged " + std::to_string(names.size()) + " partials of " + std::to_string(merged.zones.size()) + " zones");
+  {  // Refuse before anything is written: an output must not replace a partial or the zones it re-reads.
+    std::vector<fs::path> outputs, inputs(names.begin(), names.end());
+    if (r.count("partial")) outputs.emplace_back(r["partial"].as<std::string>());
+    if (r.count("out")) outputs.emplace_back(r["out"].as<std::string>());
+    inputs.emplace_back(r.count("zones") ? r["zones"].as<std::string>() : merged.zones_path);
+    refuse_overwriting_inputs(outputs, inputs);
+    if (outputs.size() == 2) refuse_overwriting_inputs({outputs[0]}, {outputs[1]});
+  }
   std::vector<fs::path> written;
   if (r.count("partial")) {
     fs::path const p = r["partial"].as<std::string>();

@@ -234,6 +234,18 @@ SceneSpec resolve_scene(std::string label, fs::path const& input, SensorOptions 
   return scene;
 }
 
+/// Every file a scene reads (band files, the mask), once each.
+std::vector<std::filesystem::path> scene_files(SceneSpec const& scene) {
+  std::vector<std::filesystem::path> files;
+  auto add = [&files](std::filesystem::path const& f) {
+    if (std::find(files.begin(), files.end(), f) == files.end()) files.push_back(f);
+  };
+  for (auto const& b : scene.bands)
+    if (b) add(b->file);
+  if (scene.mask) add(scene.mask->file);
+  return files;
+}
+
 void require_bands(SceneSpec const& scene, std::vector<pixel::Index> const& indices) {
   for (auto index : indices) {
     for (int b = 0; b < pixel::kBandCount; ++b) {

@@ -97,3 +97,51 @@ def test_unwritable_output_folder(reclaim_bin, scene, tmp_path):
     blocker.write_text("x")
     line = fails(reclaim_bin, EXIT_IO, "indices", "--input", scene, "--out", blocker / "sub")
     assert "sub" in line
+
+
+def _digest(path):
+    import hashlib
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_output_that_is_an_input_is_refused(reclaim_bin, scene, tmp_path):
+    """An output path naming one of the run's inputs must never replace it (a silently lost input)."""
+    from osgeo import ogr
+    d = tmp_path / "d"
+    d.mkdir()
+    # indices: --input d/ndvi.tif --out d would write d/ndvi.tif over its own input
+    own = d / "ndvi.tif"
+    own.write_bytes(scene.read_bytes())
+    before = _digest(own)
+    line = fails(reclaim_bin, EXIT_USAGE, "indices", "--input", own, "--index", "ndvi", "--out", d, "--quiet")
+    assert "ndvi.tif" in line and "is also an input" in line, line
+    line = fails(reclaim_bin, EXIT_USAGE, "indices", "--input", own, "--index", "ndvi", "--out", d, "--dry-run", "--quiet")
+    assert "is also an input" in line, line
+    assert _digest(own) == before
+
+    # zonal: the zones file named as the table (same file through another spelling)
+    zones = tmp_path / "s.gpkg"
+    ds = ogr.GetDriverByName("GPKG").CreateDataSource(str(zones))
+    layer = ds.CreateLayer("sites", utm49_srs(), ogr.wkbPolygon)
+    f = ogr.Feature(layer.GetLayerDefn())
+    f.SetGeometry(ogr.CreateGeometryFromWkt(
+        "POLYGON((600100 4299900,600400 4299900,600400 4299600,600100 4299600,600100 4299900))"))
+    layer.CreateFeature(f)
+    ds = None
+    before = _digest(zones)
+    line = fails(reclaim_bin, EXIT_USAGE, "zonal", "--raster", scene, "--zones", zones,
+                 "--out", tmp_path / "d" / ".." / "s.gpkg", "--quiet")
+    assert "s.gpkg" in line and "is also an input" in line, line
+    assert _digest(zones) == before
+
+    # merge: --partial or --out naming one of the partials
+    part = tmp_path / "p.bin"
+    run_reclaim(reclaim_bin, "zonal", "--raster", scene, "--zones", zones,
+                "--stats", "count,mean", "--out", tmp_path / "t.csv", "--partial", part, "--quiet")
+    before = _digest(part)
+    line = fails(reclaim_bin, EXIT_USAGE, "merge", part, "--partial", part, "--quiet")
+    assert "p.bin" in line and "is also an input" in line, line
+    zones_before = _digest(zones)
+    line = fails(reclaim_bin, EXIT_USAGE, "merge", part, "--out", zones, "--quiet")
+    assert "s.gpkg" in line and "is also an input" in line, line
+    assert _digest(part) == before and _digest(zones) == zones_before

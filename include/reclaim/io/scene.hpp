@@ -66,4 +66,7 @@ struct SceneSpec {
  * naming the index that needs the missing band. */
 void require_bands(SceneSpec const& scene, std::vector<pixel::Index> const& indices);
 
+/// Every file a scene reads (band files, the mask), once each.
+[[nodiscard]] std::vector<std::filesystem::path> scene_files(SceneSpec const& scene);
+
 }  // namespace reclaim::io
