@@ -57,7 +57,7 @@ int change_main(int argc, char** argv) {
       ("index", "also write these indices of each epoch (e.g. ndvi,bsi); default none",
        cxxopts::value<std::string>());
   add_zone_options(options, "zone-stats", "count,area_ha,mean,stddev,min,max,median,coverage", "zones-out");
-  auto const parsed = parse_raster_command(options, argc, argv);
+  auto const parsed = parse_raster_command(options, argc, argv, index_help());
   if (!parsed) return 0;  // --help
   auto const& r = *parsed;
   if (!r.count("before") || !r.count("after")) throw usage_error("--before and --after are required");

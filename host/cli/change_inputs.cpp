@@ -118,7 +118,7 @@ ChangePlanes change_planes(ChangeInputs& in, std::vector<pixel::Index> const& pe
       planes.plane_of[{e, index}] = plane;
       planes.epoch_output.push_back(index);
       planes.names.push_back(label + "_" + std::string(index_name(index)));
-      if (static_cast<int>(index) < pixel::kIndexCount) {  // reflectance planes feed only the pictures
+      if (pixel::is_spectral_index(index)) {  // reflectance planes feed only the pictures
         auto o = index_output(out_dir / (label + "_" + std::string(index_name(index)) + ".tif"), index, sensor,
                               scene.input);
         o.plane = plane;

@@ -33,10 +33,9 @@ int indices_main(int argc, char** argv) {
   options.add_options()
       ("input", "a scene: multiband file or product folder, optionally LABEL=PATH; repeat for several epochs",
        cxxopts::value<std::vector<std::string>>())
-      ("index", "indices: ndvi, evi, savi, msavi2, ndwi, mndwi, nbr, ndmi, bsi, fvc, or all",
-       cxxopts::value<std::string>()->default_value("ndvi"));
+      ("index", "indices: " + index_name_list(), cxxopts::value<std::string>()->default_value("ndvi"));
   add_zone_options(options, "zone-stats", "count,area_ha,mean,stddev,min,max,median,coverage", "zones-out");
-  auto const parsed = parse_raster_command(options, argc, argv);
+  auto const parsed = parse_raster_command(options, argc, argv, index_help());
   if (!parsed) return 0;  // --help
   auto const& r = *parsed;
   if (!r.count("out")) throw usage_error("--out DIR is required");

@@ -144,12 +144,14 @@ nlohmann::ordered_json OptionValues::to_json() const {
   return parameters;
 }
 
-std::optional<OptionValues> parse_command(cxxopts::Options& options, int argc, char** argv) {
+std::optional<OptionValues> parse_command(cxxopts::Options& options, int argc, char** argv,
+                                          std::string const& help_footer) {
   options.add_options("Run")("job", "a JSON or TOML file of these options (the command line overrides it)",
                              cxxopts::value<std::string>());
   auto r = options.parse(argc, argv);
   if (r.count("help")) {
     std::puts(options.help(options.groups()).c_str());  // every group, in the order added
+    if (!help_footer.empty()) std::fputs(help_footer.c_str(), stdout);
     return std::nullopt;
   }
   if (!r.unmatched().empty()) throw usage_error("unexpected argument '" + r.unmatched().front() + "'");

@@ -58,9 +58,10 @@ class OptionValues {
   nlohmann::json m_job = nlohmann::json::object();
 };
 
-/** @brief Parses a command's arguments (adding --job), prints the help (returning nullopt) for
- * --help. Throws usage_error for a stray argument, input_error naming the job file and key for a
- * bad job file. */
-[[nodiscard]] std::optional<OptionValues> parse_command(cxxopts::Options& options, int argc, char** argv);
+/** @brief Parses a command's arguments (adding --job), prints the help (then `help_footer`,
+ * returning nullopt) for --help. Throws usage_error for a stray argument, input_error naming the
+ * job file and key for a bad job file. */
+[[nodiscard]] std::optional<OptionValues> parse_command(cxxopts::Options& options, int argc, char** argv,
+                                                        std::string const& help_footer = {});
 
 }  // namespace reclaim::cli

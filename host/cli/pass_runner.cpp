@@ -20,11 +20,12 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::optional<OptionValues> parse_raster_command(cxxopts::Options& options, int argc, char** argv) {
+std::optional<OptionValues> parse_raster_command(cxxopts::Options& options, int argc, char** argv,
+                                                 std::string const& help_footer) {
   add_output_options(options);
   add_sensor_options(options);
   add_run_options(options);
-  return parse_command(options, argc, argv);
+  return parse_command(options, argc, argv, help_footer);
 }
 
 void add_output_options(cxxopts::Options& options) {

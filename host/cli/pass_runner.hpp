@@ -23,9 +23,10 @@ namespace reclaim::cli {
 [[nodiscard]] std::string lower(std::string s);
 
 /** @brief Adds the output, sensor and run options to a raster command's own, parses (with
- * --job), and prints the help (returning nullopt) for --help. Throws usage_error for a stray
- * argument. */
-[[nodiscard]] std::optional<OptionValues> parse_raster_command(cxxopts::Options& options, int argc, char** argv);
+ * --job), and prints the help (then `help_footer`, returning nullopt) for --help. Throws
+ * usage_error for a stray argument. */
+[[nodiscard]] std::optional<OptionValues> parse_raster_command(cxxopts::Options& options, int argc, char** argv,
+                                                               std::string const& help_footer = {});
 
 /// Adds --out, --compress, --overviews and the index parameters (--savi-l, --fvc-*).
 void add_output_options(cxxopts::Options& options);

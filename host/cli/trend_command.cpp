@@ -66,7 +66,7 @@ int trend_main(int argc, char** argv) {
       ("percent", "P, percent of the recovery target (R80P, Y2R)", cxxopts::value<double>()->default_value("80"))
       ("target", "recovery target: pre (mean of the 2 years before t_d) or a value",
        cxxopts::value<std::string>()->default_value("pre"));
-  auto const parsed = parse_raster_command(options, argc, argv);
+  auto const parsed = parse_raster_command(options, argc, argv, index_help(/*list_all=*/false));
   if (!parsed) return 0;  // --help
   auto const& r = *parsed;
   if (!r.count("out")) throw usage_error("--out DIR is required");

@@ -108,14 +108,6 @@ io::ZonalProduct value_product(std::string name, int plane, ZoneRequest const& r
   return p;
 }
 
-std::pair<double, double> index_value_range(pixel::Index index) noexcept {
-  switch (index) {
-    case pixel::Index::evi: return {-2.0, 2.0};  // EVI leaves [-1, 1] over bright or dark targets
-    case pixel::Index::fvc: return {0.0, 1.0 + 1e-9};
-    default: return {-1.0, 1.0 + 1e-9};  // normalised differences: 1.0 itself must fall in a bin
-  }
-}
-
 void ZonalResults::add(std::vector<io::ZonalProduct> const& p, std::vector<io::ProductAccumulators> const& r) {
   products.insert(products.end(), p.begin(), p.end());
   results.insert(results.end(), r.begin(), r.end());

@@ -55,9 +55,6 @@ struct LoadedZones {
 [[nodiscard]] io::ZonalProduct value_product(std::string name, int plane, ZoneRequest const& request, double lo,
                                              double hi);
 
-/// Histogram range of an index's values (median/percentile bins when --histogram-range is not given).
-[[nodiscard]] std::pair<double, double> index_value_range(pixel::Index index) noexcept;
-
 /// Products and results of one or more finished sinks (several passes, one table).
 struct ZonalResults {
   std::vector<io::ZonalProduct> products;

@@ -1,5 +1,6 @@
 #include "reclaim/index_names.hpp"
 
+#include <algorithm>
 #include <array>
 #include <string>
 
@@ -8,41 +9,55 @@
 namespace reclaim {
 namespace {
 
-struct IndexInfo {
-  std::string_view name;
-  std::string_view description;
-};
-
-constexpr std::array<IndexInfo, pixel::kOutputKindCount> kIndexInfo{{
-    {"ndvi", "NDVI = (NIR - Red) / (NIR + Red)"},
-    {"evi", "EVI = 2.5 (NIR - Red) / (NIR + 6 Red - 7.5 Blue + 1)"},
-    {"savi", "SAVI = (1 + L) (NIR - Red) / (NIR + Red + L)"},
-    {"msavi2", "MSAVI2 = (2 NIR + 1 - sqrt((2 NIR + 1)^2 - 8 (NIR - Red))) / 2"},
-    {"ndwi", "NDWI = (Green - NIR) / (Green + NIR)"},
-    {"mndwi", "MNDWI = (Green - SWIR1) / (Green + SWIR1)"},
-    {"nbr", "NBR = (NIR - SWIR2) / (NIR + SWIR2)"},
-    {"ndmi", "NDMI = (NIR - SWIR1) / (NIR + SWIR1)"},
-    {"bsi", "BSI = ((SWIR1 + Red) - (NIR + Blue)) / ((SWIR1 + Red) + (NIR + Blue))"},
-    {"fvc", "FVC = clamp((NDVI - NDVI_soil) / (NDVI_veg - NDVI_soil), 0, 1)"},
-    {"blue", "blue surface reflectance (calibrated)"},
-    {"green", "green surface reflectance (calibrated)"},
-    {"red", "red surface reflectance (calibrated)"},
-}};
-
 constexpr std::array<std::string_view, pixel::kBandCount> kBandNames{"blue", "green", "red", "nir", "swir1", "swir2"};
+
+/// "a, b, c, " of the table's names of one kind, in table order.
+std::string names_of_kind(pixel::IndexKind kind) {
+  std::string out;
+  for (auto const& spec : pixel::kIndexTable)
+    if (spec.kind == kind) out += std::string(spec.name) + ", ";
+  return out;
+}
 
 }  // namespace
 
-std::string_view index_name(pixel::Index index) noexcept { return kIndexInfo[static_cast<std::size_t>(index)].name; }
+std::string_view index_name(pixel::Index index) noexcept { return pixel::index_spec(index).name; }
 
-std::string_view index_description(pixel::Index index) noexcept {
-  return kIndexInfo[static_cast<std::size_t>(index)].description;
+std::string_view index_description(pixel::Index index) noexcept { return pixel::index_spec(index).formula; }
+
+std::pair<double, double> index_value_range(pixel::Index index) noexcept {
+  auto const& spec = pixel::index_spec(index);
+  return {spec.lo, spec.hi};
 }
 
 std::optional<pixel::Index> parse_index(std::string_view name) noexcept {
-  for (std::size_t i = 0; i < kIndexInfo.size(); ++i)
-    if (kIndexInfo[i].name == name) return static_cast<pixel::Index>(i);
+  for (auto const& spec : pixel::kIndexTable)
+    if (spec.name == name) return spec.id;
   return std::nullopt;
+}
+
+std::string index_name_list() { return names_of_kind(pixel::IndexKind::index) + "or all"; }
+
+std::string known_index_names() {
+  std::string out = names_of_kind(pixel::IndexKind::index) + "all";
+  auto const reflectance = names_of_kind(pixel::IndexKind::reflectance);
+  if (!reflectance.empty()) out += "; " + reflectance.substr(0, reflectance.size() - 2) + " for reflectance";
+  return out;
+}
+
+std::string index_help(bool list_all) {
+  std::size_t width = 3;  // "all"
+  for (auto const& spec : pixel::kIndexTable) width = std::max(width, spec.name.size());
+  auto line = [width](std::string_view name, std::string_view text) {
+    return "  " + std::string(name) + std::string(width + 2 - name.size(), ' ') + std::string(text) + "\n";
+  };
+  std::string out = "Indices (--index):\n";
+  for (auto const& spec : pixel::kIndexTable)
+    if (spec.kind == pixel::IndexKind::index) out += line(spec.name, spec.formula);
+  if (list_all) out += line("all", "every index above");
+  for (auto const& spec : pixel::kIndexTable)
+    if (spec.kind == pixel::IndexKind::reflectance) out += line(spec.name, spec.formula);
+  return out;
 }
 
 std::vector<pixel::Index> parse_index_list(std::string_view list) {
@@ -63,9 +78,7 @@ std::vector<pixel::Index> parse_index_list(std::string_view list) {
     } else if (auto const index = parse_index(item)) {
       add(*index);
     } else {
-      throw usage_error("unknown index '" + std::string(item) +
-                        "' (known: ndvi, evi, savi, msavi2, ndwi, mndwi, nbr, ndmi, bsi, fvc, all; blue, green, red for "
-                        "reflectance)");
+      throw usage_error("unknown index '" + std::string(item) + "' (known: " + known_index_names() + ")");
     }
     if (comma == std::string_view::npos) break;
     start = comma + 1;

@@ -1,5 +1,6 @@
 // Index and band names as users type them on the command line.
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -62,6 +63,41 @@ TEST(IndexName, RoundTripsForEveryIndex) {
   EXPECT_EQ(reclaim::index_name(Index::msavi2), "msavi2");
   EXPECT_EQ(reclaim::index_name(Index::fvc), "fvc");
   EXPECT_FALSE(reclaim::parse_index("all").has_value());  // a list keyword, not an index
+}
+
+TEST(IndexName, EveryOutputRoundTripsAndHasItsFormulaAsDescription) {
+  for (auto const& spec : reclaim::pixel::kIndexTable) {
+    EXPECT_EQ(reclaim::index_name(spec.id), spec.name);
+    EXPECT_EQ(reclaim::parse_index(spec.name), spec.id) << spec.name;
+    EXPECT_EQ(reclaim::index_description(spec.id), spec.formula);
+    EXPECT_EQ(reclaim::index_value_range(spec.id), std::make_pair(spec.lo, spec.hi));
+  }
+  EXPECT_EQ(reclaim::index_description(Index::ndvi), "NDVI = (NIR - Red) / (NIR + Red)");
+  EXPECT_EQ(reclaim::index_value_range(Index::evi), std::make_pair(-2.0, 2.0));
+  EXPECT_EQ(reclaim::index_value_range(Index::fvc), std::make_pair(0.0, 1.0 + 1e-9));
+}
+
+TEST(IndexName, HelpAndErrorsListEveryName) {
+  EXPECT_EQ(reclaim::index_name_list(), "ndvi, evi, savi, msavi2, ndwi, mndwi, nbr, ndmi, bsi, fvc, or all");
+  EXPECT_EQ(reclaim::known_index_names(),
+            "ndvi, evi, savi, msavi2, ndwi, mndwi, nbr, ndmi, bsi, fvc, all; blue, green, red for reflectance");
+  auto const help = reclaim::index_help();
+  auto const help_one = reclaim::index_help(/*list_all=*/false);
+  EXPECT_NE(help.find("\n  all "), std::string::npos);
+  EXPECT_EQ(help_one.find("\n  all "), std::string::npos);
+  for (auto const& spec : reclaim::pixel::kIndexTable) {
+    auto const line = "  " + std::string(spec.name) + " ";
+    EXPECT_NE(help.find(line), std::string::npos) << spec.name;
+    EXPECT_NE(help.find(std::string(spec.formula) + "\n"), std::string::npos) << spec.name;
+    EXPECT_NE(help_one.find(std::string(spec.formula) + "\n"), std::string::npos) << spec.name;
+  }
+  try {
+    (void)parse_index_list("ndvi,bogus");
+    FAIL() << "no exception";
+  } catch (reclaim::usage_error const& e) {
+    for (auto const& spec : reclaim::pixel::kIndexTable)
+      EXPECT_NE(std::string(e.what()).find(std::string(spec.name)), std::string::npos) << spec.name;
+  }
 }
 
 TEST(BandName, RoundTripsForEveryBand) {

@@ -9,76 +9,11 @@
 #include <cstdint>
 
 #include "reclaim/pixel/hd.hpp"
+#include "reclaim/pixel/index_table.hpp"
 #include "reclaim/pixel/indices.hpp"
 #include "reclaim/pixel/reflectance.hpp"
 
 namespace reclaim::pixel {
-
-/// Spectral band roles an index may use, in a fixed order.
-enum class Band : std::uint8_t { blue, green, red, nir, swir1, swir2 };
-inline constexpr int kBandCount = 6;
-
-/// What the fused pass can write per pixel: the ten spectral indices, then the calibrated
-/// surface reflectance of the visible bands (true-colour pictures; not part of "all").
-enum class Index : std::uint8_t { ndvi, evi, savi, msavi2, ndwi, mndwi, nbr, ndmi, bsi, fvc, blue, green, red };
-inline constexpr int kIndexCount = 10;       ///< spectral indices (ndvi .. fvc)
-inline constexpr int kOutputKindCount = 13;  ///< indices plus reflectance outputs
-inline constexpr int kMaxOutputs = 16;
-
-RECLAIM_HD constexpr std::uint32_t band_bit(Band band) noexcept {
-  return std::uint32_t{1} << static_cast<int>(band);
-}
-
-/// Bit set of the bands an index needs (bit i = Band i).
-RECLAIM_HD constexpr std::uint32_t bands_needed(Index index) noexcept {
-  std::uint32_t const blue = band_bit(Band::blue), green = band_bit(Band::green), red = band_bit(Band::red),
-                      nir = band_bit(Band::nir), swir1 = band_bit(Band::swir1), swir2 = band_bit(Band::swir2);
-  switch (index) {
-    case Index::ndvi: case Index::savi: case Index::msavi2: case Index::fvc: return nir | red;
-    case Index::evi: return nir | red | blue;
-    case Index::ndwi: return green | nir;
-    case Index::mndwi: return green | swir1;
-    case Index::nbr: return nir | swir2;
-    case Index::ndmi: return nir | swir1;
-    case Index::bsi: return blue | red | nir | swir1;
-    case Index::blue: return blue;
-    case Index::green: return green;
-    case Index::red: return red;
-  }
-  return 0;
-}
-
-/// Reflectances of one pixel; NaN for a band that is invalid or not read.
-struct Reflectance {
-  double band[kBandCount];
-  RECLAIM_HD double operator[](Band b) const noexcept { return band[static_cast<int>(b)]; }
-};
-
-/// Tunable index parameters (defaults documented in docs/indices.md).
-struct IndexParams {
-  double savi_l = 0.5;
-  double fvc_ndvi_soil = 0.05;
-  double fvc_ndvi_veg = 0.86;
-};
-
-RECLAIM_HD inline double index_value(Index index, Reflectance const& r, IndexParams const& p) noexcept {
-  switch (index) {
-    case Index::ndvi: return ndvi(r[Band::nir], r[Band::red]);
-    case Index::evi: return evi(r[Band::nir], r[Band::red], r[Band::blue]);
-    case Index::savi: return savi(r[Band::nir], r[Band::red], p.savi_l);
-    case Index::msavi2: return msavi2(r[Band::nir], r[Band::red]);
-    case Index::ndwi: return ndwi(r[Band::green], r[Band::nir]);
-    case Index::mndwi: return mndwi(r[Band::green], r[Band::swir1]);
-    case Index::nbr: return nbr(r[Band::nir], r[Band::swir2]);
-    case Index::ndmi: return ndmi(r[Band::nir], r[Band::swir1]);
-    case Index::bsi: return bsi(r[Band::blue], r[Band::red], r[Band::nir], r[Band::swir1]);
-    case Index::fvc: return fvc(ndvi(r[Band::nir], r[Band::red]), p.fvc_ndvi_soil, p.fvc_ndvi_veg);
-    case Index::blue: return r[Band::blue];
-    case Index::green: return r[Band::green];
-    case Index::red: return r[Band::red];
-  }
-  return nan_d();
-}
 
 /** @brief Everything a backend needs to run the fused pass on a tile (trivially copyable,
  * passed by value to kernels).
