@@ -2,6 +2,7 @@
 #include <gdal_priv.h>
 #include <ogrsf_frmts.h>
 
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <iomanip>
@@ -135,7 +136,21 @@ void write_gpkg(fs::path const& path, ZonalTable const& t, std::vector<Zone> con
       srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
       layer_srs = &srs;
     }
-    auto* layer = ds->CreateLayer(path.stem().c_str(), layer_srs, wkbMultiPolygon, nullptr);
+    // The layer's FID column is named "fid" unless a field takes that name (as the id column
+    // does when zones have no --id-field: their ids are the source FIDs, as text).
+    std::set<std::string> taken;
+    auto lower = [](std::string s) {
+      for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      return s;
+    };
+    taken.insert(lower(t.id_name));
+    for (auto const& a : t.attribute_names) taken.insert(lower(a));
+    for (auto const& c : t.columns) taken.insert(lower(c));
+    std::string fid_column = "fid";
+    for (int n = 1; taken.count(fid_column); ++n) fid_column = "gpkg_fid" + (n > 1 ? std::to_string(n) : "");
+    CPLStringList layer_options;
+    layer_options.SetNameValue("FID", fid_column.c_str());
+    auto* layer = ds->CreateLayer(path.stem().c_str(), layer_srs, wkbMultiPolygon, layer_options.List());
     if (!layer) throw io_error(path.string() + ": cannot create layer (" + CPLGetLastErrorMsg() + ")");
     auto add_field = [&](std::string const& name, OGRFieldType type) {
       OGRFieldDefn field(name.c_str(), type);
