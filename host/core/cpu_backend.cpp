@@ -13,11 +13,11 @@
 namespace reclaim {
 
 void run_fused_cpu(pixel::FusedParams const& params, float const* in, float* out, std::size_t pixels) noexcept {
-  pixel::for_each_pixel(pixels, pixel::FusedPixel{params, in, out, pixels});
+  pixel::for_each_pixel(pixels, pixel::FusedPixel{&params, in, out, pixels});
 }
 
 void run_change_cpu(pixel::ChangeParams const& params, float const* in, float* out, std::size_t pixels) noexcept {
-  pixel::for_each_pixel(pixels, pixel::ChangePixel{params, in, out, pixels});
+  pixel::for_each_pixel(pixels, pixel::ChangePixel{&params, in, out, pixels});
 }
 
 pixel::FusedParams epoch_params(TrendPass const& pass, int e) noexcept {

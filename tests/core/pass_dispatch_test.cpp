@@ -61,7 +61,8 @@ TEST(PerPixel, FusedFunctorGivesHandWorkedNdvi) {
   // red 0.1, nir 0.5 -> (0.5 - 0.1) / 0.6 = 2/3; red 0.2, nir 0.2 -> 0; red = nir = 0 -> NaN (0/0).
   std::vector<float> const in = {1000.f, 2000.f, 0.f, /* nir */ 5000.f, 2000.f, 0.f};
   std::vector<float> out(3, -9.f);
-  pixel::for_each_pixel(3, pixel::FusedPixel{ndvi_params(), in.data(), out.data(), 3});
+  auto const params = ndvi_params();
+  pixel::for_each_pixel(3, pixel::FusedPixel{&params, in.data(), out.data(), 3});
   EXPECT_FLOAT_EQ(out[0], static_cast<float>(2.0 / 3.0));
   EXPECT_EQ(out[1], 0.f);
   EXPECT_TRUE(std::isnan(out[2]));

@@ -7,7 +7,11 @@
  * band_pass.hpp, zonal_items.hpp), so each formula stays written once.
  *
  * The functors are trivially copyable (they are kernel arguments) and hold plain pointers:
- * `in` and `out` are tile planes `stride` floats apart (plane k at in + k * stride).
+ * `in` and `out` are tile planes `stride` floats apart (plane k at in + k * stride). The big
+ * parameter blocks (FusedParams ~0.8 KB, ChangeParams ~6 KB) are held by pointer, to host
+ * memory on the CPU and to a device copy on the GPU: CUB's for_each agent copies its functor
+ * into every thread, which for a functor holding ChangeParams by value is a 6 KB local-memory
+ * stack frame per thread (ptxas -v), against none with the pointer.
  */
 #include <cstddef>
 
@@ -21,23 +25,24 @@ namespace reclaim::pixel {
 
 /// compute_pixel: the fused pass of one epoch (mask -> reflectance -> every requested index).
 struct FusedPixel {
-  FusedParams params;
+  FusedParams const* params;
   float const* in;
   float* out;
   std::size_t stride;
-  RECLAIM_HD void operator()(std::size_t i) const noexcept { compute_pixel(params, in, out, stride, i); }
+  RECLAIM_HD void operator()(std::size_t i) const noexcept { compute_pixel(*params, in, out, stride, i); }
 };
 
 /// compute_change_pixel: the two-epoch change pass.
 struct ChangePixel {
-  ChangeParams params;
+  ChangeParams const* params;
   float const* in;
   float* out;
   std::size_t stride;
-  RECLAIM_HD void operator()(std::size_t i) const noexcept { compute_change_pixel(params, in, out, stride, i); }
+  RECLAIM_HD void operator()(std::size_t i) const noexcept { compute_change_pixel(*params, in, out, stride, i); }
 };
 
-/// compute_band_pixel: one band's calibrated values (one plane in, one out).
+/// compute_band_pixel: one band's calibrated values (one plane in, one out); BandParams is
+/// small, so it is held by value.
 struct BandPixel {
   BandParams params;
   float const* in;
