@@ -1,59 +1,57 @@
 #include "kernels/fused_kernel.cuh"
 
-#include <algorithm>
-#include <cstdint>
+#include "host/cuda/cuda_raii.hpp"
+#include "kernels/for_each_pixel.cuh"
+#include "reclaim/pixel/per_pixel.hpp"
 
+// Every pass here is one functor of pixel/per_pixel.hpp run by for_each_pixel_async: the same
+// functor the CPU backend loops over, so both run the same formula (bit-identical with
+// -fmad=false and IEEE division and square root, see CMakeLists.txt).
 namespace reclaim::kernels {
 namespace {
 
-// One thread per pixel in a grid-stride loop with a 64-bit index; the math is the same
-// compute_pixel the CPU backend runs (bit-identical: -fmad=false, IEEE div and sqrt).
-__global__ void fused_indices_kernel(pixel::FusedParams const params, float const* __restrict__ in,
-                                     float* __restrict__ out, std::size_t pixels) {
-  std::size_t const stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
-  for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < pixels; i += stride)
-    pixel::compute_pixel(params, in, out, pixels, i);
-}
+/// One launch's parameter block in device memory (the functors hold it by pointer, see
+/// pixel/per_pixel.hpp). Stream-ordered: allocated, filled, read by the kernel and freed on
+/// `stream`, in that order; the pageable source is staged before cudaMemcpyAsync returns.
+template <class Params>
+class LaunchParams {
+ public:
+  LaunchParams(Params const& params, cudaStream_t stream) : m_buffer(1, stream) {
+    RECLAIM_CUDA_TRY(cudaMemcpyAsync(m_buffer.data(), &params, sizeof params, cudaMemcpyHostToDevice, stream));
+  }
+  [[nodiscard]] Params const* get() const noexcept { return m_buffer.data(); }
 
-__global__ void change_kernel(pixel::ChangeParams const params, float const* __restrict__ in, float* __restrict__ out,
-                              std::size_t pixels) {
-  std::size_t const stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
-  for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < pixels; i += stride)
-    pixel::compute_change_pixel(params, in, out, pixels, i);
-}
-
-__global__ void band_kernel(pixel::BandParams const params, float const* __restrict__ in, float* __restrict__ out,
-                            std::size_t pixels) {
-  std::size_t const stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
-  for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < pixels; i += stride)
-    pixel::compute_band_pixel(params, in, out, i);
-}
-
-constexpr int kBlock = 256;
-
-/// Enough blocks to fill the device several times over; the stride loop covers the rest.
-unsigned grid_for(std::size_t pixels) {
-  return static_cast<unsigned>(std::min<std::size_t>((pixels + kBlock - 1) / kBlock, 65535u * 4u));
-}
+ private:
+  cuda::DeviceBuffer<Params> m_buffer;
+};
 
 }  // namespace
 
 void band_async(pixel::BandParams const& params, float const* d_in, float* d_out, std::size_t pixels,
                 cudaStream_t stream) {
-  if (pixels == 0) return;
-  band_kernel<<<grid_for(pixels), kBlock, 0, stream>>>(params, d_in, d_out, pixels);
+  for_each_pixel_async("band (compute_band_pixel)", pixels, pixel::BandPixel{params, d_in, d_out}, stream);
 }
 
 void change_async(pixel::ChangeParams const& params, float const* d_in, float* d_out, std::size_t pixels,
                   cudaStream_t stream) {
   if (pixels == 0) return;
-  change_kernel<<<grid_for(pixels), kBlock, 0, stream>>>(params, d_in, d_out, pixels);
+  LaunchParams<pixel::ChangeParams> const d_params(params, stream);
+  for_each_pixel_async("change (compute_change_pixel)", pixels,
+                       pixel::ChangePixel{d_params.get(), d_in, d_out, pixels}, stream);
 }
 
 void fused_indices_async(pixel::FusedParams const& params, float const* d_in, float* d_out, std::size_t pixels,
                          cudaStream_t stream) {
   if (pixels == 0) return;
-  fused_indices_kernel<<<grid_for(pixels), kBlock, 0, stream>>>(params, d_in, d_out, pixels);
+  LaunchParams<pixel::FusedParams> const d_params(params, stream);
+  for_each_pixel_async("fused_indices (compute_pixel)", pixels,
+                       pixel::FusedPixel{d_params.get(), d_in, d_out, pixels}, stream);
+}
+
+void threshold_classes_async(float const* d_in, float* d_out, float threshold, std::size_t pixels,
+                             cudaStream_t stream) {
+  for_each_pixel_async("threshold_classes (threshold_class)", pixels,
+                       pixel::ThresholdClassPixel{d_in, d_out, threshold}, stream);
 }
 
 }  // namespace reclaim::kernels

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "host/cuda/cuda_raii.hpp"
 #include "reclaim/error.hpp"
 
 namespace reclaim::kernels {
@@ -40,6 +41,7 @@ void launch(pixel::TrendParams const& params, float const* d_in, Out* d_out, std
   // Enough blocks to fill the device several times over; the stride loop covers the rest.
   auto const blocks = static_cast<unsigned>(std::min<std::size_t>((pixels + kBlock - 1) / kBlock, 65535u * 4u));
   trend_kernel<Out><<<blocks, kBlock, 0, stream>>>(params, d_in, d_out, pixels);
+  RECLAIM_CHECK_KERNEL(stream, "trend_kernel (compute_trend_pixel)");
 }
 
 }  // namespace

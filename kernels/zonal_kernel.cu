@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "host/cuda/cuda_raii.hpp"
+
 namespace reclaim::kernels {
 namespace {
 
@@ -168,12 +170,15 @@ void zonal_value_async(ZonalItemsView work, float const* d_plane, std::size_t wi
   if (d_histograms) {
     zonal_value_kernel<true>
         <<<blocks, kBlock, 0, stream>>>(work, d_plane, width, d_row_cell_m2, d_partials, d_histograms);
+    RECLAIM_CHECK_KERNEL(stream, "zonal_value_kernel<histograms>");
   } else {
     zonal_value_kernel<false><<<blocks, kBlock, 0, stream>>>(work, d_plane, width, d_row_cell_m2, d_partials, nullptr);
+    RECLAIM_CHECK_KERNEL(stream, "zonal_value_kernel");
   }
   constexpr unsigned kMergeBlock = 128;
   zonal_merge_kernel<<<(blocks + kMergeBlock - 1) / kMergeBlock, kMergeBlock, 0, stream>>>(
       work.chunks, work.chunk_count, d_partials, d_values, d_areas);
+  RECLAIM_CHECK_KERNEL(stream, "zonal_merge_kernel");
 }
 
 void zonal_class_async(ZonalItemsView work, float const* d_plane, std::size_t width, double const* d_row_cell_units,
@@ -181,12 +186,14 @@ void zonal_class_async(ZonalItemsView work, float const* d_plane, std::size_t wi
   if (work.chunk_count <= 0) return;
   zonal_class_kernel<<<static_cast<unsigned>(work.chunk_count), kBlock, 0, stream>>>(work, d_plane, width,
                                                                                       d_row_cell_units, d_classes);
+  RECLAIM_CHECK_KERNEL(stream, "zonal_class_kernel");
 }
 
 void zonal_histograms_init_async(ZonalHistogram* d_histograms, int count, double lo, double hi,
                                  cudaStream_t stream) {
   if (count <= 0) return;
   zonal_histograms_init_kernel<<<static_cast<unsigned>(count), 256, 0, stream>>>(d_histograms, lo, hi);
+  RECLAIM_CHECK_KERNEL(stream, "zonal_histograms_init_kernel");
 }
 
 }  // namespace reclaim::kernels

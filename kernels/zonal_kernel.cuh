@@ -16,6 +16,9 @@
 //    then into the zone's accumulator in global memory (exact and order-free).
 // So every ExactSum, count, min/max, bin and class weight is bit-identical to the CPU
 // reference; only M2 (and the running mean) follows the GPU's grouping (~1e-15 relative).
+//
+// Each *_async checks its launches (RECLAIM_CHECK_KERNEL, naming the kernel); with
+// RECLAIM_CUDA_SYNC=1 it also synchronises the stream after each launch.
 #include <cstddef>
 #include <cstdint>
 

@@ -1,19 +1,23 @@
 #include <algorithm>
 #include <new>
+#include <string>
 #include <thread>
 #include <type_traits>
 #include <vector>
 
 #include "reclaim/backend.hpp"
+#include "reclaim/error.hpp"
+#include "reclaim/pixel/per_pixel.hpp"
+#include "reclaim/visit.hpp"
 
 namespace reclaim {
 
 void run_fused_cpu(pixel::FusedParams const& params, float const* in, float* out, std::size_t pixels) noexcept {
-  for (std::size_t i = 0; i < pixels; ++i) pixel::compute_pixel(params, in, out, pixels, i);
+  pixel::for_each_pixel(pixels, pixel::FusedPixel{&params, in, out, pixels});
 }
 
 void run_change_cpu(pixel::ChangeParams const& params, float const* in, float* out, std::size_t pixels) noexcept {
-  for (std::size_t i = 0; i < pixels; ++i) pixel::compute_change_pixel(params, in, out, pixels, i);
+  pixel::for_each_pixel(pixels, pixel::ChangePixel{&params, in, out, pixels});
 }
 
 pixel::FusedParams epoch_params(TrendPass const& pass, int e) noexcept {
@@ -33,43 +37,100 @@ void run_trend_pass_cpu(TrendPass const& pass, float const* in, float* out, floa
 }
 
 void run_pass_cpu(PixelPass const& pass, float const* in, float* out, std::size_t pixels) noexcept {
-  struct Visitor {
-    float const* in;
-    float* out;
-    std::size_t pixels;
-    void operator()(pixel::FusedParams const& p) const { run_fused_cpu(p, in, out, pixels); }
-    void operator()(pixel::ChangeParams const& p) const { run_change_cpu(p, in, out, pixels); }
-    void operator()(TrendPass const& p) const {
-      // Per-thread scratch for the index planes, reused across tiles.
-      thread_local std::vector<float> scratch;
-      scratch.resize(static_cast<std::size_t>(p.trend.epoch_count) * pixels);
-      run_trend_pass_cpu(p, in, out, scratch.data(), pixels);
-    }
-    void operator()(pixel::BandParams const& p) const {
-      for (std::size_t i = 0; i < pixels; ++i) pixel::compute_band_pixel(p, in, out, i);
-    }
-  };
-  std::visit(Visitor{in, out, pixels}, pass);
+  visit_exhaustive(overloaded{
+                       [&](pixel::FusedParams const& p) { run_fused_cpu(p, in, out, pixels); },
+                       [&](pixel::ChangeParams const& p) { run_change_cpu(p, in, out, pixels); },
+                       [&](TrendPass const& p) {
+                         // Per-thread scratch for the index planes, reused across tiles.
+                         thread_local std::vector<float> scratch;
+                         scratch.resize(static_cast<std::size_t>(p.trend.epoch_count) * pixels);
+                         run_trend_pass_cpu(p, in, out, scratch.data(), pixels);
+                       },
+                       [&](pixel::BandParams const& p) { pixel::for_each_pixel(pixels, pixel::BandPixel{p, in, out}); },
+                   },
+                   pass);
 }
 
 int input_plane_count(PixelPass const& pass) noexcept {
-  struct Visitor {
-    int operator()(pixel::FusedParams const& p) const { return p.input_plane_count; }
-    int operator()(pixel::ChangeParams const& p) const { return p.input_plane_count(); }
-    int operator()(TrendPass const& p) const { return p.planes_per_epoch * p.trend.epoch_count; }
-    int operator()(pixel::BandParams const&) const { return 1; }
-  };
-  return std::visit(Visitor{}, pass);
+  return visit_exhaustive(overloaded{
+                              [](pixel::FusedParams const& p) { return int{p.input_plane_count}; },
+                              [](pixel::ChangeParams const& p) { return p.input_plane_count(); },
+                              [](TrendPass const& p) { return p.planes_per_epoch * p.trend.epoch_count; },
+                              [](pixel::BandParams const&) { return 1; },
+                          },
+                          pass);
 }
 
 int output_plane_count(PixelPass const& pass) noexcept {
-  struct Visitor {
-    int operator()(pixel::FusedParams const& p) const { return p.output_count; }
-    int operator()(pixel::ChangeParams const& p) const { return p.output_count(); }
-    int operator()(TrendPass const& p) const { return p.trend.output_count; }
-    int operator()(pixel::BandParams const&) const { return 1; }
-  };
-  return std::visit(Visitor{}, pass);
+  return visit_exhaustive(overloaded{
+                              [](pixel::FusedParams const& p) { return int{p.output_count}; },
+                              [](pixel::ChangeParams const& p) { return p.output_count(); },
+                              [](TrendPass const& p) { return int{p.trend.output_count}; },
+                              [](pixel::BandParams const&) { return 1; },
+                          },
+                          pass);
+}
+
+namespace {
+
+/// One epoch's planes inside a tile of `inputs` input planes, and its outputs.
+void validate_epoch(pixel::FusedParams const& p, int inputs, std::string const& what) {
+  auto plane_ok = [&](std::int32_t plane) { return plane >= -1 && plane < inputs; };
+  for (int b = 0; b < pixel::kBandCount; ++b)
+    if (!plane_ok(p.band_plane[b]))
+      throw logic_error(what + ": band " + std::to_string(b) + " reads input plane " +
+                        std::to_string(p.band_plane[b]) + " of " + std::to_string(inputs));
+  if (!plane_ok(p.mask_plane))
+    throw logic_error(what + ": the mask reads input plane " + std::to_string(p.mask_plane) + " of " +
+                      std::to_string(inputs));
+  if (p.output_count < 0 || p.output_count > pixel::kMaxOutputs)
+    throw logic_error(what + ": " + std::to_string(p.output_count) + " outputs (at most " +
+                      std::to_string(pixel::kMaxOutputs) + ")");
+  for (int k = 0; k < p.output_count; ++k)
+    if (static_cast<int>(p.outputs[k]) >= pixel::kOutputKindCount)
+      throw logic_error(what + ": output " + std::to_string(k) + " is no index");
+}
+
+}  // namespace
+
+void validate_pass(PixelPass const& pass) {
+  visit_exhaustive(
+      overloaded{
+          [](pixel::FusedParams const& p) {
+            if (p.input_plane_count < 0) throw logic_error("fused pass: negative input plane count");
+            validate_epoch(p, p.input_plane_count, "fused pass");
+          },
+          [](pixel::ChangeParams const& p) {
+            int const inputs = p.input_plane_count();
+            if (p.before.input_plane_count < 0 || p.after.input_plane_count < 0)
+              throw logic_error("change pass: negative input plane count");
+            validate_epoch(p.before, inputs, "change pass (before)");
+            validate_epoch(p.after, inputs, "change pass (after)");
+          },
+          [](TrendPass const& p) {
+            int const n = p.trend.epoch_count;
+            if (n < 0 || n > pixel::kMaxEpochs)
+              throw logic_error("trend pass: " + std::to_string(n) + " epochs (at most " +
+                                std::to_string(pixel::kMaxEpochs) + ")");
+            if (p.planes_per_epoch < 0) throw logic_error("trend pass: negative planes per epoch");
+            // Epoch e's index goes to scratch plane e: exactly one output per epoch.
+            if (p.epoch.output_count != 1)
+              throw logic_error("trend pass: " + std::to_string(p.epoch.output_count) +
+                                " outputs per epoch (the trend pass needs exactly one, the index)");
+            int const inputs = p.planes_per_epoch * n;
+            for (int e = 0; e < n; ++e)
+              validate_epoch(epoch_params(p, e), inputs, "trend pass (epoch " + std::to_string(e) + ")");
+            int const outputs = p.trend.output_count;
+            if (outputs < 0 || outputs > pixel::kTrendOutputCount)
+              throw logic_error("trend pass: " + std::to_string(outputs) + " trend outputs");
+            for (int o = 0; o < pixel::kTrendOutputCount; ++o)
+              if (p.trend.plane[o] < -1 || p.trend.plane[o] >= outputs)
+                throw logic_error("trend pass: product " + std::to_string(o) + " goes to output plane " +
+                                  std::to_string(p.trend.plane[o]) + " of " + std::to_string(outputs));
+          },
+          [](pixel::BandParams const&) {},
+      },
+      pass);
 }
 
 namespace {

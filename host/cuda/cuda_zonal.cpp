@@ -8,16 +8,6 @@
 namespace reclaim::cuda {
 namespace {
 
-/// Grows `buffer` to hold `host` (by half again at least, so slowly growing tiles do not
-/// reallocate every time) and copies it in, on `stream`.
-template <class T>
-void upload(DeviceBuffer<T>& buffer, std::span<T const> host, cudaStream_t stream) {
-  if (host.empty()) return;
-  if (buffer.size() < host.size())
-    buffer = DeviceBuffer<T>(std::max(host.size(), buffer.size() + buffer.size() / 2), stream);
-  RECLAIM_CUDA_TRY(cudaMemcpyAsync(buffer.data(), host.data(), host.size_bytes(), cudaMemcpyHostToDevice, stream));
-}
-
 /// Makes `device` current before the members (the stream first) are created on it.
 int select_device(int device) {
   set_device(device);
@@ -86,7 +76,6 @@ CudaZonalAccumulator::CudaZonalAccumulator(int zone_count, bool histograms, doub
     RECLAIM_EXPECTS(std::isfinite(lo) && std::isfinite(hi) && lo < hi, "zonal: histogram range needs finite lo < hi");
     m_histograms = DeviceBuffer<kernels::ZonalHistogram>(zones, s);
     kernels::zonal_histograms_init_async(m_histograms.data(), zone_count, lo, hi, s);
-    RECLAIM_CHECK_KERNEL(s);
   }
   m_stream.synchronize();
 }
@@ -98,16 +87,23 @@ bool CudaZonalAccumulator::upload_tile(std::span<pixel::ZonalItem const> items, 
   m_plan = plan_zonal_items(items, m_zone_count, width, rows);
   if (m_plan.chunks.empty()) return false;
   cudaStream_t const s = m_stream.get();
-  upload(m_items, items, s);
-  upload(m_item_offset, std::span<std::int64_t const>(m_plan.item_offset), s);
-  upload(m_chunks, std::span<kernels::ZonalChunk const>(m_plan.chunks), s);
-  upload(m_plane, plane.first(width * rows), s);
-  upload(m_row_cell, row_cell, s);
+  m_tile.upload_async(items, m_plan, s);
+  upload_async(m_plane, plane.first(width * rows), s);
+  upload_async(m_row_cell, row_cell, s);
   return true;
 }
 
-kernels::ZonalItemsView CudaZonalAccumulator::items_view() const noexcept {
-  return {m_items.data(), m_item_offset.data(), m_chunks.data(), static_cast<int>(m_plan.chunks.size())};
+void DeviceZonalItems::upload_async(std::span<pixel::ZonalItem const> items, ZonalPlan const& plan,
+                                    cudaStream_t stream) {
+  RECLAIM_EXPECTS(plan.item_offset.size() == items.size() + 1, "zonal: plan made for other items");
+  cuda::upload_async(m_items, items, stream);
+  cuda::upload_async(m_item_offset, std::span<std::int64_t const>(plan.item_offset), stream);
+  cuda::upload_async(m_chunks, std::span<kernels::ZonalChunk const>(plan.chunks), stream);
+  m_chunk_count = static_cast<int>(plan.chunks.size());
+}
+
+kernels::ZonalItemsView DeviceZonalItems::view() const noexcept {
+  return {m_items.data(), m_item_offset.data(), m_chunks.data(), m_chunk_count};
 }
 
 void CudaZonalAccumulator::add_value_tile(std::span<pixel::ZonalItem const> items, std::span<float const> plane,
@@ -117,9 +113,8 @@ void CudaZonalAccumulator::add_value_tile(std::span<pixel::ZonalItem const> item
   cudaStream_t const s = m_stream.get();
   if (m_partials.size() < m_plan.chunks.size())
     m_partials = DeviceBuffer<kernels::ZonalValuePartial>(m_plan.chunks.size(), s);
-  kernels::zonal_value_async(items_view(), m_plane.data(), width, m_row_cell.data(), m_partials.data(),
+  kernels::zonal_value_async(m_tile.view(), m_plane.data(), width, m_row_cell.data(), m_partials.data(),
                              m_values.data(), m_areas.data(), m_histograms.data(), s);
-  RECLAIM_CHECK_KERNEL(s);
   m_stream.synchronize();
 }
 
@@ -133,8 +128,7 @@ void CudaZonalAccumulator::add_class_tile(std::span<pixel::ZonalItem const> item
     RECLAIM_CUDA_TRY(cudaMemsetAsync(m_classes.data(), 0, zones * sizeof(pixel::ClassAccumulator), s));
   }
   if (upload_tile(items, plane, width, row_cell_units)) {
-    kernels::zonal_class_async(items_view(), m_plane.data(), width, m_row_cell.data(), m_classes.data(), s);
-    RECLAIM_CHECK_KERNEL(s);
+    kernels::zonal_class_async(m_tile.view(), m_plane.data(), width, m_row_cell.data(), m_classes.data(), s);
   }
   m_stream.synchronize();
 }

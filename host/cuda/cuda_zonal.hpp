@@ -30,6 +30,25 @@ struct ZonalPlan {
 ZonalPlan plan_zonal_items(std::span<pixel::ZonalItem const> items, int zone_count, std::size_t width,
                            std::size_t rows);
 
+/** @brief A tile's items and their chunks on the device, uploaded once per tile and read by
+ * the kernels of every product of the tile (kernels::ZonalItemsView). Buffers grow as needed;
+ * everything is ordered on the stream given to upload_async. */
+class DeviceZonalItems {
+ public:
+  /// Queues the upload of `items` and their `plan` (plan_zonal_items(items, ...)) on `stream`;
+  /// the host vectors are staged before the call returns, so they may be reused at once.
+  void upload_async(std::span<pixel::ZonalItem const> items, ZonalPlan const& plan, cudaStream_t stream);
+  /// The uploaded tile (valid once the upload has run on the stream).
+  [[nodiscard]] kernels::ZonalItemsView view() const noexcept;
+  [[nodiscard]] int chunk_count() const noexcept { return m_chunk_count; }
+
+ private:
+  int m_chunk_count = 0;
+  DeviceBuffer<pixel::ZonalItem> m_items;
+  DeviceBuffer<std::int64_t> m_item_offset;
+  DeviceBuffer<kernels::ZonalChunk> m_chunks;
+};
+
 /// What a CudaZonalAccumulator holds, one entry per zone.
 struct ZonalResults {
   std::vector<pixel::ValueAccumulator> values;
@@ -68,7 +87,6 @@ class CudaZonalAccumulator {
   /// Plans and uploads the tile (row_cell: one value per row); false when it covers no pixel.
   bool upload_tile(std::span<pixel::ZonalItem const> items, std::span<float const> plane, std::size_t width,
                    std::span<double const> row_cell);
-  [[nodiscard]] kernels::ZonalItemsView items_view() const noexcept;
 
   int m_device;
   int m_zone_count;
@@ -79,9 +97,7 @@ class CudaZonalAccumulator {
   DeviceBuffer<pixel::ClassAccumulator> m_classes;
   // Per-tile scratch, grown as needed.
   ZonalPlan m_plan;
-  DeviceBuffer<pixel::ZonalItem> m_items;
-  DeviceBuffer<std::int64_t> m_item_offset;
-  DeviceBuffer<kernels::ZonalChunk> m_chunks;
+  DeviceZonalItems m_tile;
   DeviceBuffer<float> m_plane;
   DeviceBuffer<double> m_row_cell;  ///< pixel area per row (m2, or class-weight units)
   DeviceBuffer<kernels::ZonalValuePartial> m_partials;

@@ -31,12 +31,21 @@ struct TrendPass {
 /// The fused pass of epoch e: epoch 0's parameters with every plane shifted to epoch e.
 [[nodiscard]] pixel::FusedParams epoch_params(TrendPass const& pass, int e) noexcept;
 
-/// What a pass computes per pixel: indices of one epoch, the two-epoch change pass, trends,
-/// or one band's values as they are (zonal statistics of an existing raster).
+/** @brief What a pass computes per pixel: indices of one epoch, the two-epoch change pass,
+ * trends, or one band's values as they are (zonal statistics of an existing raster).
+ *
+ * Backends dispatch on it with visit_exhaustive (reclaim/visit.hpp), so an alternative added
+ * here fails to compile in every backend that does not handle it. */
 using PixelPass = std::variant<pixel::FusedParams, pixel::ChangeParams, TrendPass, pixel::BandParams>;
 
 [[nodiscard]] int input_plane_count(PixelPass const& pass) noexcept;
 [[nodiscard]] int output_plane_count(PixelPass const& pass) noexcept;
+
+/** @brief Throws reclaim::logic_error unless every plane the pass reads lies inside its
+ * input_plane_count planes and every plane it writes inside its output_plane_count planes
+ * (output counts within bounds, trend epochs in 0..kMaxEpochs with exactly one index output
+ * per epoch). The CUDA worker checks this before it queues anything on the device. */
+void validate_pass(PixelPass const& pass);
 
 /// Host memory owned with the allocator that made it (aligned new, or cudaMallocHost).
 class HostBuffer {

@@ -1,0 +1,161 @@
+// The pass dispatch shared by both backends (visit_exhaustive over PixelPass), the per-pixel
+// functors both drivers run (pixel/per_pixel.hpp) and the pass-layout checks the CUDA worker
+// makes before it queues anything (validate_pass). Expected values are worked by hand.
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "reclaim/backend.hpp"
+#include "reclaim/error.hpp"
+#include "reclaim/pixel/per_pixel.hpp"
+#include "reclaim/visit.hpp"
+
+namespace {
+
+using namespace reclaim;
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// ---- visit_exhaustive: the compile-time check, seen through its trait ----------------------
+using AllFour = decltype(overloaded{[](pixel::FusedParams const&) {}, [](pixel::ChangeParams const&) {},
+                                   [](TrendPass const&) {}, [](pixel::BandParams const&) {}});
+using MissingBand =
+    decltype(overloaded{[](pixel::FusedParams const&) {}, [](pixel::ChangeParams const&) {}, [](TrendPass const&) {}});
+using CatchAll = decltype(overloaded{[](pixel::FusedParams const&) {}, [](auto const&) {}});
+
+static_assert(visits_every_alternative_v<AllFour, PixelPass>);
+static_assert(!visits_every_alternative_v<MissingBand, PixelPass>, "a missing alternative must be refused");
+static_assert(!visits_every_alternative_v<CatchAll, PixelPass>, "a catch-all overload must be refused");
+
+TEST(PassDispatch, VisitExhaustiveCallsTheOverloadOfTheHeldAlternative) {
+  auto const which = [](PixelPass const& pass) {
+    return visit_exhaustive(overloaded{[](pixel::FusedParams const&) { return std::string("fused"); },
+                                       [](pixel::ChangeParams const&) { return std::string("change"); },
+                                       [](TrendPass const&) { return std::string("trend"); },
+                                       [](pixel::BandParams const&) { return std::string("band"); }},
+                            pass);
+  };
+  EXPECT_EQ(which(pixel::FusedParams{}), "fused");
+  EXPECT_EQ(which(pixel::ChangeParams{}), "change");
+  EXPECT_EQ(which(TrendPass{}), "trend");
+  EXPECT_EQ(which(pixel::BandParams{}), "band");
+}
+
+// ---- the per-pixel functors, driven by for_each_pixel -------------------------------------
+// Two bands, red (plane 0) and nir (plane 1), DN -> reflectance = DN * 1e-4; NDVI worked by hand.
+pixel::FusedParams ndvi_params() {
+  pixel::FusedParams p;
+  for (auto& c : p.calibration) c.scale = 1e-4;
+  p.band_plane[static_cast<int>(pixel::Band::red)] = 0;
+  p.band_plane[static_cast<int>(pixel::Band::nir)] = 1;
+  p.outputs[0] = pixel::Index::ndvi;
+  p.output_count = 1;
+  p.input_plane_count = 2;
+  return p;
+}
+
+TEST(PerPixel, FusedFunctorGivesHandWorkedNdvi) {
+  // red 0.1, nir 0.5 -> (0.5 - 0.1) / 0.6 = 2/3; red 0.2, nir 0.2 -> 0; red = nir = 0 -> NaN (0/0).
+  std::vector<float> const in = {1000.f, 2000.f, 0.f, /* nir */ 5000.f, 2000.f, 0.f};
+  std::vector<float> out(3, -9.f);
+  auto const params = ndvi_params();
+  pixel::for_each_pixel(3, pixel::FusedPixel{&params, in.data(), out.data(), 3});
+  EXPECT_FLOAT_EQ(out[0], static_cast<float>(2.0 / 3.0));
+  EXPECT_EQ(out[1], 0.f);
+  EXPECT_TRUE(std::isnan(out[2]));
+
+  // The CPU backend's dispatch runs the same functor: same bits.
+  std::vector<float> via_pass(3, -9.f);
+  run_pass_cpu(PixelPass{ndvi_params()}, in.data(), via_pass.data(), 3);
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(via_pass[i], out[i]) << i;
+  EXPECT_TRUE(std::isnan(via_pass[2]));
+}
+
+TEST(PerPixel, BandFunctorCalibratesAndMasksNodata) {
+  pixel::BandParams p;
+  p.calibration.scale = 0.5;
+  p.calibration.offset = 1.0;
+  p.calibration.nodata = -1.f;
+  p.calibration.has_nodata = true;
+  std::vector<float> const in = {4.f, -1.f, 0.f};
+  std::vector<float> out(3, -9.f);
+  pixel::for_each_pixel(3, pixel::BandPixel{p, in.data(), out.data()});
+  EXPECT_EQ(out[0], 3.f);  // 4 * 0.5 + 1
+  EXPECT_TRUE(std::isnan(out[1]));
+  EXPECT_EQ(out[2], 1.f);
+}
+
+TEST(PerPixel, ThresholdClassFunctor) {
+  // 2 at or above the threshold, 1 below, 0 for NaN (docs/zonal.md: vegetated by NDVI).
+  std::vector<float> const in = {kNaN, 0.29f, 0.3f, 0.9f, -1.f};
+  std::vector<float> out(in.size(), -9.f);
+  pixel::for_each_pixel(in.size(), pixel::ThresholdClassPixel{in.data(), out.data(), 0.3f});
+  EXPECT_EQ(out, (std::vector<float>{0.f, 1.f, 2.f, 2.f, 1.f}));
+}
+
+TEST(PerPixel, ZeroPixelsTouchesNothing) {
+  float out = -9.f;
+  pixel::for_each_pixel(0, pixel::ThresholdClassPixel{nullptr, &out, 0.f});
+  EXPECT_EQ(out, -9.f);
+}
+
+// ---- validate_pass ---------------------------------------------------------------------
+TrendPass trend_pass(int epochs) {
+  TrendPass t;
+  t.epoch = ndvi_params();
+  t.planes_per_epoch = 2;
+  t.trend.epoch_count = epochs;
+  t.trend.plane[0] = 0;
+  t.trend.output_count = 1;
+  return t;
+}
+
+TEST(ValidatePass, AcceptsWellFormedPasses) {
+  EXPECT_NO_THROW(validate_pass(ndvi_params()));
+  EXPECT_NO_THROW(validate_pass(trend_pass(5)));
+  EXPECT_NO_THROW(validate_pass(pixel::BandParams{}));
+  pixel::ChangeParams c;
+  c.before = ndvi_params();
+  c.after = ndvi_params();
+  c.after.band_plane[static_cast<int>(pixel::Band::red)] = 2;
+  c.after.band_plane[static_cast<int>(pixel::Band::nir)] = 3;
+  EXPECT_NO_THROW(validate_pass(c));
+}
+
+TEST(ValidatePass, RefusesPlanesOutsideTheTile) {
+  auto p = ndvi_params();
+  p.band_plane[static_cast<int>(pixel::Band::nir)] = 2;  // only planes 0 and 1 exist
+  EXPECT_THROW(validate_pass(p), logic_error);
+  p = ndvi_params();
+  p.mask_plane = 2;
+  EXPECT_THROW(validate_pass(p), logic_error);
+  p = ndvi_params();
+  p.output_count = pixel::kMaxOutputs + 1;
+  EXPECT_THROW(validate_pass(p), logic_error);
+
+  pixel::ChangeParams c;  // after epoch reads plane 2 of a 4-plane tile would be fine; 4 is not
+  c.before = ndvi_params();
+  c.after = ndvi_params();
+  c.after.band_plane[static_cast<int>(pixel::Band::nir)] = 4;
+  EXPECT_THROW(validate_pass(c), logic_error);
+}
+
+TEST(ValidatePass, RefusesBadTrendLayouts) {
+  EXPECT_THROW(validate_pass(trend_pass(pixel::kMaxEpochs + 1)), logic_error);
+  EXPECT_THROW(validate_pass(trend_pass(-1)), logic_error);
+  auto two_outputs = trend_pass(5);  // each epoch's index is one scratch plane
+  two_outputs.epoch.outputs[1] = pixel::Index::evi;
+  two_outputs.epoch.output_count = 2;
+  EXPECT_THROW(validate_pass(two_outputs), logic_error);
+  auto reads_past = trend_pass(5);  // epoch 4 would read plane 2 * 4 + 2 = 10 of 10
+  reads_past.epoch.band_plane[static_cast<int>(pixel::Band::nir)] = 2;
+  EXPECT_THROW(validate_pass(reads_past), logic_error);
+  auto writes_past = trend_pass(5);
+  writes_past.trend.plane[1] = 1;  // output_count is 1
+  EXPECT_THROW(validate_pass(writes_past), logic_error);
+}
+
+}  // namespace
