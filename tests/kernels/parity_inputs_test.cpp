@@ -18,6 +18,7 @@
 #include "reclaim/scheduler.hpp"
 #include "reclaim/tile_source.hpp"
 #include "tests/kernels/fused_parity_inputs.hpp"
+#include "tests/kernels/pipeline_parity_inputs.hpp"
 #include "tests/kernels/trend_parity_inputs.hpp"
 #include "tests/kernels/zonal_parity_inputs.hpp"
 #include "tests/pixel/change_parity_inputs.hpp"
@@ -172,6 +173,74 @@ TEST(ChangeParityInputs, DefaultAndFvcRulesReachEveryClass) {
   auto const in = test::change_parity_input();
   EXPECT_TRUE(test::change_reference_non_vacuous(test::change_reference(pixel::default_change_rules(), in)));
   EXPECT_TRUE(test::change_reference_non_vacuous(test::change_reference(test::change_fvc_rules(), in)));
+}
+
+// ---- pipeline parity, one case per pass kind (tests/kernels/pipeline_parity_test.cpp) ------------
+
+class PipelineParityInputs : public ::testing::TestWithParam<std::string> {};
+
+/// The CPU half of PipelineParity.CudaBackendMatchesCpuBackend: the CPU backend's run is
+/// non-vacuous, equals run_pass_cpu over the whole raster, its zonal results equal the items
+/// accumulated from that whole-raster output tile by tile, and do not depend on the worker count.
+TEST_P(PipelineParityInputs, CpuPipelineNonVacuousAndEqualToWholeRaster) {
+  using namespace test::pipeline;
+  auto const c = make_pipeline_case(GetParam());
+  CpuBackend cpu(2);
+  auto const run = run_case(c, cpu);
+  ASSERT_TRUE(case_non_vacuous(c, run));
+  EXPECT_EQ(run.stats.tiles, static_cast<std::int64_t>(c.plan.tiles.size()));
+
+  auto const whole = whole_raster_reference(c);
+  auto const mask = plan_mask(c);
+  ASSERT_EQ(whole.size(), run.planes.size());
+  for (std::size_t k = 0; k < whole.size(); ++k) {
+    std::string first;
+    EXPECT_EQ(plane_mismatches(whole[k], run.planes[k], mask, &first), 0u) << c.name << " plane " << k << ", " << first;
+  }
+
+  // Zonal: the work's items over the whole-raster output, tile by tile, in plan order.
+  auto expected = c.zonal.make_accumulators();
+  std::vector<float> scratch, tile;
+  int const planes = output_plane_count(c.pass);
+  for (std::size_t t = 0; t < c.plan.tiles.size(); ++t) {
+    auto const& w = c.plan.tiles[t];
+    tile.assign(w.pixel_count() * static_cast<std::size_t>(planes), 0.f);
+    for (int k = 0; k < planes; ++k)
+      for (std::int32_t y = 0; y < w.height; ++y)
+        std::copy_n(whole[static_cast<std::size_t>(k)].begin() + (w.y0 + y) * c.grid.width + w.x0, w.width,
+                    tile.begin() + static_cast<std::ptrdiff_t>(k * w.pixel_count() + y * w.width));
+    accumulate_tile_cpu(c.zonal, t, tile.data(), planes, static_cast<std::size_t>(w.width), w.pixel_count(), expected,
+                        scratch);
+  }
+  EXPECT_TRUE(zonal_match(expected, run.stats.zonal)) << c.name;
+
+  CpuBackend one(1);
+  EXPECT_TRUE(zonal_match(run.stats.zonal, run_case(c, one, 1).stats.zonal)) << c.name << ", one worker";
+}
+
+INSTANTIATE_TEST_SUITE_P(PassKinds, PipelineParityInputs, ::testing::ValuesIn(test::pipeline::pipeline_case_names()),
+                         [](::testing::TestParamInfo<std::string> const& info) { return info.param; });
+
+TEST(PipelineParityInputs, HandCheckedPixels) {
+  using namespace test::pipeline;
+  // indices: pixel 0 is kClearDn on the S2 scale: NDVI (1.9 - 0.95) / (1.9 + 0.95) = 1/3.
+  auto const idx = make_pipeline_case("indices");
+  auto const whole = whole_raster_reference(idx);
+  EXPECT_NEAR(whole[0][0], 1.0 / 3.0, 1e-6);
+  EXPECT_TRUE(std::isnan(whole[0][1]));  // pixel 1: cloud
+  // change: pixel 0 before NDVI 1/3, after (Landsat) NIR 10600, red 10500:
+  // (0.0915 - 0.08875) / (0.0915 + 0.08875), so dNDVI = that - 1/3.
+  auto const chg = make_pipeline_case("change");
+  auto const cw = whole_raster_reference(chg);
+  double const after = (10600 * 2.75e-5 - 0.2 - (10500 * 2.75e-5 - 0.2)) / (10600 * 2.75e-5 - 0.2 + 10500 * 2.75e-5 - 0.2);
+  EXPECT_NEAR(cw[1][0], after - 1.0 / 3.0, 1e-6);
+  EXPECT_TRUE(std::isnan(cw[1][1]));  // after epoch cloudy
+  EXPECT_EQ(cw[0][1], 0.f);           // class 0: nodata
+  // band: values as they are, nodata -9999 -> NaN.
+  auto const band = make_pipeline_case("band_values");
+  auto const bw = whole_raster_reference(band);
+  EXPECT_EQ(bw[0][0], 0.25f);
+  EXPECT_TRUE(std::isnan(bw[0][1]));
 }
 
 }  // namespace
