@@ -23,6 +23,7 @@
 #include "reclaim/error.hpp"
 #include "reclaim/pixel/zonal.hpp"
 #include "reclaim/pixel/zonal_items.hpp"
+#include "tests/kernels/zonal_parity_inputs.hpp"
 
 namespace {
 
@@ -41,117 +42,13 @@ class ZonalParity : public ::testing::Test {
   }
 };
 
-constexpr double kLo = -1.0, kHi = 1.0;  // histogram range; the values reach +-1.5 and beyond
-
-struct Tile {
-  std::size_t width = 0, rows = 0;
-  std::vector<float> plane;
-  std::vector<double> row_cell;  ///< pixel area per row: m2 (value planes) or class-weight units
-  std::vector<ZonalItem> items;
-};
-
-int uniform_int(std::mt19937& rng, int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); }
-
-/// Values in [-1.5, 1.5] (outside the histogram range too), ~3% NaN, ~1% +-inf, and some values
-/// exactly at lo (first bin) and hi (overflow), and some far outside.
-std::vector<float> random_values(std::size_t n, std::mt19937& rng) {
-  std::uniform_real_distribution<float> value(-1.5f, 1.5f);
-  std::vector<float> out(n);
-  for (auto& v : out) {
-    int const roll = uniform_int(rng, 0, 99);
-    v = roll < 3    ? std::nanf("")
-        : roll == 3 ? (uniform_int(rng, 0, 1) ? INFINITY : -INFINITY)
-        : roll == 4 ? (uniform_int(rng, 0, 1) ? static_cast<float>(kLo) : static_cast<float>(kHi))
-        : roll == 5 ? 1e6f
-                    : value(rng);
-  }
-  return out;
-}
-
-/// Classes 0..19 mostly, and the special cases: NaN (class 0), fractions (truncated), 255,
-/// and invalid values (negative, > 255, inf, beyond int's range).
-std::vector<float> random_classes(std::size_t n, std::mt19937& rng) {
-  float const special[] = {std::nanf(""), -1.f, 256.f, 3.7f, 255.f, 255.5f, INFINITY, -INFINITY, -0.f, 1e10f};
-  std::vector<float> out(n);
-  for (auto& v : out) {
-    int const roll = uniform_int(rng, 0, 99);
-    v = roll < 10 ? special[roll] : static_cast<float>(uniform_int(rng, 0, 19));
-  }
-  return out;
-}
-
-/// Pixel areas as in a geographic CRS: a different, inexact value on each row, around `base`
-/// (square metres for value planes, class-weight units for class planes).
-std::vector<double> row_areas(std::size_t rows, double base = 900.0) {
-  std::vector<double> out(rows);
-  for (std::size_t r = 0; r < rows; ++r) out[r] = base * (1.0 - 1e-4 * static_cast<double>(r) + 1.37e-4);
-  return out;
-}
-
-/// Items sorted by zone, as the zonal sink makes them: per zone its spans (fraction 1, or now
-/// and then one partial fraction for a whole run) then its edge pixels (fractions in (0, 1)).
-/// Zone 0 is a large block (many chunks); other zones are random blobs that overlap each other,
-/// cross the tile's borders or miss the tile; a few items are empty.
-std::vector<ZonalItem> random_items(std::size_t width, std::size_t rows, int zones, std::mt19937& rng) {
-  auto const w = static_cast<int>(width), h = static_cast<int>(rows);
-  std::uniform_real_distribution<double> frac(0.001, 0.999);
-  std::vector<ZonalItem> items;
-  for (int z = 0; z < zones; ++z) {
-    int r0 = 0, r1 = h, c0 = w / 10, c1 = w - w / 10;
-    if (z != 0) {
-      if (uniform_int(rng, 0, 99) < 12) continue;  // a zone this tile misses
-      int const cr = uniform_int(rng, 0, h - 1), cc = uniform_int(rng, 0, w - 1);
-      int const hh = uniform_int(rng, 0, std::min(30, h / 2));
-      int const hw = uniform_int(rng, 1, std::max(1, std::min(60, w / 2)));
-      r0 = std::max(0, cr - hh);
-      r1 = std::min(h, cr + hh + 1);
-      c0 = cc - hw;
-      c1 = cc + hw;
-    }
-    std::vector<ZonalItem> spans, edges;
-    for (int r = r0; r < r1; ++r) {
-      int const a = std::clamp(c0 + uniform_int(rng, 0, 3), 0, w), b = std::clamp(c1 - uniform_int(rng, 0, 3), 0, w);
-      if (a < b) spans.push_back({z, r, a, b, uniform_int(rng, 0, 9) == 0 ? frac(rng) : 1.0});
-      if (a >= 1) edges.push_back({z, r, a - 1, a, frac(rng)});
-      if (b < w) edges.push_back({z, r, b, b + 1, frac(rng)});
-      if (uniform_int(rng, 0, 40) == 0) spans.push_back({z, r, a, a, 1.0});  // empty
-      if (uniform_int(rng, 0, 80) == 0) spans.push_back({z, r, a + 2, a, 1.0});  // reversed: empty too
-    }
-    items.insert(items.end(), spans.begin(), spans.end());
-    items.insert(items.end(), edges.begin(), edges.end());
-  }
-  return items;
-}
-
-Tile random_tile(std::size_t width, std::size_t rows, int zones, bool classes, std::mt19937& rng) {
-  Tile t;
-  t.width = width;
-  t.rows = rows;
-  t.plane = classes ? random_classes(width * rows, rng) : random_values(width * rows, rng);
-  t.row_cell = row_areas(rows, classes ? 1.0 : 900.0);
-  t.items = random_items(width, rows, zones, rng);
-  return t;
-}
-
-/// The CPU reference, accumulated the way ZonalResults is laid out.
-ZonalResults cpu_reference(std::vector<Tile> const& tiles, int zones, bool histograms, bool classes) {
-  auto const n = static_cast<std::size_t>(zones);
-  ZonalResults r;
-  r.values.assign(n, pixel::ValueAccumulator{});
-  r.areas.assign(n, pixel::ZoneArea{});
-  if (histograms) r.histograms.assign(n, ZonalHistogram::make(kLo, kHi));
-  if (classes) r.classes.assign(n, pixel::ClassAccumulator{});
-  for (auto const& t : tiles) {
-    if (classes) {
-      pixel::accumulate_class_items(t.items, t.plane.data(), t.width, t.row_cell.data(), r.classes.data());
-    } else {
-      pixel::accumulate_value_items<kZonalBins>(t.items, t.plane.data(), t.width, t.row_cell.data(),
-                                                r.values.data(), r.areas.data(),
-                                                histograms ? r.histograms.data() : nullptr);
-    }
-  }
-  return r;
-}
+using test::zonal::cpu_reference;
+using test::zonal::kHi;
+using test::zonal::kLo;
+using test::zonal::random_items;
+using test::zonal::Tile;
+using test::zonal::ZonalReference;
+static_assert(kZonalBins == test::zonal::kBins, "the CPU reference must bin like the kernels");
 
 ZonalResults gpu_run(std::vector<Tile> const& tiles, int zones, bool histograms, bool classes) {
   CudaZonalAccumulator acc(zones, histograms, kLo, kHi);
@@ -167,7 +64,9 @@ ZonalResults gpu_run(std::vector<Tile> const& tiles, int zones, bool histograms,
 
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
-void expect_values_match(ZonalResults const& cpu, ZonalResults const& gpu, std::string const& what) {
+/// cpu: a ZonalReference or ZonalResults (same fields).
+template <class Cpu>
+void expect_values_match(Cpu const& cpu, ZonalResults const& gpu, std::string const& what) {
   ASSERT_EQ(cpu.values.size(), gpu.values.size()) << what;
   ASSERT_EQ(cpu.areas.size(), gpu.areas.size()) << what;
   std::size_t bad = 0;
@@ -189,7 +88,9 @@ void expect_values_match(ZonalResults const& cpu, ZonalResults const& gpu, std::
   EXPECT_EQ(bad, 0u) << what;
 }
 
-void expect_histograms_match(ZonalResults const& cpu, ZonalResults const& gpu, std::string const& what) {
+/// cpu: a ZonalReference or ZonalResults (same fields).
+template <class Cpu>
+void expect_histograms_match(Cpu const& cpu, ZonalResults const& gpu, std::string const& what) {
   ASSERT_EQ(cpu.histograms.size(), gpu.histograms.size()) << what;
   std::size_t bad = 0;
   for (std::size_t z = 0; z < cpu.histograms.size(); ++z) {
@@ -204,7 +105,9 @@ void expect_histograms_match(ZonalResults const& cpu, ZonalResults const& gpu, s
   EXPECT_EQ(bad, 0u) << what;
 }
 
-void expect_classes_match(ZonalResults const& cpu, ZonalResults const& gpu, std::string const& what) {
+/// cpu: a ZonalReference or ZonalResults (same fields).
+template <class Cpu>
+void expect_classes_match(Cpu const& cpu, ZonalResults const& gpu, std::string const& what) {
   ASSERT_EQ(cpu.classes.size(), gpu.classes.size()) << what;
   std::size_t bad = 0;
   for (std::size_t z = 0; z < cpu.classes.size(); ++z) {
@@ -218,91 +121,58 @@ void expect_classes_match(ZonalResults const& cpu, ZonalResults const& gpu, std:
   EXPECT_EQ(bad, 0u) << what;
 }
 
-/// Ragged sizes (none a multiple of the block), one much wider than a chunk.
-std::vector<Tile> several_tiles(int zones, bool classes, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::vector<Tile> tiles;
-  for (auto [w, h] : {std::pair<std::size_t, std::size_t>{300, 200}, {257, 131}, {33, 7}, {3000, 41}})
-    tiles.push_back(random_tile(w, h, zones, classes, rng));
-  return tiles;
-}
+// Each case's CPU reference is checked for non-vacuity before the GPU runs (and on the CPU,
+// where no GPU runs, by tests/kernels/parity_inputs_test.cpp).
 
 TEST_F(ZonalParity, ValuesSeveralTilesOverlappingZonesWithHistograms) {
-  int const zones = 50;
-  auto const tiles = several_tiles(zones, false, 4242);
-  auto const cpu = cpu_reference(tiles, zones, true, false);
-  auto const gpu = gpu_run(tiles, zones, true, false);
+  auto const c = test::zonal::zonal_case("ValuesWithHistograms");
+  auto const tiles = test::zonal::case_tiles(c);
+  auto const cpu = test::zonal::case_reference(c, tiles);
+  ASSERT_TRUE(test::zonal::case_non_vacuous(c, cpu));
+  auto const gpu = gpu_run(tiles, c.zones, true, false);
   expect_values_match(cpu, gpu, "values");
   expect_histograms_match(cpu, gpu, "histograms");
   EXPECT_TRUE(gpu.classes.empty());
-
-  // The inputs were built to reach every path; make sure they did.
-  std::uint64_t nodata = 0, under = 0, over = 0;
-  int empty_zones = 0;
-  for (int z = 0; z < zones; ++z) {
-    nodata += cpu.values[static_cast<std::size_t>(z)].m_nodata_pixels;
-    under += cpu.histograms[static_cast<std::size_t>(z)].m_under;
-    over += cpu.histograms[static_cast<std::size_t>(z)].m_over;
-    empty_zones += cpu.values[static_cast<std::size_t>(z)].m_pixels == 0;
-  }
-  EXPECT_GT(nodata, 0u);
-  EXPECT_GT(under, 0u);
-  EXPECT_GT(over, 0u);
-  EXPECT_LT(empty_zones, zones / 2);
-  auto const plan = cuda::plan_zonal_items(tiles[0].items, zones, tiles[0].width, tiles[0].rows);
-  EXPECT_GT(std::count_if(plan.chunks.begin(), plan.chunks.end(), [](auto const& c) { return c.zone == 0; }), 10);
+  // Zone 0 is a large block: many chunks of one zone (the merge path).
+  auto const plan = cuda::plan_zonal_items(tiles[0].items, c.zones, tiles[0].width, tiles[0].rows);
+  EXPECT_GT(std::count_if(plan.chunks.begin(), plan.chunks.end(), [](auto const& k) { return k.zone == 0; }), 10);
 }
 
 TEST_F(ZonalParity, ValuesWithoutHistograms) {
-  int const zones = 50;
-  auto const tiles = several_tiles(zones, false, 99);
-  auto const cpu = cpu_reference(tiles, zones, false, false);
-  auto const gpu = gpu_run(tiles, zones, false, false);
+  auto const c = test::zonal::zonal_case("ValuesWithoutHistograms");
+  auto const tiles = test::zonal::case_tiles(c);
+  auto const cpu = test::zonal::case_reference(c, tiles);
+  ASSERT_TRUE(test::zonal::case_non_vacuous(c, cpu));
+  auto const gpu = gpu_run(tiles, c.zones, false, false);
   expect_values_match(cpu, gpu, "values, no histograms");
   EXPECT_TRUE(gpu.histograms.empty());
 }
 
 TEST_F(ZonalParity, ItemsLongerThanAChunk) {
-  // Single items of up to 5000 pixels: chunks begin and end inside an item.
-  Tile t;
-  t.width = 5000;
-  t.rows = 3;
-  std::mt19937 rng(5);
-  t.plane = random_values(t.width * t.rows, rng);
-  t.row_cell = row_areas(t.rows);
-  t.items = {{0, 0, 0, 5000, 1.0},   {0, 1, 0, 2500, 0.75}, {0, 2, 7, 4100, 1.0},
-             {1, 1, 1, 4999, 1.0},   {1, 1, 0, 1, 0.3},     {1, 1, 4999, 5000, 0.6},
-             {2, 0, 100, 4500, 0.5}, {2, 0, 4500, 4500, 1.0}, {2, 2, 0, 5000, 1.0}};
-  std::vector<Tile> const tiles{t};
+  std::vector<Tile> const tiles{test::zonal::long_items_tile()};
   auto const cpu = cpu_reference(tiles, 3, true, false);
+  ASSERT_TRUE(test::zonal::values_non_vacuous(cpu, true, /*all_zones=*/true));
   auto const gpu = gpu_run(tiles, 3, true, false);
   expect_values_match(cpu, gpu, "long items");
   expect_histograms_match(cpu, gpu, "long items");
 }
 
 TEST_F(ZonalParity, ClassesSeveralTiles) {
-  int const zones = 50;
-  auto const tiles = several_tiles(zones, true, 777);
-  auto const cpu = cpu_reference(tiles, zones, false, true);
-  auto const gpu = gpu_run(tiles, zones, false, true);
+  auto const c = test::zonal::zonal_case("Classes");
+  auto const tiles = test::zonal::case_tiles(c);
+  auto const cpu = test::zonal::case_reference(c, tiles);
+  ASSERT_TRUE(test::zonal::case_non_vacuous(c, cpu));
+  auto const gpu = gpu_run(tiles, c.zones, false, true);
   expect_classes_match(cpu, gpu, "classes");
-  std::uint64_t invalid = 0, class0 = 0, class255 = 0;
-  for (auto const& c : cpu.classes) {
-    invalid += c.m_invalid;
-    class0 += c.m_w[0];
-    class255 += c.m_w[255];
-  }
-  EXPECT_GT(invalid, 0u);
-  EXPECT_GT(class0, 0u);
-  EXPECT_GT(class255, 0u);
 }
 
 TEST_F(ZonalParity, ReproducibleRunToRun) {
   // M2 depends on the grouping, but the grouping is fixed: two runs agree to the bit.
-  int const zones = 20;
-  auto const tiles = several_tiles(zones, false, 12);
-  auto const a = gpu_run(tiles, zones, true, false);
-  auto const b = gpu_run(tiles, zones, true, false);
+  auto const c = test::zonal::zonal_case("RunToRun");
+  auto const tiles = test::zonal::case_tiles(c);
+  ASSERT_TRUE(test::zonal::case_non_vacuous(c, test::zonal::case_reference(c, tiles)));
+  auto const a = gpu_run(tiles, c.zones, true, false);
+  auto const b = gpu_run(tiles, c.zones, true, false);
   for (std::size_t z = 0; z < a.values.size(); ++z) {
     EXPECT_TRUE(same_bits(a.values[z].m_m2, b.values[z].m_m2)) << "zone " << z;
     EXPECT_TRUE(same_bits(a.values[z].m_mean, b.values[z].m_mean)) << "zone " << z;

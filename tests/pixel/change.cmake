@@ -23,6 +23,7 @@ endif()
 
 if(RECLAIM_HAVE_CUDA)
   add_executable(change_parity_test ${CMAKE_CURRENT_LIST_DIR}/change_parity_test.cu)
+  target_include_directories(change_parity_test PRIVATE ${PROJECT_SOURCE_DIR})  # tests/pixel/change_parity_inputs.hpp
   target_link_libraries(change_parity_test PRIVATE reclaim::pixel CUDA::cudart_static GTest::gtest_main)
   reclaim_compile_options(change_parity_test)
   gtest_discover_tests(change_parity_test DISCOVERY_MODE PRE_TEST PROPERTIES LABELS gpu TIMEOUT 120)
