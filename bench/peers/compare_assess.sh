@@ -38,6 +38,9 @@
 #   REPS          runs of reclaim and the floor (default 3); REPS_SLOW of the peers (default 1)
 #   TOOLS         subset (default: reclaim io_floor rasterio cli_chain)
 #   FLOOR_BIN     change_io_floor binary (default: compiled from change_io_floor.cpp into WORK_DIR)
+#   BASELINE_BIN  another reclaim build (e.g. the previous commit's) run side by side as
+#                 reclaim_baseline, REPS times; its rasters and sites.csv must be identical and its
+#                 time no lower than 0.95 x this build's
 #   RESULTS_FILE  where the markdown goes (default bench/results/assess-e2e-<machine>.md; a
 #                 SCENE_DIR other than the default sends it to WORK_DIR/assess instead)
 set -euo pipefail
@@ -57,6 +60,7 @@ reps=${REPS:-3}
 reps_slow=${REPS_SLOW:-1}
 readers=${READERS:-2}
 read -r -a tools_wanted <<<"${TOOLS:-reclaim io_floor rasterio cli_chain}"
+baseline_bin=${BASELINE_BIN:-}
 adir="$work/assess"
 mkdir -p "$adir"
 
@@ -66,6 +70,10 @@ machine_facts
 
 [[ -x "$reclaim_bin" ]] || die "reclaim not found at $reclaim_bin (set RECLAIM_BIN)"
 reclaim_bin=$(realpath "$reclaim_bin")
+if [[ -n $baseline_bin ]]; then
+  [[ -x $baseline_bin ]] || die "BASELINE_BIN $baseline_bin is not executable"
+  baseline_bin=$(realpath "$baseline_bin")
+fi
 "$py" -c 'import numpy, exactextract; from osgeo import gdal' 2>/dev/null || die "$py needs numpy, GDAL and exactextract"
 command -v gdal_calc.py >/dev/null 2>&1 || die "gdal_calc.py not found (gdal-bin)"
 have_rio=1
@@ -138,7 +146,8 @@ for t in "${tools_wanted[@]}"; do
     *) die "unknown tool $t (TOOLS: reclaim io_floor rasterio cli_chain)" ;;
   esac
 done
-reps_of() { case $1 in reclaim|io_floor) echo "$reps" ;; *) echo "$reps_slow" ;; esac; }
+if [[ -n $baseline_bin ]]; then tools+=(reclaim_baseline); fi
+reps_of() { case $1 in reclaim|reclaim_baseline|io_floor) echo "$reps" ;; *) echo "$reps_slow" ;; esac; }
 
 out_of() { echo "$adir/out-$1"; }
 command_of() {  # TOOL -> cmd array
@@ -146,6 +155,7 @@ command_of() {  # TOOL -> cmd array
   case $1 in
     reclaim) cmd=("$reclaim_bin" assess --before "$before" --after "$after" --sites "$sites" --id-field site_id
                   --boa-offset "$boa" --out "$o" --quiet) ;;
+    reclaim_baseline) command_of reclaim; cmd[0]=$baseline_bin; cmd[${#cmd[@]} - 2]=$o ;;
     reclaim_center) cmd=("$reclaim_bin" assess --before "$before" --after "$after" --sites "$sites" --id-field site_id
                          --boa-offset "$boa" --coverage center --no-pictures --out "$o" --quiet) ;;
     io_floor) cmd=("$floor_bin" --before "$before" --after "$after" --bands "1,2,3,4,5,7" --threads "$readers" --read-only) ;;
@@ -276,6 +286,7 @@ done
 label_of() {
   case $1 in
     reclaim) echo "reclaim assess (exact coverage, pictures, report)" ;;
+    reclaim_baseline) echo "the same, baseline build" ;;
     io_floor) echo "io_floor (read+decode only, $readers threads)" ;;
     rasterio) echo "rasterio + numpy script" ;;
     cli_chain) echo "CLI chain (5 x gdal_calc.py + exactextract)" ;;
@@ -291,6 +302,11 @@ floors=""
 floors+=$(floor_check "reclaim / io floor (read+decode)" "$(ratio "${med[reclaim]:-}" "${med[io_floor]:-}")" "<=" 1.6)$'\n'
 floors+=$(floor_check "rasterio script / reclaim" "$(ratio "${med[rasterio]:-}" "${med[reclaim]:-}")" ">=" 4)$'\n'
 floors+=$(floor_check "CLI chain / reclaim" "$(ratio "${med[cli_chain]:-}" "${med[reclaim]:-}")" ">=" 10)$'\n'
+if [[ -n $baseline_bin ]]; then
+  floors+=$(floor_check "baseline build / this build" "$(ratio "${med[reclaim_baseline]:-}" "${med[reclaim]:-}")" ">=" 0.95)$'\n'
+  same=$("$py" "$here/same_outputs.py" "$(out_of reclaim)" "$(out_of reclaim_baseline)")
+  agreement+="| this build vs the baseline build | outputs | $same | | |"$'\n'
+fi
 rss_gb=""
 [[ -n ${peak[reclaim]:-} ]] && rss_gb=$(awk -v kb="$(echo "${rss[reclaim]}" | maxof)" 'BEGIN {printf "%.3f", kb * 1024 / 1e9}')
 floors+=$(floor_check "reclaim peak RSS, GB (10^9 bytes)" "$rss_gb" "<" 1.5)$'\n'

@@ -25,6 +25,9 @@
 #   N_REAL       real sites taken (default 300); N_RANDOM random zones (default 20000)
 #   TOOLS        subset (default: reclaim_exact reclaim_center exactextract rasterio_loop)
 #   RESULTS_FILE where the markdown goes (default bench/results/zonal-e2e-<machine>.md)
+#   BASELINE_BIN another reclaim build (e.g. the previous commit's) run side by side as
+#                baseline_exact / baseline_center; its tables must be byte-identical and its time
+#                no lower than 0.95 x this build's
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -39,6 +42,13 @@ reps_large=${REPS_LARGE:-2}
 n_real=${N_REAL:-300}
 n_random=${N_RANDOM:-20000}
 tools=(${TOOLS:-reclaim_exact reclaim_center exactextract rasterio_loop})
+# Another reclaim build run side by side (a refactor must be no slower, with identical tables).
+baseline_bin=${BASELINE_BIN:-}
+if [[ -n $baseline_bin ]]; then
+  [[ -x $baseline_bin ]] || { echo "compare_zonal: BASELINE_BIN $baseline_bin is not executable" >&2; exit 1; }
+  baseline_bin=$(realpath "$baseline_bin")
+  tools+=(baseline_exact baseline_center)
+fi
 ncpu=$(nproc)
 
 log() { printf 'compare_zonal: %s\n' "$*" >&2; }
@@ -79,6 +89,7 @@ command_of() {  # tool zones out -> cmd array
     reclaim_center) cmd=("$reclaim_bin" zonal --raster "$ndvi" --zones "$2" --id-field site_id --stats "$stats" --coverage center --out "$3" --quiet) ;;
     exactextract)   cmd=("$py" "$here/zonal_exactextract.py" --raster "$ndvi" --zones "$2" --id-field site_id --out "$3") ;;
     rasterio_loop)  cmd=("$py" "$here/zonal_rasterio_loop.py" --raster "$ndvi" --zones "$2" --id-field site_id --out "$3") ;;
+    baseline_*)     command_of "reclaim_${1#baseline_}" "$2" "$3"; cmd[0]=$baseline_bin ;;
   esac
 }
 
@@ -131,6 +142,12 @@ for set in small large; do
   if [[ -f "$zdir/out-$set-reclaim_center.csv" && -f "$zdir/out-$set-rasterio_loop.csv" ]]; then
     agreement+="- $label zones, reclaim center vs rasterio loop: $("$py" "$here/zonal_agree.py" --reclaim "$zdir/out-$set-reclaim_center.csv" --peer "$zdir/out-$set-rasterio_loop.csv")"$'\n'
   fi
+  for mode in exact center; do
+    a="$zdir/out-$set-reclaim_$mode.csv" b="$zdir/out-$set-baseline_$mode.csv"
+    [[ -f $a && -f $b ]] || continue
+    if cmp -s "$a" "$b"; then agreement+="- $label zones, reclaim $mode vs the baseline build: tables byte-identical"$'\n'
+    else agreement+="- $label zones, reclaim $mode vs the baseline build: TABLES DIFFER ($a, $b)"$'\n'; fi
+  done
 done
 
 # Floors (issue): >= 3x faster than exactextract at 300 sites; >= 2x faster than the per-site
@@ -149,6 +166,12 @@ for mode in exact center; do
   floors+=$(awk -v r="$r" -v mode=$mode -v a="$n_random" -v b="$n_real" 'BEGIN {
     if (r == "n/a") { printf "- reclaim %s, %s vs %s sites: not measured\n", mode, a, b; exit }
     printf "- reclaim %s time at %s sites / at %s sites: %.2fx, ceiling 1.5x: %s\n", mode, a, b, r, (r + 0 <= 1.5 ? "MET" : "NOT MET") }')$'\n'
+  if [[ -n $baseline_bin ]]; then
+    for set in small large; do
+      r=$(ratio "${med[$set.baseline_$mode]:-}" "${med[$set.reclaim_$mode]:-}")
+      floors+=$(floor_check "baseline build / this build, $set zone set, $mode" "$r" ">=" 0.95)$'\n'
+    done
+  fi
 done
 
 machine_facts  # cpu_model, mem_gb, ncpu, tag (lib.sh)
@@ -174,6 +197,7 @@ mkdir -p "$(dirname "$results")"
   echo
   echo "- CPU: $cpu_model, $ncpu logical cores; RAM: $mem_gb GiB; no GPU (reclaim on its CPU backend)"
   echo "- $versions"
+  [[ -n $baseline_bin ]] && echo "- reclaim: $(realpath "$reclaim_bin"); baseline build: $baseline_bin"
   echo "- value raster: $ndvi, 10980 x 10980 Float32 COG (512 x 512 blocks, DEFLATE), NaN nodata, EPSG:32649,"
   echo "  made by \`reclaim indices --input $scene --index ndvi --out $ndvi_dir\`"
   echo "- zones: $real (first $n_real sites of synth-10980/sites.gpkg, reprojected to EPSG:32649) and"
