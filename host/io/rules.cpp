@@ -18,6 +18,7 @@
 
 #include "reclaim/error.hpp"
 #include "io/document.hpp"
+#include "reclaim/io/number_text.hpp"
 
 namespace reclaim::io {
 namespace {
@@ -30,12 +31,6 @@ using pixel::CompareOp;
 
 // A rules file is a few kilobytes; anything far larger is the wrong file.
 constexpr std::uintmax_t kMaxRulesFileBytes = 1u << 20;
-
-std::string format_number(double v) {
-  char buf[32];
-  auto const res = std::to_chars(buf, buf + sizeof buf, v);  // shortest round-trip form
-  return std::string(buf, res.ptr);
-}
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -371,7 +366,7 @@ std::string describe_rule(ChangeScheme const& scheme, pixel::ChangeRule const& r
   for (int k = 0; k < rule.condition_count; ++k) {
     ChangeCondition const& c = rule.conditions[k];
     s += (k ? " and " : " ") + std::string(pixel::change_var_name(c.var)) + " " + pixel::compare_op_name(c.op) +
-         " " + format_number(c.threshold);
+         " " + shortest_text(c.threshold);
   }
   return s;
 }

@@ -14,6 +14,7 @@
 
 #include "io/output_file.hpp"
 #include "reclaim/error.hpp"
+#include "reclaim/io/number_text.hpp"
 #include "reclaim/io/zonal.hpp"
 
 namespace reclaim::io {
@@ -78,7 +79,7 @@ void write_csv(fs::path const& path, ZonalTable const& t, std::vector<Zone> cons
   out << csv_field(t.id_name);
   for (auto const& a : t.attribute_names) out << ',' << csv_field(a);
   for (auto const& c : t.columns) out << ',' << csv_field(c);
-  out << '\n' << std::setprecision(17);
+  out << '\n';
   for (std::size_t z = 0; z < zones.size(); ++z) {
     out << csv_field(zones[z].id);
     for (auto const& [name, value] : zones[z].attributes) out << ',' << csv_field(value);
@@ -87,7 +88,7 @@ void write_csv(fs::path const& path, ZonalTable const& t, std::vector<Zone> cons
       if (auto const* text = std::get_if<std::string>(&cell)) {
         out << csv_field(*text);
       } else if (double const v = std::get<double>(cell); std::isfinite(v)) {
-        out << v;  // an empty cell: no data (e.g. a zone outside the raster)
+        out << shortest_text(v);  // an empty cell: no data (e.g. a zone outside the raster)
       }
     }
     out << '\n';
