@@ -396,9 +396,12 @@ class PictureWriter {
   PictureWriter(PictureWriter const&) = delete;
   PictureWriter& operator=(PictureWriter const&) = delete;
   ~PictureWriter() { stop(); }
+  /// Queues a site's pictures; waits while kMaxPending are queued, so that finished crops
+  /// cannot pile up in memory faster than they are encoded (the caller is a pipeline thread).
   void post(std::function<void()> task) {
     {
-      std::lock_guard lock(m_mutex);
+      std::unique_lock lock(m_mutex);
+      m_space.wait(lock, [this] { return m_tasks.size() < kMaxPending; });
       m_tasks.push_back(std::move(task));
     }
     m_ready.notify_one();
@@ -428,6 +431,7 @@ class PictureWriter {
         task = std::move(m_tasks.front());
         m_tasks.pop_front();
       }
+      m_space.notify_one();
       if (m_error) continue;  // after a failure the rest are dropped; finish() reports it
       try {
         task();
@@ -436,8 +440,9 @@ class PictureWriter {
       }
     }
   }
+  static constexpr std::size_t kMaxPending = 8;
   std::mutex m_mutex;
-  std::condition_variable m_ready;
+  std::condition_variable m_ready, m_space;
   std::deque<std::function<void()>> m_tasks;
   bool m_closed = false;
   std::exception_ptr m_error;
