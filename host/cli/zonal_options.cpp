@@ -114,7 +114,7 @@ void ZonalResults::add(std::vector<io::ZonalProduct> const& p, std::vector<io::P
 }
 
 void write_zonal_results(ZoneRequest const& request, LoadedZones const& zones, ZonalResults const& all,
-                         std::string const& crs_wkt, std::vector<std::string> const& sources,
+                         std::string const& crs_wkt, std::vector<io::CoveredWindow> const& covered,
                          std::function<void(fs::path const&)> const& wrote) {
   if (request.partial) {
     io::ZonalPartial partial;
@@ -126,7 +126,7 @@ void write_zonal_results(ZoneRequest const& request, LoadedZones const& zones, Z
     partial.coverage = mode_name(request.mode);
     partial.crs_wkt = crs_wkt;
     partial.zones_path = request.source.path.string();
-    partial.sources = sources;
+    partial.covered = covered;
     partial.results = all.results;
     io::write_zonal_partial(*request.partial, partial);
     wrote(*request.partial);
