@@ -8,6 +8,7 @@ import json
 import math
 import shutil
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -282,6 +283,23 @@ def test_partial_header_has_a_checksum_and_a_version(reclaim_bin, tmp_path, site
     assert not out.exists()
     run_reclaim(reclaim_bin, "merge", good, "--out", out, "--quiet")
     assert "v_mean" in out.read_text().splitlines()[0]
+
+
+def test_partial_records_the_zones_path_absolute(reclaim_bin, tmp_path, sites):
+    """Regression (issue 10): a relative --zones was recorded as given, so a merge to .gpkg from
+    another folder could not re-read the geometries."""
+    run_dir, merge_dir = tmp_path / "run", tmp_path / "merge"
+    run_dir.mkdir()
+    merge_dir.mkdir()
+    shutil.copy(sites, run_dir / "sites.gpkg")
+    v = np.ones((300, 420), np.float32)
+    write_raster(run_dir / "v.tif", [v], GT, utm49_srs(), dtype=gdal.GDT_Float32, block=64)
+    run_reclaim(reclaim_bin, "zonal", "--raster", "v.tif", "--zones", "sites.gpkg", "--stats", "count",
+                "--partial", "v.bin", "--quiet", cwd=run_dir)
+    recorded = Path(partial_header(run_dir / "v.bin")["zones_path"])
+    assert recorded.is_absolute() and recorded.resolve() == (run_dir / "sites.gpkg").resolve()
+    run_reclaim(reclaim_bin, "merge", run_dir / "v.bin", "--out", "m.gpkg", "--quiet", cwd=merge_dir)
+    assert ogr.Open(str(merge_dir / "m.gpkg")).GetLayer(0).GetFeatureCount() == 25
 
 
 def test_merge_of_shards_named_after_their_files_names_the_fix(reclaim_bin, tmp_path, sites):
