@@ -106,7 +106,8 @@ int change_main(int argc, char** argv) {
     ZonalResults zonal;
     zonal.add(work->products, stats.zonal);
     write_zonal_results(*zone_request, *zones, zonal, grid.crs_wkt,
-                        {in.before_scene.input.string(), in.after_scene.input.string()},
+                        {io::whole_grid(layout.plan.grid,
+                                        {in.before_scene.input.string(), in.after_scene.input.string()})},
                         [&runner](fs::path const& p) { runner.wrote(p); });
   }
   runner.done();

@@ -78,6 +78,7 @@ int indices_main(int argc, char** argv) {
   std::optional<LoadedZones> zones;
   if (zone_request) zones = load_zones(*zone_request, sources.front()->grid().crs_wkt, log);
   ZonalResults zonal;
+  std::vector<io::CoveredWindow> covered;  // one grid per epoch
   PassRunner runner("indices", run, cog, log);
   for (std::size_t e = 0; e < scenes.size(); ++e) {
     auto const& scene = scenes[e];
@@ -117,13 +118,14 @@ int indices_main(int argc, char** argv) {
       continue;
     }
     auto const stats = runner.run(layout);
-    if (work) zonal.add(work->products, stats.zonal);
+    if (work) {
+      zonal.add(work->products, stats.zonal);
+      covered.push_back(io::whole_grid(layout.plan.grid, {scene.input.string()}));
+    }
   }
   if (runner.dry_run()) return 0;
   if (zones) {
-    std::vector<std::string> scene_paths;
-    for (auto const& s : scenes) scene_paths.push_back(s.input.string());
-    write_zonal_results(*zone_request, *zones, zonal, sources.front()->grid().crs_wkt, scene_paths,
+    write_zonal_results(*zone_request, *zones, zonal, sources.front()->grid().crs_wkt, covered,
                         [&runner](fs::path const& p) { runner.wrote(p); });
   }
   runner.done();

@@ -140,7 +140,7 @@ int zonal_main(int argc, char** argv) {
   auto const stats = runner.run(layout);
   ZonalResults results;
   results.add(work.products, stats.zonal);
-  write_zonal_results(request, zones, results, grid.crs_wkt, {raster.string()},
+  write_zonal_results(request, zones, results, grid.crs_wkt, {io::whole_grid(layout.plan.grid, {raster.string()})},
                       [&runner](fs::path const& p) { runner.wrote(p); });
   runner.done();
   return 0;

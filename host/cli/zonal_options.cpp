@@ -5,6 +5,7 @@
 #include <ogr_spatialref.h>
 
 #include <sstream>
+#include <system_error>
 
 #include "reclaim/error.hpp"
 
@@ -20,6 +21,15 @@ char const* mode_name(CoverageMode mode) {
     case CoverageMode::exact: break;
   }
   return "exact";
+}
+
+/// A path that still names the zones from another working folder (reclaim merge re-reads them):
+/// absolute for a local file; GDAL virtual paths (/vsizip/...) and connection strings as given.
+std::string lasting_path(fs::path const& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return path.string();
+  auto const absolute = fs::absolute(path, ec);
+  return ec ? path.string() : absolute.lexically_normal().string();
 }
 
 }  // namespace
@@ -114,7 +124,7 @@ void ZonalResults::add(std::vector<io::ZonalProduct> const& p, std::vector<io::P
 }
 
 void write_zonal_results(ZoneRequest const& request, LoadedZones const& zones, ZonalResults const& all,
-                         std::string const& crs_wkt, std::vector<std::string> const& sources,
+                         std::string const& crs_wkt, std::vector<io::CoveredWindow> const& covered,
                          std::function<void(fs::path const&)> const& wrote) {
   if (request.partial) {
     io::ZonalPartial partial;
@@ -125,8 +135,8 @@ void write_zonal_results(ZoneRequest const& request, LoadedZones const& zones, Z
     partial.stats = request.stats;
     partial.coverage = mode_name(request.mode);
     partial.crs_wkt = crs_wkt;
-    partial.zones_path = request.source.path.string();
-    partial.sources = sources;
+    partial.zones_path = lasting_path(request.source.path);
+    partial.covered = covered;
     partial.results = all.results;
     io::write_zonal_partial(*request.partial, partial);
     wrote(*request.partial);

@@ -62,9 +62,10 @@ struct ZonalResults {
   void add(std::vector<io::ZonalProduct> const& p, std::vector<io::ProductAccumulators> const& r);
 };
 
-/// Writes the table and/or the partial file; records them with `wrote`.
+/// Writes the table and/or the partial file (which records `covered`: the grids the passes
+/// accumulated and the rasters they read); records them with `wrote`.
 void write_zonal_results(ZoneRequest const& request, LoadedZones const& zones, ZonalResults const& results,
-                         std::string const& crs_wkt, std::vector<std::string> const& sources,
+                         std::string const& crs_wkt, std::vector<io::CoveredWindow> const& covered,
                          std::function<void(std::filesystem::path const&)> const& wrote);
 
 }  // namespace reclaim::cli

@@ -19,9 +19,9 @@ def reclaim_bin():
     return path
 
 
-def run_reclaim(binary, *args, check=True):
-    """Runs reclaim; returns the CompletedProcess (text mode)."""
-    proc = subprocess.run([binary, *map(str, args)], capture_output=True, text=True)
+def run_reclaim(binary, *args, check=True, cwd=None):
+    """Runs reclaim (in `cwd` when given); returns the CompletedProcess (text mode)."""
+    proc = subprocess.run([binary, *map(str, args)], capture_output=True, text=True, cwd=cwd)
     if check and proc.returncode != 0:
         raise AssertionError(f"reclaim {' '.join(map(str, args))} exited {proc.returncode}:\n{proc.stderr}")
     return proc

@@ -6,12 +6,16 @@ for the merge identities."""
 import csv
 import json
 import math
+import shutil
+import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
 from osgeo import gdal, ogr, osr
 
 from conftest import run_reclaim, utm49_srs, write_raster
+from test_errors import EXIT_INPUT, fails
 from test_zonal import GT, num, random_polygon, read_csv, write_zones
 
 CLASS_NAMES = ["no data", "bare", "revegetated", "stable vegetation"]
@@ -199,6 +203,116 @@ def test_merge_rejects_mismatched_partials(reclaim_bin, tmp_path, sites):
     proc = run_reclaim(reclaim_bin, "zonal", "--raster", path, "--zones", sites, "--stats", "median", "--partial",
                        a, check=False)
     assert proc.returncode == 2 and "--histogram-range" in proc.stderr
+
+
+def halves(tmp_path, v, name_option=("--name", "v")):
+    """The west and east halves of `v` as rasters of their own (the shards of the README), their
+    partials, and the partial of the whole raster: (whole.bin, west.bin, east.bin)."""
+    split = v.shape[1] // 2
+    out = []
+    for stem, plane, col in (("whole", v, 0), ("west", v[:, :split], 0), ("east", v[:, split:], split)):
+        gt = (GT[0] + col * GT[1], GT[1], 0, GT[3], 0, GT[5])
+        out.append((write_raster(tmp_path / f"{stem}.tif", [plane], gt, utm49_srs(), dtype=gdal.GDT_Float32,
+                                 block=64), tmp_path / f"{stem}.bin"))
+    return out
+
+
+def partial_header(path):
+    """The JSON header of a partial file (after "RZPT", u32 version, u64 length)."""
+    data = path.read_bytes()
+    (length,) = struct.unpack_from("<Q", data, 8)
+    return json.loads(data[16:16 + length])
+
+
+def test_merge_refuses_a_partial_twice_a_copy_and_overlapping_shards(reclaim_bin, tmp_path, sites):
+    """Regression (issue 10): each of these used to merge silently, areas doubled. Refused with
+    one line naming both files, before anything is written; disjoint halves still give the
+    numbers of one pass."""
+    rng = np.random.default_rng(4)
+    v = rng.normal(0.3, 0.2, (300, 420)).astype(np.float32)
+    common = ["--zones", sites, "--id-field", "site_id", "--stats", "count,mean,area_ha", "--name", "v", "--quiet"]
+    (whole, whole_bin), (west, west_bin), (east, east_bin) = halves(tmp_path, v)
+    for raster, partial in ((whole, whole_bin), (west, west_bin), (east, east_bin)):
+        run_reclaim(reclaim_bin, "zonal", "--raster", raster, *common, "--partial", partial)
+    out = tmp_path / "m.csv"
+    line = fails(reclaim_bin, EXIT_INPUT, "merge", west_bin, west_bin, "--out", out, "--quiet")
+    assert line.count("west.bin") == 2 and "same content id" in line
+    shutil.copy(west_bin, tmp_path / "copy.bin")
+    line = fails(reclaim_bin, EXIT_INPUT, "merge", west_bin, east_bin, tmp_path / "copy.bin", "--out", out, "--quiet")
+    assert "copy.bin" in line and "west.bin" in line and "east.bin" not in line
+    line = fails(reclaim_bin, EXIT_INPUT, "merge", whole_bin, west_bin, "--out", out, "--partial", tmp_path / "m.bin",
+                 "--quiet")
+    assert "west.bin: overlaps" in line and "whole.bin" in line
+    assert not out.exists() and not (tmp_path / "m.bin").exists()
+    # What each partial covers: its raster's whole grid.
+    header = partial_header(west_bin)
+    assert header["covered"] == [{"sources": [str(west)], "crs_wkt": header["crs_wkt"],
+                                  "geotransform": list(gdal.Open(str(west)).GetGeoTransform()),
+                                  "size": [210, 300], "window": [0, 0, 210, 300]}]
+    # A partial of partials carries its shards' windows: merging it with one of them is refused too.
+    run_reclaim(reclaim_bin, "merge", west_bin, east_bin, "--partial", tmp_path / "halves.bin", "--quiet")
+    assert [c["sources"] for c in partial_header(tmp_path / "halves.bin")["covered"]] == [[str(west)], [str(east)]]
+    line = fails(reclaim_bin, EXIT_INPUT, "merge", tmp_path / "halves.bin", east_bin, "--out", out, "--quiet")
+    assert "east.bin: overlaps" in line and "halves.bin" in line
+    # Disjoint halves: the numbers of the whole, digit for digit.
+    run_reclaim(reclaim_bin, "merge", east_bin, west_bin, "--out", out, "--quiet")
+    run_reclaim(reclaim_bin, "zonal", "--raster", whole, *common, "--out", tmp_path / "one.csv")
+    assert out.read_text() == (tmp_path / "one.csv").read_text()
+
+
+def test_partial_header_has_a_checksum_and_a_version(reclaim_bin, tmp_path, sites):
+    """Regression (issue 10): a flipped byte in the header renamed a column; now the header's
+    SHA-256 is checked. A file of an older format version is refused by name and version."""
+    v = np.ones((300, 420), np.float32)
+    path = write_raster(tmp_path / "v.tif", [v], GT, utm49_srs(), dtype=gdal.GDT_Float32, block=64)
+    good = tmp_path / "good.bin"
+    run_reclaim(reclaim_bin, "zonal", "--raster", path, "--zones", sites, "--stats", "mean", "--partial", good,
+                "--quiet")
+    data = bytearray(good.read_bytes())
+    at = data.index(b'"name":"v"')
+    data[at + len('"name":"')] = ord("w")  # still valid JSON: a column "w_mean"
+    (tmp_path / "flipped.bin").write_bytes(bytes(data))
+    out = tmp_path / "m.csv"
+    line = fails(reclaim_bin, EXIT_INPUT, "merge", tmp_path / "flipped.bin", "--out", out, "--quiet")
+    assert "flipped.bin" in line and "header checksum" in line
+    old = bytearray(good.read_bytes())
+    old[4:8] = struct.pack("<I", 1)
+    (tmp_path / "old.bin").write_bytes(bytes(old))
+    line = fails(reclaim_bin, EXIT_INPUT, "merge", tmp_path / "old.bin", "--out", out, "--quiet")
+    assert "old.bin" in line and "version 1" in line
+    assert not out.exists()
+    run_reclaim(reclaim_bin, "merge", good, "--out", out, "--quiet")
+    assert "v_mean" in out.read_text().splitlines()[0]
+
+
+def test_partial_records_the_zones_path_absolute(reclaim_bin, tmp_path, sites):
+    """Regression (issue 10): a relative --zones was recorded as given, so a merge to .gpkg from
+    another folder could not re-read the geometries."""
+    run_dir, merge_dir = tmp_path / "run", tmp_path / "merge"
+    run_dir.mkdir()
+    merge_dir.mkdir()
+    shutil.copy(sites, run_dir / "sites.gpkg")
+    v = np.ones((300, 420), np.float32)
+    write_raster(run_dir / "v.tif", [v], GT, utm49_srs(), dtype=gdal.GDT_Float32, block=64)
+    run_reclaim(reclaim_bin, "zonal", "--raster", "v.tif", "--zones", "sites.gpkg", "--stats", "count",
+                "--partial", "v.bin", "--quiet", cwd=run_dir)
+    recorded = Path(partial_header(run_dir / "v.bin")["zones_path"])
+    assert recorded.is_absolute() and recorded.resolve() == (run_dir / "sites.gpkg").resolve()
+    run_reclaim(reclaim_bin, "merge", run_dir / "v.bin", "--out", "m.gpkg", "--quiet", cwd=merge_dir)
+    assert ogr.Open(str(merge_dir / "m.gpkg")).GetLayer(0).GetFeatureCount() == 25
+
+
+def test_merge_of_shards_named_after_their_files_names_the_fix(reclaim_bin, tmp_path, sites):
+    """Regression (issue 10): without --name each shard's product is its file stem ("west",
+    "east"), and merge only said the products differ."""
+    v = np.ones((300, 420), np.float32)
+    _, (west, west_bin), (east, east_bin) = halves(tmp_path, v)
+    for raster, partial in ((west, west_bin), (east, east_bin)):
+        run_reclaim(reclaim_bin, "zonal", "--raster", raster, "--zones", sites, "--stats", "count", "--partial",
+                    partial, "--quiet")
+    line = fails(reclaim_bin, EXIT_INPUT, "merge", west_bin, east_bin, "--out", tmp_path / "m.csv", "--quiet")
+    assert "east.bin" in line and "west.bin" in line and "give every shard the same --name" in line
+    assert not (tmp_path / "m.csv").exists()
 
 
 def ellipsoid_band_area(lat1, lat2, dlon_deg, a=6378137.0, f=1 / 298.257223563):
