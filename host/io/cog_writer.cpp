@@ -4,6 +4,7 @@
 #include <ogr_spatialref.h>
 
 #include <cmath>
+#include <map>
 #include <system_error>
 
 #include <fcntl.h>
@@ -137,12 +138,24 @@ struct ScratchCogSink::Impl {
   }
 };
 
+std::uintmax_t scratch_bytes(Grid const& grid, std::vector<OutputRaster> const& outputs) {
+  std::uintmax_t bytes = 0;
+  for (auto const& out : outputs)
+    bytes += static_cast<std::uintmax_t>(grid.pixel_count()) * (out.categorical ? 1 : sizeof(float));
+  return bytes;
+}
+
 ScratchCogSink::ScratchCogSink(Grid const& grid, std::vector<OutputRaster> outputs, CogOptions options)
     : m_impl(std::make_unique<Impl>()) {
   ensure_gdal_initialized();
   m_impl->grid = grid;
   m_impl->outputs = std::move(outputs);
   m_impl->options = std::move(options);
+  // Scratch files are sparse until written: without this check a full disk shows up mid-pass.
+  std::map<fs::path, std::vector<OutputRaster>> by_folder;
+  for (auto const& out : m_impl->outputs) by_folder[out.path.parent_path()].push_back(out);
+  for (auto const& [folder, outs] : by_folder)
+    require_free_space(folder.empty() ? fs::path(".") : folder, scratch_bytes(grid, outs), "the uncompressed scratch files");
   for (std::size_t k = 0; k < m_impl->outputs.size(); ++k) {
     auto const path = Impl::scratch_path(m_impl->outputs[k].path);
     m_impl->scratch_paths.push_back(path);
