@@ -685,6 +685,7 @@ int assess_main(int argc, char** argv) {
     runner.describe(plan.layout);
     return 0;
   }
+  auto const claimed = runner.claim_outputs(plan.out_dir, {&plan.layout});
   io::keep_output_digests(true);  // for manifest.json, hashed as each output is written
   auto const& in = plan.in;
   auto const& ap = plan.ap;

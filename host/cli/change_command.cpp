@@ -101,6 +101,7 @@ int change_main(int argc, char** argv) {
     runner.describe(layout);
     return 0;
   }
+  auto const claimed = runner.claim_outputs(out_dir, {&layout});
   auto const stats = runner.run(layout);
   if (work) {
     ZonalResults zonal;

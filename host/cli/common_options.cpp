@@ -35,6 +35,37 @@ void refuse_overwriting_inputs(std::vector<std::filesystem::path> const& outputs
         throw usage_error(out.string() + ": is also an input (" + in.string() + "); choose another output");
 }
 
+namespace {
+
+/// The folders create_directories(folder) would make, deepest first.
+std::vector<std::filesystem::path> missing_folders(std::filesystem::path const& folder) {
+  std::vector<std::filesystem::path> missing;
+  std::error_code ec;
+  for (auto p = folder; !p.empty() && !std::filesystem::exists(p, ec); p = p.parent_path()) missing.push_back(p);
+  return missing;
+}
+
+}  // namespace
+
+io::OutputLock claim_outputs(OutputClaim const& claim) {
+  auto const created = missing_folders(claim.folder);
+  if (!claim.folder.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(claim.folder, ec);
+    if (ec) throw io_error(claim.folder.string() + ": cannot create output folder (" + ec.message() + ")");
+  }
+  try {
+    auto lock = io::lock_outputs(claim.folder, claim.files);
+    io::require_free_space(claim.folder.empty() ? std::filesystem::path(".") : claim.folder, claim.scratch_bytes,
+                           "the uncompressed scratch files");
+    return lock;
+  } catch (...) {
+    std::error_code ignored;  // the lock is released by now; a folder someone else filled stays
+    for (auto const& f : created) std::filesystem::remove(f, ignored);
+    throw;
+  }
+}
+
 double parse_float(std::string const& text, std::string const& option) {
   if (auto const v = to_number(text)) return *v;
   throw usage_error("--" + option + " " + text + ": not a number");

@@ -9,6 +9,7 @@
 
 #include "cli/option_values.hpp"
 #include "cli/logging.hpp"
+#include "io/output_file.hpp"
 #include "reclaim/io/scene.hpp"
 
 namespace reclaim::cli {
@@ -38,6 +39,22 @@ struct RunSettings {
 /// never overwritten, as GDAL refuses too.
 void refuse_overwriting_inputs(std::vector<std::filesystem::path> const& outputs,
                                std::vector<std::filesystem::path> const& inputs);
+
+/// What a run is about to write: its --out folder (empty for zonal and merge, whose --out is a
+/// file), every file, and the uncompressed scratch its COG writer puts beside the outputs (the
+/// largest pass's: each pass removes its own).
+struct OutputClaim {
+  std::filesystem::path folder;
+  std::vector<std::filesystem::path> files;
+  std::uintmax_t scratch_bytes = 0;
+};
+
+/** @brief Claims a run's outputs once it is checked and before its first write; held until the
+ * returned lock is destroyed. Creates the folder, locks it and the files outside it
+ * (io::lock_outputs: io_error when another run holds them) and checks the free space for the
+ * scratch files (io_error). A folder it created is removed again when a check fails, so a run
+ * that cannot start leaves nothing behind. */
+[[nodiscard]] io::OutputLock claim_outputs(OutputClaim const& claim);
 
 [[nodiscard]] double parse_float(std::string const& text, std::string const& option);
 

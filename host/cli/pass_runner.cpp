@@ -1,5 +1,6 @@
 #include "cli/pass_runner.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <optional>
@@ -64,12 +65,7 @@ pixel::IndexParams index_params_from(OptionValues const& r) {
 
 fs::path output_folder(OptionValues const& r) {
   if (!r.count("out")) throw usage_error("--out DIR is required");
-  fs::path const out_dir = r["out"].as<std::string>();
-  if (r.count("dry-run")) return out_dir;  // writes nothing
-  std::error_code ec;
-  fs::create_directories(out_dir, ec);
-  if (ec) throw io_error(out_dir.string() + ": cannot create output folder (" + ec.message() + ")");
-  return out_dir;
+  return r["out"].as<std::string>();
 }
 
 io::OutputRaster index_output(fs::path path, pixel::Index index, io::Sensor sensor, fs::path const& input) {
@@ -125,6 +121,20 @@ std::vector<fs::path> layout_outputs(PassLayout const& l) {
 }
 
 }  // namespace
+
+io::OutputLock PassRunner::claim_outputs(fs::path const& folder, std::vector<PassLayout const*> const& layouts,
+                                         std::vector<fs::path> const& extra) const {
+  OutputClaim claim{folder, {}, 0};
+  for (auto const* l : layouts) {
+    auto const files = layout_outputs(*l);
+    refuse_overwriting_inputs(files, l->inputs);
+    claim.files.insert(claim.files.end(), files.begin(), files.end());
+    if (!l->outputs.empty() && io::needs_scratch(l->plan, l->outputs, m_cog, m_budget.encoder_buffer))
+      claim.scratch_bytes = std::max(claim.scratch_bytes, io::scratch_bytes(l->plan.grid, l->outputs));
+  }
+  claim.files.insert(claim.files.end(), extra.begin(), extra.end());
+  return cli::claim_outputs(claim);
+}
 
 void PassRunner::describe(PassLayout const& l) {
   refuse_overwriting_inputs(layout_outputs(l), l.inputs);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/common_options.hpp"
 #include "reclaim/error.hpp"
 #include "reclaim/synth/synth.hpp"
 
@@ -47,6 +48,8 @@ int synth_main(int argc, char** argv) {
     throw usage_error("synth: --width and --height must be at least 1 (got " + std::to_string(o.width) + " x " +
                       std::to_string(o.height) + ")");
 
+  auto const paths = synth::demo_scene_paths(o);
+  auto const claimed = claim_outputs({o.out_dir, {paths.before, paths.after, paths.sites}, 0});
   synth::SynthOutputs const out = synth::write_demo_scene(o);
   std::printf("%s\n%s\n%s\n", out.before.string().c_str(), out.after.string().c_str(), out.sites.string().c_str());
   return 0;

@@ -188,6 +188,7 @@ int trend_main(int argc, char** argv) {
     runner.describe(layout);
     return 0;
   }
+  auto const claimed = runner.claim_outputs(out_dir, {&layout});
   runner.run(layout);
   runner.done();
   return 0;
