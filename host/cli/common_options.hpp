@@ -18,8 +18,10 @@ namespace reclaim::cli {
 void add_sensor_options(cxxopts::Options& options);
 [[nodiscard]] io::SensorOptions sensor_options_from(OptionValues const& result);
 
-/// Adds --device, --memory-budget, --readers, --threads, --log-format, --quiet, --dry-run.
+/// Adds --device, --memory-budget, --readers, --threads, --log-format, --quiet, --dry-run, --overwrite.
 void add_run_options(cxxopts::Options& options);
+/// Adds --overwrite alone (commands without the run options: merge, synth).
+void add_overwrite_option(cxxopts::Options& options);
 
 struct RunSettings {
   std::string device = "auto";
@@ -29,6 +31,7 @@ struct RunSettings {
   LogFormat log_format = LogFormat::text;
   bool quiet = false;
   bool dry_run = false;  ///< plan and print the layout, write nothing
+  bool overwrite = false;  ///< replace outputs of an earlier run (refused otherwise)
 };
 [[nodiscard]] RunSettings run_settings_from(OptionValues const& result);
 
@@ -49,12 +52,22 @@ struct OutputClaim {
   std::uintmax_t scratch_bytes = 0;
 };
 
+/// The file whose presence says a run in that folder finished (assess writes it last).
+inline constexpr char kManifestName[] = "manifest.json";
+
+/// usage_error naming the first of `outputs` that exists, unless `overwrite`: a finished run's
+/// outputs are never replaced by mistake. Checked by --dry-run too.
+void refuse_existing_outputs(std::vector<std::filesystem::path> const& outputs, bool overwrite);
+
 /** @brief Claims a run's outputs once it is checked and before its first write; held until the
  * returned lock is destroyed. Creates the folder, locks it and the files outside it
- * (io::lock_outputs: io_error when another run holds them) and checks the free space for the
- * scratch files (io_error). A folder it created is removed again when a check fails, so a run
- * that cannot start leaves nothing behind. */
-[[nodiscard]] io::OutputLock claim_outputs(OutputClaim const& claim);
+ * (io::lock_outputs: io_error when another run holds them), refuses an existing output unless
+ * `overwrite` (refuse_existing_outputs), checks the free space for the scratch files (io_error),
+ * then removes the folder's manifest.json when this run replaces any file (before anything
+ * else is written: a run that fails then never leaves an old manifest beside new files). A
+ * folder it created is removed again when a check fails, so a run that cannot start leaves
+ * nothing behind. */
+[[nodiscard]] io::OutputLock claim_outputs(OutputClaim const& claim, bool overwrite);
 
 [[nodiscard]] double parse_float(std::string const& text, std::string const& option);
 

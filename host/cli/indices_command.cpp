@@ -106,8 +106,7 @@ int indices_main(int argc, char** argv) {
   }
   std::vector<PassLayout const*> all;
   for (auto const& l : layouts) all.push_back(&l);
-  std::optional<io::OutputLock> claimed;
-  if (!runner.dry_run()) claimed = runner.claim_outputs(out_dir, all);
+  auto const claimed = runner.claim_outputs(out_dir, all);
   for (std::size_t e = 0; e < scenes.size(); ++e) {
     auto const& scene = scenes[e];
     auto& layout = layouts[e];

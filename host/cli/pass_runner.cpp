@@ -133,7 +133,11 @@ io::OutputLock PassRunner::claim_outputs(fs::path const& folder, std::vector<Pas
       claim.scratch_bytes = std::max(claim.scratch_bytes, io::scratch_bytes(l->plan.grid, l->outputs));
   }
   claim.files.insert(claim.files.end(), extra.begin(), extra.end());
-  return cli::claim_outputs(claim);
+  if (m_run.dry_run) {
+    refuse_existing_outputs(claim.files, m_run.overwrite);
+    return {};
+  }
+  return cli::claim_outputs(claim, m_run.overwrite);
 }
 
 void PassRunner::describe(PassLayout const& l) {
@@ -141,10 +145,18 @@ void PassRunner::describe(PassLayout const& l) {
   auto const& plan = l.plan;
   nlohmann::json outputs = nlohmann::json::array(), planes = nlohmann::json::array(),
                  products = nlohmann::json::array();
-  for (auto const& o : l.outputs) outputs.push_back({{"path", o.path.string()}, {"plane", o.plane}});
+  auto const exists = [](fs::path const& p) {
+    std::error_code ec;
+    return fs::exists(p, ec);
+  };
+  for (auto const& o : l.outputs)
+    outputs.push_back({{"path", o.path.string()}, {"plane", o.plane}, {"exists", exists(o.path)}});
   for (auto const& name : l.plane_names) planes.push_back(name);
   nlohmann::json tables = nlohmann::json::array();
+  nlohmann::json replaces = nlohmann::json::array();
   for (auto const& t : l.tables) tables.push_back(t.string());
+  for (auto const& f : layout_outputs(l))
+    if (exists(f)) replaces.push_back(f.string());  // only with --overwrite: else refused before
   if (l.zonal)
     for (auto const& p : l.zonal->products)
       products.push_back({{"name", p.name},
@@ -159,6 +171,7 @@ void PassRunner::describe(PassLayout const& l) {
                        {"zonal_products", products},
                        {"crops", l.crops},
                        {"tables", tables},
+                       {"replaces", replaces},
                        {"width", plan.grid.width},
                        {"height", plan.grid.height},
                        {"tiles", plan.tiles.size()},
@@ -178,14 +191,17 @@ void PassRunner::describe(PassLayout const& l) {
           std::to_string(output_plane_count(l.pass)) + " out:";
   for (std::size_t k = 0; k < l.plane_names.size(); ++k) text += " " + std::to_string(k) + "=" + l.plane_names[k];
   text += "\n";
-  for (auto const& o : l.outputs) text += "  output:  " + o.path.string() + " (plane " + std::to_string(o.plane) + ")\n";
+  auto const replaced = [&exists](fs::path const& p) { return exists(p) ? std::string(", exists: replaced") : std::string(); };
+  for (auto const& o : l.outputs)
+    text += "  output:  " + o.path.string() + " (plane " + std::to_string(o.plane) + replaced(o.path) + ")\n";
   if (l.zonal) {
     text += "  zones:   " + std::to_string(l.zonal->zone_count) + ", products:";
     for (auto const& p : l.zonal->products) text += " " + p.name + "(plane " + std::to_string(p.plane) + ")";
     text += "\n";
   }
   if (l.crops) text += "  crops:   " + std::to_string(l.crops) + " picture windows\n";
-  for (auto const& t : l.tables) text += "  then:    " + t.string() + "\n";
+  for (auto const& t : l.tables)
+    text += "  then:    " + t.string() + (exists(t) ? " (exists: replaced)" : "") + "\n";
   std::fputs(text.c_str(), stdout);
 }
 

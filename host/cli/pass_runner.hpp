@@ -76,7 +76,8 @@ class PassRunner {
   [[nodiscard]] ZonalWork zonal_work(TilePlan const& plan, std::vector<Zone> const& zones, CoverageMode mode,
                                      bool geographic, std::vector<ZonalProduct> products) const;
   /// claim_outputs for `folder` and the passes of `layouts` (their COGs, tables and scratch files),
-  /// plus `extra` files; first refuses an output that would replace an input.
+  /// plus `extra` files, with --overwrite; first refuses an output that would replace an input.
+  /// A dry run only refuses (the same errors as the run) and claims nothing.
   [[nodiscard]] io::OutputLock claim_outputs(std::filesystem::path const& folder,
                                              std::vector<PassLayout const*> const& layouts,
                                              std::vector<std::filesystem::path> const& extra = {}) const;

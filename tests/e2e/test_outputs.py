@@ -1,8 +1,10 @@
 """What a run does to its output folder (docs/reliability.md): two runs never write one folder
-at once, a run that cannot start leaves nothing behind, and scratch files that would not fit
+at once, a run that cannot start leaves nothing behind, a finished run's outputs are replaced
+only with --overwrite (and then its manifest goes first), and scratch files that would not fit
 the disk are refused before anything is written."""
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -162,3 +164,88 @@ def test_scratch_that_does_not_fit_the_disk_is_refused_first(reclaim_bin, tmp_pa
                            f"{count * 4} bytes"), line
     assert "available" in line
     assert not out.exists(), "nothing written, and the folder it made is gone"
+
+
+@pytest.fixture(scope="module")
+def demo(reclaim_bin, tmp_path_factory):
+    out = tmp_path_factory.mktemp("outputs_demo") / "demo"
+    run_reclaim(reclaim_bin, "synth", "--out", out, "--width", "400", "--height", "360")
+    return out
+
+
+def assess_args(demo, out, *extra):
+    return ["assess", "--before", demo / "2019.tif", "--after", demo / "2025.tif", "--sites", demo / "sites.gpkg",
+            "--id-field", "site_id", "--picture-size", "64", "--out", out, "--quiet", *extra]
+
+
+EXISTS = ": exists already; pass --overwrite to replace it, or choose another --out"
+
+
+@pytest.mark.parametrize("command", ["assess", "indices", "zonal", "merge", "synth"])
+def test_a_rerun_is_refused_and_the_first_outputs_stay_as_they_were(reclaim_bin, demo, tmp_path, command):
+    out = tmp_path / "o"
+    args = {
+        "assess": assess_args(demo, out),
+        "indices": ["indices", "--input", demo / "2019.tif", "--index", "ndvi,evi", "--out", out, "--quiet"],
+        "zonal": ["zonal", "--raster", demo / "2019.tif", "--zones", demo / "sites.gpkg", "--partial",
+                  out / "p.bin", "--histogram-range", "0,10000", "--out", out / "t.csv", "--quiet"],
+        "merge": ["merge", demo.parent / "p.bin", "--out", out / "m.csv", "--quiet"],
+        "synth": ["synth", "--width", "64", "--height", "64", "--out", out],
+    }[command]
+    if command == "zonal":
+        out.mkdir()
+    if command == "merge":
+        out.mkdir()
+        if not (demo.parent / "p.bin").exists():
+            run_reclaim(reclaim_bin, "zonal", "--raster", demo / "2019.tif", "--zones", demo / "sites.gpkg",
+                        "--stats", "count,mean", "--partial", demo.parent / "p.bin", "--quiet")
+    run_reclaim(reclaim_bin, *args)
+    before = digests(out)
+    assert before and hidden(out) == []
+    for extra in ([], ["--dry-run"]) if command in ("assess", "indices", "zonal") else ([],):
+        proc = run_reclaim(reclaim_bin, *args, *extra, check=False)
+        assert proc.returncode == EXIT_USAGE, proc.stderr
+        line = one_error_line(proc.stderr)
+        assert line.startswith(f"reclaim: error: {out}/") and line.endswith(EXISTS), line
+        assert digests(out) == before, "a refused run changed the first run's outputs"
+        assert hidden(out) == []
+
+
+def test_overwrite_removes_the_old_manifest_before_writing(reclaim_bin, demo, tmp_path):
+    """A re-run with --overwrite that fails after it has replaced some outputs must not leave
+    the first run's manifest.json (the sign of a finished run) beside them."""
+    out = tmp_path / "o"
+    run_reclaim(reclaim_bin, *assess_args(demo, out))
+    first = digests(out)
+    assert "manifest.json" in first
+    # A dry run reports what it would replace, and touches nothing.
+    proc = run_reclaim(reclaim_bin, *assess_args(demo, out, "--overwrite", "--dry-run"))
+    dndvi = [l for l in proc.stdout.splitlines() if l.strip().startswith(f"output:  {out / 'dndvi.tif'} (")]
+    assert len(dndvi) == 1 and dndvi[0].endswith(", exists: replaced)"), proc.stdout
+    assert f"{out / 'manifest.json'} (exists: replaced)" in proc.stdout, proc.stdout
+    assert digests(out) == first
+    # sites.csv cannot be written now (a folder is in its way): the run fails after the rasters.
+    (out / "sites.csv").unlink()
+    (out / "sites.csv").mkdir()
+    proc = run_reclaim(reclaim_bin, *assess_args(demo, out, "--overwrite", "--carbon-rates", "2,4,6"), check=False)
+    assert proc.returncode == EXIT_IO, proc.stderr
+    assert "sites.csv" in one_error_line(proc.stderr)
+    assert not (out / "manifest.json").exists(), "the first run's manifest was left beside new outputs"
+    assert hidden(out) == []
+
+
+def test_overwrite_gives_a_manifest_of_this_run_only(reclaim_bin, demo, tmp_path):
+    out = tmp_path / "o"
+    run_reclaim(reclaim_bin, *assess_args(demo, out, "--pictures-max", "3"))
+    run_reclaim(reclaim_bin, *assess_args(demo, out, "--pictures-max", "1", "--overwrite"))
+    manifest = json.load(open(out / "manifest.json"))
+    pictures = sorted(os.path.basename(e["path"]) for e in manifest["outputs"] if e["role"] == "picture")
+    site_pictures = [p for p in pictures if p.startswith("site-")]
+    assert len(site_pictures) == 5 and len({p.split("_")[0] for p in site_pictures}) == 1, pictures
+    assert {"legend.png", "overview.png"} <= set(pictures)
+    # the earlier run's pictures of its second and third sites are still there, outside the manifest
+    assert len(list((out / "pictures").glob("site-*.png"))) == 15
+    for entry in manifest["outputs"]:
+        data = open(entry["path"], "rb").read()
+        assert entry["bytes"] == len(data) and entry["sha256"] == hashlib.sha256(data).hexdigest(), entry["path"]
+    assert hidden(out) == []
