@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "reclaim/error.hpp"
+#include "reclaim/interrupt.hpp"
 #include "reclaim/index_names.hpp"
 
 namespace reclaim::cli {
@@ -57,6 +58,7 @@ void refuse_existing_outputs(std::vector<std::filesystem::path> const& outputs, 
 }
 
 io::OutputLock claim_outputs(OutputClaim const& claim, bool overwrite) {
+  throw_if_stop_requested();  // asked to stop while planning: create nothing
   auto const created = missing_folders(claim.folder);
   if (!claim.folder.empty()) {
     std::error_code ec;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <csignal>
 #include <cstdio>
 #include <optional>
 #include <thread>
@@ -10,6 +11,7 @@
 
 #include "cli/device.hpp"
 #include "reclaim/error.hpp"
+#include "reclaim/interrupt.hpp"
 #include "reclaim/index_names.hpp"
 #include "reclaim/io/gdal_runtime.hpp"
 
@@ -84,8 +86,28 @@ BudgetSplit split_budget(std::size_t budget) noexcept {
   return {budget / 4, budget / 8, budget - budget / 4 - budget / 8};
 }
 
+extern "C" {
+static void on_stop_signal(int signal) { request_stop(signal); }
+}
+
+namespace {
+
+/// SIGINT and SIGTERM stop the run at the next tile boundary (reclaim/interrupt.hpp); a second
+/// one kills it as usual (SA_RESETHAND), for a run stuck where it does not check.
+void install_stop_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESETHAND | SA_RESTART;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+}  // namespace
+
 PassRunner::PassRunner(std::string command, RunSettings const& run, io::CogOptions cog, EventLog& log)
     : m_run(run), m_cog(std::move(cog)), m_log(log), m_budget(split_budget(run.memory_budget)) {
+  install_stop_handlers();
   m_backend = make_backend(run.device, run.threads);
   io::configure_gdal(m_budget.gdal_cache);
   m_log.event("start", {{"command", command}, {"backend", m_backend->name()}}, "backend " + m_backend->name());
@@ -207,6 +229,7 @@ void PassRunner::describe(PassLayout const& l) {
 
 RunStats PassRunner::run(PassLayout const& l) {
   refuse_overwriting_inputs(layout_outputs(l), l.inputs);
+  throw_if_stop_requested();
   std::unique_ptr<io::CogSink> cog;
   NullTileSink null_sink;
   if (!l.outputs.empty()) {
@@ -228,7 +251,10 @@ RunStats PassRunner::run(PassLayout const& l) {
                   std::to_string(plan.tile_height));
   SchedulerOptions sched;
   sched.reader_threads = m_run.readers;
-  sched.on_progress = [this, &l](Progress const& p) { m_log.progress(l.label, p); };
+  sched.on_progress = [this, &l](Progress const& p) {
+    throw_if_stop_requested();  // after each tile: the pipeline stops, the sink removes its temporaries
+    m_log.progress(l.label, p);
+  };
   sched.zonal = l.zonal;
   sched.observers = l.observers;
   TileSink& sink = cog ? static_cast<TileSink&>(*cog) : null_sink;
@@ -240,6 +266,7 @@ RunStats PassRunner::run(PassLayout const& l) {
               l.label + ": " + std::to_string(stats.pixels / 1000000) + " Mpixel through the pipeline in " +
                   std::to_string(stats.seconds).substr(0, 5) + " s");
   if (cog) {
+    throw_if_stop_requested();
     cog->finish();
     for (auto const& out : l.outputs) wrote(out.path);
   }

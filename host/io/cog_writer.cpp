@@ -18,6 +18,7 @@
 #include "io/gdal_util.hpp"
 #include "io/output_file.hpp"
 #include "reclaim/error.hpp"
+#include "reclaim/interrupt.hpp"
 
 namespace reclaim::io {
 namespace fs = std::filesystem;
@@ -41,6 +42,13 @@ void describe_band(GDALRasterBand& band, OutputRaster const& out) {
   band.SetColorTable(&table);
 }
 
+namespace {
+
+/// GDAL progress callback: stops the encoding when the run was asked to stop (SIGINT, SIGTERM).
+int CPL_STDCALL continue_unless_stopped(double, char const*, void*) { return stop_requested() ? FALSE : TRUE; }
+
+}  // namespace
+
 void write_cog(GDALDataset& source, fs::path const& path, CogOptions const& options) {
   auto* cog = GetGDALDriverManager()->GetDriverByName("COG");
   RECLAIM_EXPECTS(cog != nullptr, "GDAL has no COG driver (GDAL >= 3.1 needed)");
@@ -63,7 +71,7 @@ void write_cog(GDALDataset& source, fs::path const& path, CogOptions const& opti
   if (options.overviews) co.SetNameValue("OVERVIEW_RESAMPLING", "AVERAGE");
   auto const tmp = hidden_temp_path(path);
   CPLErrorReset();
-  GDALDatasetUniquePtr dst(cog->CreateCopy(tmp.c_str(), &source, FALSE, co.List(), nullptr, nullptr));
+  GDALDatasetUniquePtr dst(cog->CreateCopy(tmp.c_str(), &source, FALSE, co.List(), continue_unless_stopped, nullptr));
   bool closed_ok = dst != nullptr;
   dst.reset();  // closing writes the last bytes; GDAL 3.6 reports failures only as errors
   closed_ok = closed_ok && CPLGetLastErrorType() != CE_Failure && CPLGetLastErrorType() != CE_Fatal;
@@ -75,6 +83,7 @@ void write_cog(GDALDataset& source, fs::path const& path, CogOptions const& opti
     std::string const why = last_gdal_error();
     fs::remove(tmp, ec);
     fs::remove(tmp_aux, ec);
+    if (int const sig = stop_requested()) throw interrupted_error(sig);
     throw io_error(path.string() + ": cannot write COG (" + why + ")");
   }
   if (fs::exists(tmp_aux, ec)) {

@@ -7,7 +7,9 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
+import time
 
 import numpy as np
 import pytest
@@ -249,3 +251,26 @@ def test_overwrite_gives_a_manifest_of_this_run_only(reclaim_bin, demo, tmp_path
         data = open(entry["path"], "rb").read()
         assert entry["bytes"] == len(data) and entry["sha256"] == hashlib.sha256(data).hexdigest(), entry["path"]
     assert hidden(out) == []
+
+
+@pytest.mark.parametrize("sig,overviews", [(signal.SIGTERM, True), (signal.SIGINT, False)])
+def test_a_stopped_run_removes_its_temporaries(reclaim_bin, scene, tmp_path, sig, overviews):
+    """SIGTERM/SIGINT mid-pass: the run stops at the next tile, removes its scratch files
+    (--overviews: the scratch writer) or its COG encoders' temporaries (streaming), releases
+    the lock and exits 128 + the signal. It used to die at once and leave them behind."""
+    out = tmp_path / "o"
+    cmd = [reclaim_bin, "indices", "--input", str(scene), "--index", "ndvi,evi,bsi", "--out", str(out), "--quiet",
+           "--threads", "1", "--readers", "1"] + (["--overviews"] if overviews else [])
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    temporary = ".partial.raw" if overviews else ".tmp"
+    seen = []
+    while proc.poll() is None and not seen:
+        time.sleep(0.005)
+        seen = [p for p in (os.listdir(out) if out.exists() else []) if p.endswith(temporary)]
+    assert seen, f"the run ended before a temporary appeared: {proc.communicate()}"
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + sig, err
+    assert one_error_line(err) == \
+        f"reclaim: error: interrupted by {signal.Signals(sig).name}: stopped, temporary files removed"
+    assert os.listdir(out) == [], "temporaries or outputs left behind"
