@@ -116,31 +116,38 @@ std::optional<TileWindow> picture_window(Grid const& grid, io::Zone const& z) {
   return w;
 }
 
+/// The pictures of each site, in the order write_site_pictures writes them.
+constexpr std::array<char const*, 5> kSitePictures{"before_rgb", "after_rgb", "ndvi_before", "ndvi_after", "change"};
+
+/// "site-00001_<kind>.png", in the picture folder.
+std::string site_picture_name(std::size_t site, std::string const& kind) {
+  char stem[32];
+  std::snprintf(stem, sizeof stem, "site-%05zu_", site + 1);
+  return stem + kind + ".png";
+}
+
 /// Writes one site's five pictures from its crop; returns their captions and relative paths.
 ojson write_site_pictures(fs::path const& picture_dir, std::size_t site, Crop const& crop, Grid const& grid,
                           ChangeInputs const& in) {
-  char stem_buf[32];
-  std::snprintf(stem_buf, sizeof stem_buf, "site-%05zu", site + 1);
-  std::string const stem = stem_buf;
   auto const geo = crop_georef(grid, crop);
   auto span = [&crop](int k) { return std::span<float const>(crop.planes[static_cast<std::size_t>(k)]); };
   // One stretch for both epochs, so colour differences are real differences.
   auto const stretch = io::percentile_stretch(span(kRedBefore), span(kGreenBefore), span(kBlueBefore),
                                               span(kRedAfter), span(kGreenAfter), span(kBlueAfter));
   ojson list = ojson::array();
-  auto emit = [&](std::string const& suffix, std::string const& caption) {
-    list.push_back({{"caption", caption}, {"path", "pictures/" + stem + "_" + suffix + ".png"}});
-    return picture_dir / (stem + "_" + suffix + ".png");
+  std::size_t next = 0;
+  auto emit = [&](std::string const& caption) {
+    std::string const name = site_picture_name(site, kSitePictures[next++]);
+    list.push_back({{"caption", caption}, {"path", "pictures/" + name}});
+    return picture_dir / name;
   };
-  io::write_rgb_png(emit("before_rgb", "true colour " + in.before.label), crop.width, crop.height, span(kRedBefore),
+  io::write_rgb_png(emit("true colour " + in.before.label), crop.width, crop.height, span(kRedBefore),
                     span(kGreenBefore), span(kBlueBefore), stretch, geo);
-  io::write_rgb_png(emit("after_rgb", "true colour " + in.after.label), crop.width, crop.height, span(kRedAfter),
+  io::write_rgb_png(emit("true colour " + in.after.label), crop.width, crop.height, span(kRedAfter),
                     span(kGreenAfter), span(kBlueAfter), stretch, geo);
-  io::write_scalar_png(emit("ndvi_before", "NDVI " + in.before.label), crop.width, crop.height, span(kNdviBefore),
-                       -0.2, 0.9, geo);
-  io::write_scalar_png(emit("ndvi_after", "NDVI " + in.after.label), crop.width, crop.height, span(kNdviAfter), -0.2,
-                       0.9, geo);
-  io::write_class_png(emit("change", "change " + in.before.label + " → " + in.after.label), crop.width, crop.height,
+  io::write_scalar_png(emit("NDVI " + in.before.label), crop.width, crop.height, span(kNdviBefore), -0.2, 0.9, geo);
+  io::write_scalar_png(emit("NDVI " + in.after.label), crop.width, crop.height, span(kNdviAfter), -0.2, 0.9, geo);
+  io::write_class_png(emit("change " + in.before.label + " → " + in.after.label), crop.width, crop.height,
                       span(kClass), in.scheme.colors(), geo);
   return list;
 }
@@ -464,6 +471,7 @@ struct AssessPlan {
   std::vector<CropRequest> crops;
   std::vector<std::size_t> crop_site;  ///< crops[c] is site crop_site[c]'s; the overview comes last
   std::vector<int> crop_planes;        ///< pass planes captured, in CropPlane order
+  std::vector<fs::path> picture_files;  ///< every picture the run writes (sorted), for the claim and manifest
 };
 
 void plan_assess(OptionValues const& r, AssessRequest const& q, PassRunner& runner, EventLog& log, AssessPlan& p) {
@@ -527,6 +535,11 @@ void plan_assess(OptionValues const& r, AssessRequest const& q, PassRunner& runn
   whole.height = static_cast<std::int32_t>(grid.height);
   p.crops.push_back(crop_request(whole, 1024));
   l.crops = p.crops.size();
+  for (auto const site : p.crop_site)
+    for (auto const* kind : kSitePictures) p.picture_files.push_back(p.picture_dir / site_picture_name(site, kind));
+  p.picture_files.push_back(p.picture_dir / "legend.png");
+  p.picture_files.push_back(p.picture_dir / "overview.png");
+  std::sort(p.picture_files.begin(), p.picture_files.end());
   auto const& pl = p.planes;
   p.crop_planes.assign(kCropPlanes, 0);
   p.crop_planes[kRedBefore] = pl.plane(0, pixel::Index::red);
@@ -686,6 +699,9 @@ int assess_main(int argc, char** argv) {
 
   AssessPlan plan;
   plan_assess(r, request, runner, log, plan);
+  // Claiming removes an earlier run's manifest.json (with --overwrite) before anything else is
+  // written; this run's comes last.
+  auto const claimed = runner.claim_outputs(plan.out_dir, {&plan.layout}, plan.picture_files);
   if (runner.dry_run()) {
     runner.describe(plan.layout);
     return 0;
@@ -766,17 +782,12 @@ int assess_main(int argc, char** argv) {
   for (auto const& o : plan.planes.outputs) out_files.emplace_back(o.path, "raster");
   for (auto const& name : {"sites.csv", "sites.gpkg", "summary.json", "report.html"})
     out_files.emplace_back(out_dir / name, "table");
-  if (pictures) {
-    std::vector<fs::path> pngs;
-    for (auto const& entry : fs::directory_iterator(plan.picture_dir))
-      if (entry.path().extension() == ".png") pngs.push_back(entry.path());
-    std::sort(pngs.begin(), pngs.end());
-    for (auto const& pth : pngs) out_files.emplace_back(pth, "picture");
-  }
+  // This run's pictures only: with --overwrite, an earlier run's others may still be there.
+  for (auto const& pth : plan.picture_files) out_files.emplace_back(pth, "picture");
   ojson outputs = ojson::array();
   for (auto const& [path, role] : out_files) outputs.push_back(output_entry(path, role));
   manifest["outputs"] = outputs;
-  write_json(out_dir / "manifest.json", manifest);
+  write_json(out_dir / kManifestName, manifest);
   runner.done();
   return 0;
 }

@@ -97,6 +97,7 @@ int change_main(int argc, char** argv) {
     if (zone_request->table) layout.tables.push_back(*zone_request->table);
     if (zone_request->partial) layout.tables.push_back(*zone_request->partial);
   }
+  auto const claimed = runner.claim_outputs(out_dir, {&layout});
   if (runner.dry_run()) {
     runner.describe(layout);
     return 0;

@@ -1,9 +1,11 @@
 #include "cli/common_options.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <sstream>
 
 #include "reclaim/error.hpp"
+#include "reclaim/interrupt.hpp"
 #include "reclaim/index_names.hpp"
 
 namespace reclaim::cli {
@@ -33,6 +35,54 @@ void refuse_overwriting_inputs(std::vector<std::filesystem::path> const& outputs
     for (auto const& in : inputs)
       if (same_file(out, in))
         throw usage_error(out.string() + ": is also an input (" + in.string() + "); choose another output");
+}
+
+namespace {
+
+/// The folders create_directories(folder) would make, deepest first.
+std::vector<std::filesystem::path> missing_folders(std::filesystem::path const& folder) {
+  std::vector<std::filesystem::path> missing;
+  std::error_code ec;
+  for (auto p = folder; !p.empty() && !std::filesystem::exists(p, ec); p = p.parent_path()) missing.push_back(p);
+  return missing;
+}
+
+}  // namespace
+
+void refuse_existing_outputs(std::vector<std::filesystem::path> const& outputs, bool overwrite) {
+  if (overwrite) return;
+  std::error_code ec;
+  for (auto const& out : outputs)
+    if (std::filesystem::exists(out, ec))
+      throw usage_error(out.string() + ": exists already; pass --overwrite to replace it, or choose another --out");
+}
+
+io::OutputLock claim_outputs(OutputClaim const& claim, bool overwrite) {
+  throw_if_stop_requested();  // asked to stop while planning: create nothing
+  auto const created = missing_folders(claim.folder);
+  if (!claim.folder.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(claim.folder, ec);
+    if (ec) throw io_error(claim.folder.string() + ": cannot create output folder (" + ec.message() + ")");
+  }
+  try {
+    auto lock = io::lock_outputs(claim.folder, claim.files);
+    refuse_existing_outputs(claim.files, overwrite);  // under the lock: no run is writing them now
+    io::require_free_space(claim.folder.empty() ? std::filesystem::path(".") : claim.folder, claim.scratch_bytes,
+                           "the uncompressed scratch files");
+    std::error_code ec;
+    bool const replacing = std::any_of(claim.files.begin(), claim.files.end(),
+                                       [&ec](auto const& f) { return std::filesystem::exists(f, ec); });
+    auto const manifest = claim.folder / kManifestName;
+    if (!claim.folder.empty() && replacing && std::filesystem::exists(manifest, ec) &&
+        !std::filesystem::remove(manifest, ec))
+      throw io_error(manifest.string() + ": cannot remove the earlier run's manifest (" + ec.message() + ")");
+    return lock;
+  } catch (...) {
+    std::error_code ignored;  // the lock is released by now; a folder someone else filled stays
+    for (auto const& f : created) std::filesystem::remove(f, ignored);
+    throw;
+  }
 }
 
 double parse_float(std::string const& text, std::string const& option) {
@@ -124,6 +174,11 @@ void add_run_options(cxxopts::Options& options) {
       ("quiet", "no progress or info messages")
       ("dry-run", "print the run's layout (inputs, planes, products, outputs) and tile plan; write nothing")
       ("h,help", "this help");
+  add_overwrite_option(options);
+}
+
+void add_overwrite_option(cxxopts::Options& options) {
+  options.add_options("Run")("overwrite", "replace outputs that exist already (an earlier run's); refused otherwise");
 }
 
 RunSettings run_settings_from(OptionValues const& r) {
@@ -141,6 +196,7 @@ RunSettings run_settings_from(OptionValues const& r) {
     throw usage_error("--log-format " + format + ": expected text or json");
   s.quiet = r.count("quiet") > 0;
   s.dry_run = r.count("dry-run") > 0;
+  s.overwrite = r.count("overwrite") > 0;
   return s;
 }
 

@@ -9,6 +9,7 @@
 
 #include "cli/option_values.hpp"
 #include "cli/logging.hpp"
+#include "io/output_file.hpp"
 #include "reclaim/io/scene.hpp"
 
 namespace reclaim::cli {
@@ -17,8 +18,10 @@ namespace reclaim::cli {
 void add_sensor_options(cxxopts::Options& options);
 [[nodiscard]] io::SensorOptions sensor_options_from(OptionValues const& result);
 
-/// Adds --device, --memory-budget, --readers, --threads, --log-format, --quiet, --dry-run.
+/// Adds --device, --memory-budget, --readers, --threads, --log-format, --quiet, --dry-run, --overwrite.
 void add_run_options(cxxopts::Options& options);
+/// Adds --overwrite alone (commands without the run options: merge, synth).
+void add_overwrite_option(cxxopts::Options& options);
 
 struct RunSettings {
   std::string device = "auto";
@@ -28,6 +31,7 @@ struct RunSettings {
   LogFormat log_format = LogFormat::text;
   bool quiet = false;
   bool dry_run = false;  ///< plan and print the layout, write nothing
+  bool overwrite = false;  ///< replace outputs of an earlier run (refused otherwise)
 };
 [[nodiscard]] RunSettings run_settings_from(OptionValues const& result);
 
@@ -38,6 +42,32 @@ struct RunSettings {
 /// never overwritten, as GDAL refuses too.
 void refuse_overwriting_inputs(std::vector<std::filesystem::path> const& outputs,
                                std::vector<std::filesystem::path> const& inputs);
+
+/// What a run is about to write: its --out folder (empty for zonal and merge, whose --out is a
+/// file), every file, and the uncompressed scratch its COG writer puts beside the outputs (the
+/// largest pass's: each pass removes its own).
+struct OutputClaim {
+  std::filesystem::path folder;
+  std::vector<std::filesystem::path> files;
+  std::uintmax_t scratch_bytes = 0;
+};
+
+/// The file whose presence says a run in that folder finished (assess writes it last).
+inline constexpr char kManifestName[] = "manifest.json";
+
+/// usage_error naming the first of `outputs` that exists, unless `overwrite`: a finished run's
+/// outputs are never replaced by mistake. Checked by --dry-run too.
+void refuse_existing_outputs(std::vector<std::filesystem::path> const& outputs, bool overwrite);
+
+/** @brief Claims a run's outputs once it is checked and before its first write; held until the
+ * returned lock is destroyed. Creates the folder, locks it and the files outside it
+ * (io::lock_outputs: io_error when another run holds them), refuses an existing output unless
+ * `overwrite` (refuse_existing_outputs), checks the free space for the scratch files (io_error),
+ * then removes the folder's manifest.json when this run replaces any file (before anything
+ * else is written: a run that fails then never leaves an old manifest beside new files). A
+ * folder it created is removed again when a check fails, so a run that cannot start leaves
+ * nothing behind. */
+[[nodiscard]] io::OutputLock claim_outputs(OutputClaim const& claim, bool overwrite);
 
 [[nodiscard]] double parse_float(std::string const& text, std::string const& option);
 

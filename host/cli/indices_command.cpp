@@ -80,6 +80,8 @@ int indices_main(int argc, char** argv) {
   ZonalResults zonal;
   std::vector<io::CoveredWindow> covered;  // one grid per epoch
   PassRunner runner("indices", run, cog, log);
+  // Every pass is laid out before the first runs: the outputs of all of them are claimed at once.
+  std::vector<PassLayout> layouts(scenes.size());
   for (std::size_t e = 0; e < scenes.size(); ++e) {
     auto const& scene = scenes[e];
     auto params = sources[e]->fused_params();
@@ -89,7 +91,7 @@ int indices_main(int argc, char** argv) {
       params.outputs[params.output_count++] = index;
       outputs.push_back(index_output(output_path(out_dir, scene.label, index), index, sensor.sensor, scene.input));
     }
-    PassLayout layout;
+    auto& layout = layouts[e];
     layout.label = scene.label.empty() ? "indices" : scene.label;
     layout.source = sources[e].get();
     layout.inputs = io::scene_files(scene);
@@ -97,6 +99,19 @@ int indices_main(int argc, char** argv) {
     layout.plan = runner.plan(*sources[e], params);
     layout.outputs = outputs;
     for (int k = 0; k < params.output_count; ++k) layout.plane_names.emplace_back(index_name(params.outputs[k]));
+    if (zones) {
+      layout.inputs.push_back(zone_request->source.path);
+      if (zone_request->table) layout.tables.push_back(*zone_request->table);
+      if (zone_request->partial) layout.tables.push_back(*zone_request->partial);
+    }
+  }
+  std::vector<PassLayout const*> all;
+  for (auto const& l : layouts) all.push_back(&l);
+  auto const claimed = runner.claim_outputs(out_dir, all);
+  for (std::size_t e = 0; e < scenes.size(); ++e) {
+    auto const& scene = scenes[e];
+    auto& layout = layouts[e];
+    auto const& params = std::get<pixel::FusedParams>(layout.pass);
     std::optional<ZonalWork> work;
     if (zones) {
       std::vector<io::ZonalProduct> products;
@@ -109,9 +124,6 @@ int indices_main(int argc, char** argv) {
       auto const& grid = sources[e]->grid();
       work = runner.zonal_work(layout.plan, zones->zones, zone_request->mode, is_geographic(grid.crs_wkt), products);
       layout.zonal = &*work;
-      layout.inputs.push_back(zone_request->source.path);
-      if (zone_request->table) layout.tables.push_back(*zone_request->table);
-      if (zone_request->partial) layout.tables.push_back(*zone_request->partial);
     }
     if (runner.dry_run()) {
       runner.describe(layout);

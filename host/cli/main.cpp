@@ -1,6 +1,7 @@
 // reclaim: subcommand dispatch and the mapping of errors to documented exit codes.
 #include <cxxopts.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -8,6 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "reclaim/error.hpp"
+#include "reclaim/interrupt.hpp"
 
 namespace {
 
@@ -32,7 +34,16 @@ void print_usage() {
       "  merge     merge partial zonal results (zonal --partial) from shards exactly into one table\n"
       "  synth     write the built-in demo data (a Sentinel-2-like scene pair and mine sites)\n"
       "\n"
-      "exit codes: 0 ok, 1 internal error, 2 usage error, 3 bad input, 4 I/O failure, 5 CUDA error");
+      "exit codes: 0 ok, 1 internal error, 2 usage error, 3 bad input, 4 I/O failure or outputs held by another\n"
+      "run, 5 CUDA error, 130/143 stopped by SIGINT/SIGTERM");
+}
+
+char const* signal_name(int signal) {
+  switch (signal) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    default: return "a signal";
+  }
 }
 
 int fail(int code, std::string const& message) {
@@ -72,6 +83,10 @@ int main(int argc, char** argv) {
     return fail(kExitIo, e.what());
   } catch (reclaim::cuda_error const& e) {
     return fail(kExitCuda, e.what());
+  } catch (reclaim::interrupted_error const& e) {
+    // 128 + N, as a shell reports a process killed by signal N; the temporaries are gone by now.
+    return fail(128 + e.signal, std::string("interrupted by ") + signal_name(e.signal) +
+                                    ": stopped, temporary files removed");
   } catch (std::exception const& e) {
     return fail(kExitInternal, std::string("internal error: ") + e.what());
   }

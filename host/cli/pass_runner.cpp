@@ -1,6 +1,8 @@
 #include "cli/pass_runner.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <csignal>
 #include <cstdio>
 #include <optional>
 #include <thread>
@@ -9,6 +11,7 @@
 
 #include "cli/device.hpp"
 #include "reclaim/error.hpp"
+#include "reclaim/interrupt.hpp"
 #include "reclaim/index_names.hpp"
 #include "reclaim/io/gdal_runtime.hpp"
 
@@ -64,12 +67,7 @@ pixel::IndexParams index_params_from(OptionValues const& r) {
 
 fs::path output_folder(OptionValues const& r) {
   if (!r.count("out")) throw usage_error("--out DIR is required");
-  fs::path const out_dir = r["out"].as<std::string>();
-  if (r.count("dry-run")) return out_dir;  // writes nothing
-  std::error_code ec;
-  fs::create_directories(out_dir, ec);
-  if (ec) throw io_error(out_dir.string() + ": cannot create output folder (" + ec.message() + ")");
-  return out_dir;
+  return r["out"].as<std::string>();
 }
 
 io::OutputRaster index_output(fs::path path, pixel::Index index, io::Sensor sensor, fs::path const& input) {
@@ -88,8 +86,28 @@ BudgetSplit split_budget(std::size_t budget) noexcept {
   return {budget / 4, budget / 8, budget - budget / 4 - budget / 8};
 }
 
+extern "C" {
+static void on_stop_signal(int signal) { request_stop(signal); }
+}
+
+namespace {
+
+/// SIGINT and SIGTERM stop the run at the next tile boundary (reclaim/interrupt.hpp); a second
+/// one kills it as usual (SA_RESETHAND), for a run stuck where it does not check.
+void install_stop_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESETHAND | SA_RESTART;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+}  // namespace
+
 PassRunner::PassRunner(std::string command, RunSettings const& run, io::CogOptions cog, EventLog& log)
     : m_run(run), m_cog(std::move(cog)), m_log(log), m_budget(split_budget(run.memory_budget)) {
+  install_stop_handlers();
   m_backend = make_backend(run.device, run.threads);
   io::configure_gdal(m_budget.gdal_cache);
   m_log.event("start", {{"command", command}, {"backend", m_backend->name()}}, "backend " + m_backend->name());
@@ -126,15 +144,41 @@ std::vector<fs::path> layout_outputs(PassLayout const& l) {
 
 }  // namespace
 
+io::OutputLock PassRunner::claim_outputs(fs::path const& folder, std::vector<PassLayout const*> const& layouts,
+                                         std::vector<fs::path> const& extra) const {
+  OutputClaim claim{folder, {}, 0};
+  for (auto const* l : layouts) {
+    auto const files = layout_outputs(*l);
+    refuse_overwriting_inputs(files, l->inputs);
+    claim.files.insert(claim.files.end(), files.begin(), files.end());
+    if (!l->outputs.empty() && io::needs_scratch(l->plan, l->outputs, m_cog, m_budget.encoder_buffer))
+      claim.scratch_bytes = std::max(claim.scratch_bytes, io::scratch_bytes(l->plan.grid, l->outputs));
+  }
+  claim.files.insert(claim.files.end(), extra.begin(), extra.end());
+  if (m_run.dry_run) {
+    refuse_existing_outputs(claim.files, m_run.overwrite);
+    return {};
+  }
+  return cli::claim_outputs(claim, m_run.overwrite);
+}
+
 void PassRunner::describe(PassLayout const& l) {
   refuse_overwriting_inputs(layout_outputs(l), l.inputs);
   auto const& plan = l.plan;
   nlohmann::json outputs = nlohmann::json::array(), planes = nlohmann::json::array(),
                  products = nlohmann::json::array();
-  for (auto const& o : l.outputs) outputs.push_back({{"path", o.path.string()}, {"plane", o.plane}});
+  auto const exists = [](fs::path const& p) {
+    std::error_code ec;
+    return fs::exists(p, ec);
+  };
+  for (auto const& o : l.outputs)
+    outputs.push_back({{"path", o.path.string()}, {"plane", o.plane}, {"exists", exists(o.path)}});
   for (auto const& name : l.plane_names) planes.push_back(name);
   nlohmann::json tables = nlohmann::json::array();
+  nlohmann::json replaces = nlohmann::json::array();
   for (auto const& t : l.tables) tables.push_back(t.string());
+  for (auto const& f : layout_outputs(l))
+    if (exists(f)) replaces.push_back(f.string());  // only with --overwrite: else refused before
   if (l.zonal)
     for (auto const& p : l.zonal->products)
       products.push_back({{"name", p.name},
@@ -149,6 +193,7 @@ void PassRunner::describe(PassLayout const& l) {
                        {"zonal_products", products},
                        {"crops", l.crops},
                        {"tables", tables},
+                       {"replaces", replaces},
                        {"width", plan.grid.width},
                        {"height", plan.grid.height},
                        {"tiles", plan.tiles.size()},
@@ -168,19 +213,23 @@ void PassRunner::describe(PassLayout const& l) {
           std::to_string(output_plane_count(l.pass)) + " out:";
   for (std::size_t k = 0; k < l.plane_names.size(); ++k) text += " " + std::to_string(k) + "=" + l.plane_names[k];
   text += "\n";
-  for (auto const& o : l.outputs) text += "  output:  " + o.path.string() + " (plane " + std::to_string(o.plane) + ")\n";
+  auto const replaced = [&exists](fs::path const& p) { return exists(p) ? std::string(", exists: replaced") : std::string(); };
+  for (auto const& o : l.outputs)
+    text += "  output:  " + o.path.string() + " (plane " + std::to_string(o.plane) + replaced(o.path) + ")\n";
   if (l.zonal) {
     text += "  zones:   " + std::to_string(l.zonal->zone_count) + ", products:";
     for (auto const& p : l.zonal->products) text += " " + p.name + "(plane " + std::to_string(p.plane) + ")";
     text += "\n";
   }
   if (l.crops) text += "  crops:   " + std::to_string(l.crops) + " picture windows\n";
-  for (auto const& t : l.tables) text += "  then:    " + t.string() + "\n";
+  for (auto const& t : l.tables)
+    text += "  then:    " + t.string() + (exists(t) ? " (exists: replaced)" : "") + "\n";
   std::fputs(text.c_str(), stdout);
 }
 
 RunStats PassRunner::run(PassLayout const& l) {
   refuse_overwriting_inputs(layout_outputs(l), l.inputs);
+  throw_if_stop_requested();
   std::unique_ptr<io::CogSink> cog;
   NullTileSink null_sink;
   if (!l.outputs.empty()) {
@@ -202,7 +251,10 @@ RunStats PassRunner::run(PassLayout const& l) {
                   std::to_string(plan.tile_height));
   SchedulerOptions sched;
   sched.reader_threads = m_run.readers;
-  sched.on_progress = [this, &l](Progress const& p) { m_log.progress(l.label, p); };
+  sched.on_progress = [this, &l](Progress const& p) {
+    throw_if_stop_requested();  // after each tile: the pipeline stops, the sink removes its temporaries
+    m_log.progress(l.label, p);
+  };
   sched.zonal = l.zonal;
   sched.observers = l.observers;
   TileSink& sink = cog ? static_cast<TileSink&>(*cog) : null_sink;
@@ -214,6 +266,7 @@ RunStats PassRunner::run(PassLayout const& l) {
               l.label + ": " + std::to_string(stats.pixels / 1000000) + " Mpixel through the pipeline in " +
                   std::to_string(stats.seconds).substr(0, 5) + " s");
   if (cog) {
+    throw_if_stop_requested();
     cog->finish();
     for (auto const& out : l.outputs) wrote(out.path);
   }

@@ -32,7 +32,8 @@ namespace reclaim::cli {
 void add_output_options(cxxopts::Options& options);
 [[nodiscard]] io::CogOptions cog_options_from(OptionValues const& r);
 [[nodiscard]] pixel::IndexParams index_params_from(OptionValues const& r);
-/// --out, created; throws usage_error when missing, io_error when it cannot be created.
+/// --out; usage_error when missing. Not created here: claim_outputs creates it once the run is
+/// checked, so that a run that cannot start leaves no empty folder.
 [[nodiscard]] std::filesystem::path output_folder(OptionValues const& r);
 
 /// The Float32 COG of one index (description, RECLAIM_* metadata).
@@ -74,6 +75,12 @@ class PassRunner {
   /// Per-zone work of a pass over `plan` (coverage of every zone once, on the run's threads).
   [[nodiscard]] ZonalWork zonal_work(TilePlan const& plan, std::vector<Zone> const& zones, CoverageMode mode,
                                      bool geographic, std::vector<ZonalProduct> products) const;
+  /// claim_outputs for `folder` and the passes of `layouts` (their COGs, tables and scratch files),
+  /// plus `extra` files, with --overwrite; first refuses an output that would replace an input.
+  /// A dry run only refuses (the same errors as the run) and claims nothing.
+  [[nodiscard]] io::OutputLock claim_outputs(std::filesystem::path const& folder,
+                                             std::vector<PassLayout const*> const& layouts,
+                                             std::vector<std::filesystem::path> const& extra = {}) const;
   /// Logs the layout (the --dry-run output: stdout in text mode, a "layout" event in JSON).
   void describe(PassLayout const& layout);
   /// Streams the layout's source through its pass into its COGs (completed) and zonal work;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/common_options.hpp"
 #include "reclaim/error.hpp"
 #include "reclaim/synth/synth.hpp"
 
@@ -24,8 +25,10 @@ int synth_main(int argc, char** argv) {
       ("before-year", "year of the first epoch", cxxopts::value<int>()->default_value(std::to_string(defaults.before_year)))
       ("after-year", "year of the second epoch", cxxopts::value<int>()->default_value(std::to_string(defaults.after_year)))
       ("h,help", "this help");
+  add_overwrite_option(options);
 
   synth::SynthOptions o = defaults;
+  bool overwrite = false;
   try {
     auto const r = options.parse(argc, argv);
     if (r.count("help")) {
@@ -40,6 +43,7 @@ int synth_main(int argc, char** argv) {
     o.seed = r["seed"].as<std::uint64_t>();
     o.before_year = r["before-year"].as<int>();
     o.after_year = r["after-year"].as<int>();
+    overwrite = r.count("overwrite") > 0;
   } catch (cxxopts::exceptions::exception const& e) {
     throw usage_error(std::string("synth: ") + e.what());
   }
@@ -47,6 +51,8 @@ int synth_main(int argc, char** argv) {
     throw usage_error("synth: --width and --height must be at least 1 (got " + std::to_string(o.width) + " x " +
                       std::to_string(o.height) + ")");
 
+  auto const paths = synth::demo_scene_paths(o);
+  auto const claimed = claim_outputs({o.out_dir, {paths.before, paths.after, paths.sites}, 0}, overwrite);
   synth::SynthOutputs const out = synth::write_demo_scene(o);
   std::printf("%s\n%s\n%s\n", out.before.string().c_str(), out.after.string().c_str(), out.sites.string().c_str());
   return 0;

@@ -184,6 +184,7 @@ int trend_main(int argc, char** argv) {
   layout.plan = runner.plan(source, pass);
   layout.outputs = outputs;
   for (auto const& o : outputs) layout.plane_names.push_back(o.metadata.front().second);
+  auto const claimed = runner.claim_outputs(out_dir, {&layout});
   if (runner.dry_run()) {
     runner.describe(layout);
     return 0;

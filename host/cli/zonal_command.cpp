@@ -133,6 +133,7 @@ int zonal_main(int argc, char** argv) {
   layout.zonal = &work;
   if (request.table) layout.tables.push_back(*request.table);
   if (request.partial) layout.tables.push_back(*request.partial);
+  auto const claimed = runner.claim_outputs({}, {&layout});  // --out is the table itself
   if (runner.dry_run()) {
     runner.describe(layout);
     return 0;
@@ -160,6 +161,7 @@ int merge_main(int argc, char** argv) {
       ("log-format", "text or json", cxxopts::value<std::string>()->default_value("text"))
       ("quiet", "no progress or info lines")
       ("h,help", "this help");
+  add_overwrite_option(options);
   options.parse_positional({"partials"});
   options.positional_help("PARTIAL...");
   auto const r = options.parse(argc, argv);
@@ -180,14 +182,14 @@ int merge_main(int argc, char** argv) {
   auto merged = io::merge_zonal_partials(parts, names);
   log.event("merge", {{"partials", names.size()}, {"zones", merged.zones.size()}},
             "merged " + std::to_string(names.size()) + " partials of " + std::to_string(merged.zones.size()) + " zones");
-  {  // Refuse before anything is written: an output must not replace a partial or the zones it re-reads.
-    std::vector<fs::path> outputs, inputs(names.begin(), names.end());
-    if (r.count("partial")) outputs.emplace_back(r["partial"].as<std::string>());
-    if (r.count("out")) outputs.emplace_back(r["out"].as<std::string>());
-    inputs.emplace_back(r.count("zones") ? r["zones"].as<std::string>() : merged.zones_path);
-    refuse_overwriting_inputs(outputs, inputs);
-    if (outputs.size() == 2) refuse_overwriting_inputs({outputs[0]}, {outputs[1]});
-  }
+  // Refuse before anything is written: an output must not replace a partial or the zones it re-reads.
+  std::vector<fs::path> outputs, inputs(names.begin(), names.end());
+  if (r.count("partial")) outputs.emplace_back(r["partial"].as<std::string>());
+  if (r.count("out")) outputs.emplace_back(r["out"].as<std::string>());
+  inputs.emplace_back(r.count("zones") ? r["zones"].as<std::string>() : merged.zones_path);
+  refuse_overwriting_inputs(outputs, inputs);
+  if (outputs.size() == 2) refuse_overwriting_inputs({outputs[0]}, {outputs[1]});
+  auto const claimed = claim_outputs({{}, outputs, 0}, r.count("overwrite") > 0);
   std::vector<fs::path> written;
   if (r.count("partial")) {
     fs::path const p = r["partial"].as<std::string>();

@@ -4,6 +4,7 @@
 #include <ogr_spatialref.h>
 
 #include <cmath>
+#include <map>
 #include <system_error>
 
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include "io/gdal_util.hpp"
 #include "io/output_file.hpp"
 #include "reclaim/error.hpp"
+#include "reclaim/interrupt.hpp"
 
 namespace reclaim::io {
 namespace fs = std::filesystem;
@@ -40,6 +42,13 @@ void describe_band(GDALRasterBand& band, OutputRaster const& out) {
   band.SetColorTable(&table);
 }
 
+namespace {
+
+/// GDAL progress callback: stops the encoding when the run was asked to stop (SIGINT, SIGTERM).
+int CPL_STDCALL continue_unless_stopped(double, char const*, void*) { return stop_requested() ? FALSE : TRUE; }
+
+}  // namespace
+
 void write_cog(GDALDataset& source, fs::path const& path, CogOptions const& options) {
   auto* cog = GetGDALDriverManager()->GetDriverByName("COG");
   RECLAIM_EXPECTS(cog != nullptr, "GDAL has no COG driver (GDAL >= 3.1 needed)");
@@ -62,7 +71,7 @@ void write_cog(GDALDataset& source, fs::path const& path, CogOptions const& opti
   if (options.overviews) co.SetNameValue("OVERVIEW_RESAMPLING", "AVERAGE");
   auto const tmp = hidden_temp_path(path);
   CPLErrorReset();
-  GDALDatasetUniquePtr dst(cog->CreateCopy(tmp.c_str(), &source, FALSE, co.List(), nullptr, nullptr));
+  GDALDatasetUniquePtr dst(cog->CreateCopy(tmp.c_str(), &source, FALSE, co.List(), continue_unless_stopped, nullptr));
   bool closed_ok = dst != nullptr;
   dst.reset();  // closing writes the last bytes; GDAL 3.6 reports failures only as errors
   closed_ok = closed_ok && CPLGetLastErrorType() != CE_Failure && CPLGetLastErrorType() != CE_Fatal;
@@ -74,6 +83,7 @@ void write_cog(GDALDataset& source, fs::path const& path, CogOptions const& opti
     std::string const why = last_gdal_error();
     fs::remove(tmp, ec);
     fs::remove(tmp_aux, ec);
+    if (int const sig = stop_requested()) throw interrupted_error(sig);
     throw io_error(path.string() + ": cannot write COG (" + why + ")");
   }
   if (fs::exists(tmp_aux, ec)) {
@@ -137,12 +147,24 @@ struct ScratchCogSink::Impl {
   }
 };
 
+std::uintmax_t scratch_bytes(Grid const& grid, std::vector<OutputRaster> const& outputs) {
+  std::uintmax_t bytes = 0;
+  for (auto const& out : outputs)
+    bytes += static_cast<std::uintmax_t>(grid.pixel_count()) * (out.categorical ? 1 : sizeof(float));
+  return bytes;
+}
+
 ScratchCogSink::ScratchCogSink(Grid const& grid, std::vector<OutputRaster> outputs, CogOptions options)
     : m_impl(std::make_unique<Impl>()) {
   ensure_gdal_initialized();
   m_impl->grid = grid;
   m_impl->outputs = std::move(outputs);
   m_impl->options = std::move(options);
+  // Scratch files are sparse until written: without this check a full disk shows up mid-pass.
+  std::map<fs::path, std::vector<OutputRaster>> by_folder;
+  for (auto const& out : m_impl->outputs) by_folder[out.path.parent_path()].push_back(out);
+  for (auto const& [folder, outs] : by_folder)
+    require_free_space(folder.empty() ? fs::path(".") : folder, scratch_bytes(grid, outs), "the uncompressed scratch files");
   for (std::size_t k = 0; k < m_impl->outputs.size(); ++k) {
     auto const path = Impl::scratch_path(m_impl->outputs[k].path);
     m_impl->scratch_paths.push_back(path);

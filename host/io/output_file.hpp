@@ -1,15 +1,18 @@
 #pragma once
 // Outputs are written under a hidden temporary name beside their final path and renamed when
 // complete, so a failed or killed run never leaves a file that looks finished. One mechanism
-// for every writer (COGs, tables, partials, report, JSON documents).
+// for every writer (COGs, tables, partials, report, JSON documents), with the output lock that
+// keeps two runs from writing the same outputs and the free-space check for scratch files.
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace reclaim::io {
 
-/// ".<file name><suffix>" beside `path`.
+/// ".<file name>.<pid>-<random><suffix>" beside `path`: hidden, never shared by two runs or two
+/// writers, and on the file system of `path`, so that the final rename is atomic.
 [[nodiscard]] std::filesystem::path hidden_temp_path(std::filesystem::path const& path,
                                                      std::string_view suffix = ".tmp");
 
@@ -41,5 +44,43 @@ void keep_output_digests(bool on);
 /// The digest of an output committed since keep_output_digests(true) (waiting for its
 /// background hash if needed), else read and hashed now.
 [[nodiscard]] FileDigest output_digest(std::filesystem::path const& path);
+
+/** @brief A run's hold on its output locations, from before its first write to its end: flock()
+ * on hidden lock files, so that a second run stops before it writes anything. The kernel drops
+ * the locks when the process dies (even by kill -9); releasing also removes the lock files. */
+class OutputLock {
+ public:
+  OutputLock() = default;
+  OutputLock(OutputLock&& other) noexcept;
+  OutputLock& operator=(OutputLock&& other) noexcept;
+  OutputLock(OutputLock const&) = delete;
+  OutputLock& operator=(OutputLock const&) = delete;
+  ~OutputLock();
+  void release() noexcept;
+  /// Locks `lock_file` (exclusive or shared) for `owner`, the path named in errors.
+  void hold(std::filesystem::path const& lock_file, bool shared, std::filesystem::path const& owner);
+
+ private:
+  struct Held {
+    int fd;
+    std::filesystem::path path;
+  };
+  std::vector<Held> m_held;
+};
+
+/// The lock file of an output folder.
+inline constexpr char kFolderLockName[] = ".reclaim.lock";
+
+/** @brief Locks `folder` (exclusively, `<folder>/.reclaim.lock`; empty: no folder) and every file
+ * of `files` outside it: exclusively beside the file (`.<name>.lock`) and its folder's lock
+ * shared, so that no run holds that folder meanwhile while shards may still write different
+ * files into one folder side by side. Throws io_error "<path>: is being written by another
+ * reclaim run (pid N)", or naming a lock file that cannot be created. */
+[[nodiscard]] OutputLock lock_outputs(std::filesystem::path const& folder,
+                                      std::vector<std::filesystem::path> const& files);
+
+/// io_error naming `folder`, the bytes needed and the bytes available, unless its file system
+/// has `bytes` free for `what` (std::filesystem::space; `folder` must exist).
+void require_free_space(std::filesystem::path const& folder, std::uintmax_t bytes, std::string_view what);
 
 }  // namespace reclaim::io

@@ -357,12 +357,17 @@ std::size_t streaming_buffer_bytes(TilePlan const& plan, int outputs, CogOptions
          static_cast<std::size_t>(outputs);
 }
 
-std::unique_ptr<CogSink> make_cog_sink(TilePlan const& plan, std::vector<OutputRaster> outputs,
-                                       CogOptions const& options, std::size_t budget_bytes) {
+bool needs_scratch(TilePlan const& plan, std::vector<OutputRaster> const& outputs, CogOptions const& options,
+                   std::size_t budget_bytes) {
   // Overviews make the COG driver read its source twice (overviews first), which a stream
   // cannot serve.
-  std::size_t const need = streaming_buffer_bytes(plan, static_cast<int>(outputs.size()), options);
-  if (!options.overviews && need <= budget_bytes) return std::make_unique<StreamingCogSink>(plan, std::move(outputs), options, budget_bytes);
+  return options.overviews || streaming_buffer_bytes(plan, static_cast<int>(outputs.size()), options) > budget_bytes;
+}
+
+std::unique_ptr<CogSink> make_cog_sink(TilePlan const& plan, std::vector<OutputRaster> outputs,
+                                       CogOptions const& options, std::size_t budget_bytes) {
+  if (!needs_scratch(plan, outputs, options, budget_bytes))
+    return std::make_unique<StreamingCogSink>(plan, std::move(outputs), options, budget_bytes);
   return std::make_unique<ScratchCogSink>(plan.grid, std::move(outputs), options);
 }
 

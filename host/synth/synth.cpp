@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "io/output_file.hpp"
 #include "reclaim/error.hpp"
 
 namespace reclaim::synth {
@@ -1339,6 +1340,15 @@ void validate(SynthOptions const& o) {
 
 }  // namespace
 
+SynthOutputs demo_scene_paths(SynthOptions const& options) {
+  validate(options);
+  SynthOutputs out;
+  out.before = options.out_dir / (std::to_string(options.before_year) + ".tif");
+  out.after = options.out_dir / (std::to_string(options.after_year) + ".tif");
+  out.sites = options.out_dir / "sites.gpkg";
+  return out;
+}
+
 SynthOutputs write_demo_scene(SynthOptions const& options) {
   validate(options);
   GDALAllRegister();
@@ -1346,18 +1356,16 @@ SynthOutputs write_demo_scene(SynthOptions const& options) {
   fs::create_directories(options.out_dir, ec);
   if (ec) throw io_error(options.out_dir.string() + ": cannot create folder: " + ec.message());
 
-  SynthOutputs out;
-  out.before = options.out_dir / (std::to_string(options.before_year) + ".tif");
-  out.after = options.out_dir / (std::to_string(options.after_year) + ".tif");
-  out.sites = options.out_dir / "sites.gpkg";
+  SynthOutputs out = demo_scene_paths(options);
 
   Scene const scene = build_scene(options);
   out.site_count = static_cast<std::int32_t>(scene.sites.size());
 
   // Temporary names until everything is complete: a killed run leaves nothing that looks done.
-  TempFile tmp_sites(options.out_dir / "sites.tmp.gpkg");
-  TempFile tmp_before(options.out_dir / (out.before.filename().string() + ".tmp"));
-  TempFile tmp_after(options.out_dir / (out.after.filename().string() + ".tmp"));
+  // (GeoPackage needs its extension.)
+  TempFile tmp_sites(io::hidden_temp_path(out.sites, ".tmp.gpkg"));
+  TempFile tmp_before(io::hidden_temp_path(out.before));
+  TempFile tmp_after(io::hidden_temp_path(out.after));
   write_sites(options, scene, tmp_sites.path());
   write_rasters(options, scene, {tmp_before.path(), tmp_after.path()});
   // All three or none: a run that fails half-way must not leave a pair that looks complete.

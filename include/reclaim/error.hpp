@@ -1,7 +1,8 @@
 #pragma once
 /** @file
  * @brief Exception types and the checking macros. The CLI maps each type to an exit code
- * (docs/cli.md): usage 2, input 3, io 4, cuda 5, anything else 1.
+ * (docs/cli.md): usage 2, input 3, io 4, cuda 5, anything else 1 (and reclaim::interrupted_error,
+ * reclaim/interrupt.hpp, 128 + its signal).
  */
 #include <stdexcept>
 #include <string>

@@ -2,7 +2,8 @@
 
 Each fenced ```sh block is one test case, run with bash (set -euo pipefail) in a temporary
 folder per document, with `reclaim` on PATH and the demo data (`reclaim synth --out data`)
-already there. The blocks of one document run in order in the same folder, so an example can
+already there, unless the document's first example that runs makes it (reclaim refuses to replace
+outputs without --overwrite, and README.md starts in an empty folder). The blocks of one document run in order in the same folder, so an example can
 use what an earlier one wrote. A fenced block of another language preceded by
 `<!-- file: NAME -->` is written to NAME before the next sh block runs, so a job or rules file
 shown in a page is the one its example uses. `<!-- example: skip REASON -->` before a block
@@ -150,6 +151,10 @@ def _document_examples():
 EXAMPLES = _document_examples()
 
 
+def makes_demo_data(example):
+    return example.block.text.lstrip().startswith("reclaim synth --out data ")
+
+
 @pytest.fixture(scope="module")
 def workspaces(reclaim_bin):
     made, dirs = {}, []
@@ -158,7 +163,8 @@ def workspaces(reclaim_bin):
         if doc not in made:
             d = tempfile.mkdtemp(prefix="reclaim-docs-")
             dirs.append(d)
-            made[doc] = Workspace(reclaim_bin, d)
+            first = next(e for e in EXAMPLES if e.block.doc == doc and not e.skip)
+            made[doc] = Workspace(reclaim_bin, d, synth=not makes_demo_data(first))
         return made[doc]
 
     yield get

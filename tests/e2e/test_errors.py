@@ -95,7 +95,8 @@ def test_cuda_demanded_without_gpu(reclaim_bin, scene, tmp_path):
 def test_unwritable_output_folder(reclaim_bin, scene, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    line = fails(reclaim_bin, EXIT_IO, "indices", "--input", scene, "--out", blocker / "sub")
+    # --quiet: the folder is created once the run is checked, after the "backend" info line
+    line = fails(reclaim_bin, EXIT_IO, "indices", "--input", scene, "--out", blocker / "sub", "--quiet")
     assert "sub" in line
 
 

@@ -383,11 +383,11 @@ def test_output_under_a_file_exits_4(reclaim_bin, tmp_path):
 
 
 def test_unwritable_target_exits_4_and_cleans_up(reclaim_bin, tmp_path):
-    """The first file cannot take its final name (a folder is in the way): exit 4, and no
-    temporary file nor any other output is left behind."""
+    """The first file cannot take its final name (a folder is in the way, and --overwrite lets
+    the run get that far): exit 4, and no temporary file nor any other output is left behind."""
     out = tmp_path / "o"
     (out / "2019.tif" / "keep").mkdir(parents=True)
-    line = fails(reclaim_bin, EXIT_IO, "--out", out, "--width", "64", "--height", "64")
+    line = fails(reclaim_bin, EXIT_IO, "--out", out, "--width", "64", "--height", "64", "--overwrite")
     assert "2019.tif" in line
     assert sorted(p.name for p in out.iterdir()) == ["2019.tif"], sorted(p.name for p in out.iterdir())
     assert [p.name for p in (out / "2019.tif").iterdir()] == ["keep"]

@@ -332,6 +332,27 @@ TEST_F(CogSinkTest, NothingLeftWhenARunStopsBeforeFinish) {
   }
 }
 
+TEST_F(CogSinkTest, ScratchThatDoesNotFitTheDiskFailsBeforeAnyFile) {
+  // Scratch files are sparse: ftruncate to any size succeeded, and the disk filled mid-pass.
+  Grid huge = m_grid;
+  auto const available = fs::space(m_dir).available;
+  huge.width = 1 << 22;
+  huge.height = static_cast<std::int64_t>(available / (std::uint64_t{4} << 22) + 1);
+  ASSERT_GT(reclaim::io::scratch_bytes(huge, outputs()), available);
+  CogOptions opt;
+  try {
+    reclaim::io::ScratchCogSink sink(huge, outputs(), opt);
+    FAIL() << "expected io_error";
+  } catch (reclaim::io_error const& e) {
+    std::string const what = e.what();
+    EXPECT_NE(what.find(m_dir.string() + ": not enough free space"), std::string::npos) << what;
+    EXPECT_NE(what.find(std::to_string(reclaim::io::scratch_bytes(huge, outputs())) + " bytes"), std::string::npos)
+        << what;
+  }
+  EXPECT_TRUE(dir_entries().empty());
+  EXPECT_EQ(reclaim::io::scratch_bytes(m_grid, outputs()), static_cast<std::uintmax_t>(kW * kH * (4 + 1)));
+}
+
 TEST_F(CogSinkTest, UnwritableFolderIsAnIoErrorAndLeavesNothing) {
   CogOptions opt;
   opt.block_size = 64;

@@ -8,6 +8,8 @@
 #include <random>
 #include <string>
 
+#include <unistd.h>
+
 #include "reclaim/error.hpp"
 
 namespace fs = std::filesystem;
@@ -79,11 +81,26 @@ TEST(OutputFile, CommittedTemporariesAreHashedAfterTheRename) {
   reclaim::io::keep_output_digests(true);
   fs::path const cog = dir.path() / "x.tif";
   fs::path const tmp = reclaim::io::hidden_temp_path(cog);
-  EXPECT_EQ(tmp, dir.path() / ".x.tif.tmp");
+  EXPECT_EQ(tmp.parent_path(), dir.path());
   write_plain(tmp, "abc");
   reclaim::io::commit_temp(tmp, cog);
   EXPECT_FALSE(fs::exists(tmp));
   EXPECT_EQ(output_digest(cog).sha256, kAbc);
+}
+
+TEST(OutputFile, TemporaryNamesAreHiddenAndNeverShared) {
+  // Two runs writing into one folder used to share ".x.tif.tmp": one renamed the other's bytes.
+  fs::path const cog = fs::path("out") / "x.tif";
+  fs::path const a = reclaim::io::hidden_temp_path(cog), b = reclaim::io::hidden_temp_path(cog);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a.parent_path(), cog.parent_path());  // same file system: the rename is atomic
+  std::string const pid = "." + std::to_string(::getpid()) + "-";
+  for (auto const& tmp : {a, b}) {
+    std::string const name = tmp.filename().string();
+    EXPECT_EQ(name.rfind(".x.tif" + pid, 0), 0u) << name;  // hidden, then the file's name and the pid
+    EXPECT_TRUE(name.ends_with(".tmp")) << name;
+  }
+  EXPECT_TRUE(reclaim::io::hidden_temp_path(cog, ".tmp.gpkg").filename().string().ends_with(".tmp.gpkg"));
 }
 
 TEST(OutputFile, WithoutRecordingDigestsAreReadFromTheFile) {
@@ -104,4 +121,94 @@ TEST(OutputFile, AFailedWriteLeavesNothing) {
     EXPECT_NE(std::string(e.what()).find(nowhere.string()), std::string::npos) << e.what();
   }
   EXPECT_TRUE(fs::is_empty(dir.path()));
+}
+
+// flock() locks belong to an open file description, so a second lock_outputs in this process
+// meets the first exactly as another run would.
+TEST(OutputLock, ASecondRunIntoTheFolderIsRefusedNamingItAndThePid) {
+  TempDir dir;
+  fs::path const out = dir.path() / "out";
+  fs::create_directories(out);
+  {
+    auto const held = reclaim::io::lock_outputs(out, {out / "ndvi.tif"});
+    EXPECT_TRUE(fs::exists(out / reclaim::io::kFolderLockName));
+    try {
+      (void)reclaim::io::lock_outputs(out, {out / "ndvi.tif"});
+      FAIL() << "expected io_error";
+    } catch (reclaim::io_error const& e) {
+      EXPECT_EQ(std::string(e.what()),
+                out.string() + ": is being written by another reclaim run (pid " + std::to_string(::getpid()) + ")");
+    }
+  }
+  // Released: the lock file is gone, and the folder can be taken again.
+  EXPECT_TRUE(fs::is_empty(out));
+  auto const again = reclaim::io::lock_outputs(out, {});
+  EXPECT_TRUE(fs::exists(out / reclaim::io::kFolderLockName));
+}
+
+TEST(OutputLock, AStaleLockFileFromAKilledRunDoesNotBlock) {
+  TempDir dir;
+  write_plain(dir.path() / reclaim::io::kFolderLockName, "999999\n");  // no process holds it
+  auto const held = reclaim::io::lock_outputs(dir.path(), {});
+  EXPECT_THROW((void)reclaim::io::lock_outputs(dir.path(), {}), reclaim::io_error);
+}
+
+TEST(OutputLock, SingleFilesLockBesideThemselvesAndShareTheirFolder) {
+  TempDir dir;
+  fs::path const a = dir.path() / "west.bin", b = dir.path() / "east.bin";
+  {
+    // Two shards writing different files into one folder run side by side...
+    auto const west = reclaim::io::lock_outputs({}, {a});
+    auto const east = reclaim::io::lock_outputs({}, {b, b});  // one file named twice: locked once
+    EXPECT_TRUE(fs::exists(dir.path() / ".west.bin.lock"));
+    // ...but not two runs writing one file, nor a run taking the whole folder meanwhile.
+    EXPECT_THROW((void)reclaim::io::lock_outputs({}, {a}), reclaim::io_error);
+    try {
+      (void)reclaim::io::lock_outputs(dir.path(), {});
+      FAIL() << "expected io_error";
+    } catch (reclaim::io_error const& e) {
+      EXPECT_NE(std::string(e.what()).find("is being written by another reclaim run"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_TRUE(fs::is_empty(dir.path())) << "lock files left";
+  {
+    // A run holding the folder keeps single-file runs out of it; its own files inside need no lock.
+    auto const folder = reclaim::io::lock_outputs(dir.path(), {a, dir.path() / "sub" / "c.png"});
+    EXPECT_FALSE(fs::exists(dir.path() / ".west.bin.lock"));
+    try {
+      (void)reclaim::io::lock_outputs({}, {b});
+      FAIL() << "expected io_error";
+    } catch (reclaim::io_error const& e) {
+      EXPECT_EQ(std::string(e.what()).rfind(dir.path().string() + ": is being written", 0), 0u) << e.what();
+    }
+  }
+  EXPECT_TRUE(fs::is_empty(dir.path()));
+}
+
+TEST(OutputLock, AMissingFolderIsAnIoErrorNamingTheOutput) {
+  TempDir dir;
+  fs::path const table = dir.path() / "no_such_folder" / "t.csv";
+  try {
+    (void)reclaim::io::lock_outputs({}, {table});
+    FAIL() << "expected io_error";
+  } catch (reclaim::io_error const& e) {
+    EXPECT_NE(std::string(e.what()).find("no_such_folder"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(fs::is_empty(dir.path()));
+}
+
+TEST(OutputFile, FreeSpaceIsCheckedBeforeWriting) {
+  TempDir dir;
+  auto const available = fs::space(dir.path()).available;
+  EXPECT_NO_THROW(reclaim::io::require_free_space(dir.path(), 0, "nothing"));
+  EXPECT_NO_THROW(reclaim::io::require_free_space(dir.path(), 1, "one byte"));
+  try {
+    reclaim::io::require_free_space(dir.path(), available + (std::uintmax_t{1} << 40), "the scratch files");
+    FAIL() << "expected io_error";
+  } catch (reclaim::io_error const& e) {
+    std::string const what = e.what();
+    EXPECT_EQ(what.rfind(dir.path().string() + ": not enough free space for the scratch files: ", 0), 0u) << what;
+    EXPECT_NE(what.find(std::to_string(available + (std::uintmax_t{1} << 40)) + " bytes"), std::string::npos) << what;
+    EXPECT_NE(what.find("available"), std::string::npos) << what;
+  }
 }

@@ -10,8 +10,9 @@
  *   and encode overlap and nothing touches the disk twice. The store must hold about two
  *   rows of tiles per output (COG blocks are written row by row).
  * - ScratchCogSink (when those rows do not fit the memory budget: very wide rasters,
- *   many outputs): tiles land in an uncompressed scratch GeoTIFF next to the output, and
- *   finish() converts it with the COG driver.
+ *   many outputs, or with overviews): tiles land in an uncompressed raw scratch file next to
+ *   the output (width x height x 4 bytes, 1 for class rasters), and finish() converts it with
+ *   the COG driver. The free space for every scratch file is checked before the first is made.
  *
  * Both write each COG under a hidden temporary name and rename it when complete: a killed
  * or failed run never leaves a file that looks complete.
@@ -68,7 +69,8 @@ class CogSink : public TileSink {
 
 class ScratchCogSink final : public CogSink {
  public:
-  /// Creates the scratch files; throws io_error naming the file that cannot be created.
+  /// Creates the scratch files; throws io_error naming the folder without the free space for
+  /// them (io::scratch_bytes), or the file that cannot be created.
   ScratchCogSink(Grid const& grid, std::vector<OutputRaster> outputs, CogOptions options);
   ~ScratchCogSink() override;  ///< removes scratch files; unfinished outputs never appear
   ScratchCogSink(ScratchCogSink const&) = delete;
@@ -110,7 +112,15 @@ class StreamingCogSink final : public CogSink {
 /// COG blocks spans, plus one row in flight, for every output.
 [[nodiscard]] std::size_t streaming_buffer_bytes(TilePlan const& plan, int outputs, CogOptions const& options);
 
-/// StreamingCogSink when its buffer fits in `budget_bytes`, else ScratchCogSink.
+/// Whether make_cog_sink chooses the ScratchCogSink: overviews (the COG driver reads its source
+/// twice), or a streaming buffer over `budget_bytes`.
+[[nodiscard]] bool needs_scratch(TilePlan const& plan, std::vector<OutputRaster> const& outputs,
+                                 CogOptions const& options, std::size_t budget_bytes);
+
+/// Bytes of the scratch files a ScratchCogSink writes for `outputs` over `grid`.
+[[nodiscard]] std::uintmax_t scratch_bytes(Grid const& grid, std::vector<OutputRaster> const& outputs);
+
+/// StreamingCogSink when its buffer fits in `budget_bytes` (and no overviews), else ScratchCogSink.
 [[nodiscard]] std::unique_ptr<CogSink> make_cog_sink(TilePlan const& plan, std::vector<OutputRaster> outputs,
                                                      CogOptions const& options, std::size_t budget_bytes);
 

@@ -31,6 +31,9 @@ struct SynthOutputs {
   std::int32_t site_count = 0;
 };
 
+/// The files write_demo_scene writes (site_count 0); usage_error for options it would refuse.
+[[nodiscard]] SynthOutputs demo_scene_paths(SynthOptions const& options);
+
 /** @brief Writes the demo scene pair and site polygons (deterministic for a seed).
  * Throws reclaim::io_error when a file cannot be written. */
 SynthOutputs write_demo_scene(SynthOptions const& options);
