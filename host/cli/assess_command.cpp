@@ -71,12 +71,6 @@ ojson output_entry(fs::path const& path, std::string const& role) {
 }
 
 
-std::vector<double> number_list(std::string const& text, std::string const& option) {
-  std::vector<double> out;
-  for (auto const& item : split(text, ',')) out.push_back(parse_float(item, option));
-  return out;
-}
-
 std::string hex_color(io::Rgba const& c) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "#%02x%02x%02x", c[0], c[1], c[2]);
@@ -320,14 +314,12 @@ AssessRequest assess_request_from(OptionValues const& r) {
   auto const mode = parse_coverage_mode(r["coverage"].as<std::string>());
   if (!mode) throw usage_error("--coverage " + r["coverage"].as<std::string>() + ": expected exact, center or all-touched");
   q.mode = *mode;
-  auto const rates = number_list(r["carbon-rates"].as<std::string>(), "carbon-rates");
-  if (rates.size() != 3 || !(rates[0] <= rates[1] && rates[1] <= rates[2]))
-    throw usage_error("--carbon-rates: expected three increasing numbers LOW,CENTRAL,HIGH");
+  auto const rates = r.numbers("carbon-rates");
+  if (rates.size() != 3 || !(0 <= rates[0] && rates[0] <= rates[1] && rates[1] <= rates[2]))
+    r.refuse("carbon-rates", "expected three increasing numbers LOW,CENTRAL,HIGH, none negative");
   q.rates = {rates[0], rates[1], rates[2]};
-  q.picture_size = r["picture-size"].as<int>();
-  if (q.picture_size < 16 || q.picture_size > 4096) throw usage_error("--picture-size: expected 16..4096");
-  q.pictures_max = r["pictures-max"].as<int>();
-  if (q.pictures_max < 0) throw usage_error("--pictures-max: expected 0 or more");
+  q.picture_size = r.integer("picture-size", 16, 4096);
+  q.pictures_max = r.integer("pictures-max", 0, std::numeric_limits<int>::max());
   q.pictures = r.count("no-pictures") == 0;
   if (r.count("region-field")) q.region_field = r["region-field"].as<std::string>();
   return q;
@@ -355,13 +347,15 @@ io::AssessParams assess_params_from(OptionValues const& r, AssessRequest const& 
                                     EventLog& log) {
   io::AssessParams ap;
   ap.carbon_rates = q.rates;
-  ap.vegetated_ndvi = r.count("vegetated-ndvi") ? r["vegetated-ndvi"].as<double>() : in.scheme.thresholds.ndvi_vegetated;
-  ap.min_valid_fraction = r["min-valid-fraction"].as<double>();
-  ap.disturbance_min_ha = r["disturbance-min-ha"].as<double>();
+  // NDVI lies in [-1, 1]; a share in [0, 1]; a disturbance of 0 ha or less would flag every site.
+  ap.vegetated_ndvi =
+      r.count("vegetated-ndvi") ? r.number_in("vegetated-ndvi", -1.0, 1.0) : in.scheme.thresholds.ndvi_vegetated;
+  ap.min_valid_fraction = r.number_in("min-valid-fraction", 0.0, 1.0);
+  ap.disturbance_min_ha = r.positive("disturbance-min-ha");
   if (r.count("grades")) ap.grades = io::load_grade_rules(r["grades"].as<std::string>());
   ap.years = kNaN;
   if (r.count("years")) {
-    ap.years = r["years"].as<double>();
+    ap.years = r.number("years");
   } else {
     auto const b = to_number(in.before.label), a = to_number(in.after.label);
     if (a && b) ap.years = *a - *b;
@@ -571,7 +565,9 @@ AssessResults run_assess(AssessPlan& p, PassRunner& runner) {
   PictureWriter pictures;
   std::mutex overview_mutex;
   if (!p.crops.empty()) {
-    fs::create_directories(p.picture_dir);
+    std::error_code ec;  // e.g. a file named "pictures" in the way
+    fs::create_directories(p.picture_dir, ec);
+    if (ec) throw io_error(p.picture_dir.string() + ": cannot create the picture folder (" + ec.message() + ")");
     std::size_t const overview_crop = p.crops.size() - 1;
     crops.emplace(p.layout.plan.tiles, p.crops, p.crop_planes, [&](std::size_t c, Crop&& crop) {
       if (c == overview_crop) {
@@ -673,20 +669,20 @@ int assess_main(int argc, char** argv) {
       ("epoch", "an intermediate epoch YEAR=PATH for the per-site NDVI trend (repeat); the series is before, "
                 "these, after", cxxopts::value<std::vector<std::string>>())
       ("years", "years between the epochs (default: from YEAR labels or YEAR.tif names)",
-       cxxopts::value<double>())
+       cxxopts::value<std::string>())
       ("carbon-rates", "sequestration rates low,central,high in t C/ha/yr",
        cxxopts::value<std::string>()->default_value("1,2,3"))
       ("vegetated-ndvi", "NDVI at or above which a pixel counts as vegetated (default: the rules' ndvi_vegetated)",
-       cxxopts::value<double>())
-      ("min-valid-fraction", "below this share of clear data a site is flagged and not graded",
-       cxxopts::value<double>()->default_value("0.5"))
-      ("disturbance-min-ha", "newly disturbed hectares that raise the disturbance flag",
-       cxxopts::value<double>()->default_value("0.1"))
+       cxxopts::value<std::string>())
+      ("min-valid-fraction", "below this share (0 to 1) of clear data a site is flagged and not graded",
+       cxxopts::value<std::string>()->default_value("0.5"))
+      ("disturbance-min-ha", "newly disturbed hectares (above 0) that raise the disturbance flag",
+       cxxopts::value<std::string>()->default_value("0.1"))
       ("grades", "grade table (JSON or TOML, docs/metrics.md)", cxxopts::value<std::string>())
       ("pictures-max", "pictures for at most this many sites (the first in layer order); the report embeds "
-                       "them, so this bounds its size", cxxopts::value<int>()->default_value("1000"))
+                       "them, so this bounds its size", cxxopts::value<std::string>()->default_value("1000"))
       ("picture-size", "longest side of each site picture in pixels (bigger sites are decimated)",
-       cxxopts::value<int>()->default_value("256"))
+       cxxopts::value<std::string>()->default_value("256"))
       ("no-pictures", "skip the pictures (the report then has none)");
   auto const parsed = parse_raster_command(options, argc, argv);
   if (!parsed) return 0;  // --help

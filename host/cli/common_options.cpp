@@ -85,11 +85,6 @@ io::OutputLock claim_outputs(OutputClaim const& claim, bool overwrite) {
   }
 }
 
-double parse_float(std::string const& text, std::string const& option) {
-  if (auto const v = to_number(text)) return *v;
-  throw usage_error("--" + option + " " + text + ": not a number");
-}
-
 namespace {
 
 std::uint32_t parse_uint(std::string const& text, std::string const& option) {
@@ -137,6 +132,13 @@ io::SensorOptions sensor_options_from(OptionValues const& r) {
       if (eq == std::string::npos) throw usage_error("--bands " + item + ": expected role=N or role=FILE");
       auto const band = parse_band(item.substr(0, eq));
       if (!band) throw usage_error("--bands: unknown band role '" + item.substr(0, eq) + "' (blue, green, red, nir, swir1, swir2)");
+      // A second role=... used to replace the first silently.
+      if (o.band_specs.count(*band))
+        r.refuse("bands", "the role '" + item.substr(0, eq) + "' is given twice");
+      for (auto const& [other, spec] : o.band_specs)  // e.g. red=3,nir=3: NDVI 0 everywhere
+        if (spec == item.substr(eq + 1))
+          r.refuse("bands", std::string(band_name(other)) + " and " + item.substr(0, eq) + " name the same band (" +
+                                spec + ")");
       o.band_specs[*band] = item.substr(eq + 1);
     }
   }
@@ -147,13 +149,13 @@ io::SensorOptions sensor_options_from(OptionValues const& r) {
     o.mask_values = values;
   }
   if (r.count("mask-bits")) o.mask_bits = parse_uint(r["mask-bits"].as<std::string>(), "mask-bits");
-  if (r.count("scale")) o.scale = parse_float(r["scale"].as<std::string>(), "scale");
-  if (r.count("offset")) o.offset = parse_float(r["offset"].as<std::string>(), "offset");
-  if (r.count("dn-offset")) o.dn_offset = parse_float(r["dn-offset"].as<std::string>(), "dn-offset");
-  if (r.count("nodata")) o.nodata = static_cast<float>(parse_float(r["nodata"].as<std::string>(), "nodata"));
-  if (r.count("saturation"))
-    o.saturation = static_cast<float>(parse_float(r["saturation"].as<std::string>(), "saturation"));
-  o.boa_offset = parse_float(r["boa-offset"].as<std::string>(), "boa-offset");
+  // A zero, negative or non-finite scale makes every reflectance the offset (or NaN).
+  if (r.count("scale")) o.scale = r.positive("scale");
+  if (r.count("offset")) o.offset = r.number("offset");
+  if (r.count("dn-offset")) o.dn_offset = r.number("dn-offset");
+  if (r.count("nodata")) o.nodata = static_cast<float>(r.number("nodata"));
+  if (r.count("saturation")) o.saturation = static_cast<float>(r.number("saturation"));
+  o.boa_offset = r.number("boa-offset");
   auto const resampling = parse_resampling(r["resampling"].as<std::string>());
   if (!resampling) throw usage_error("--resampling " + r["resampling"].as<std::string>() + ": expected bilinear or nearest");
   o.resampling = *resampling;
@@ -167,8 +169,8 @@ void add_run_options(cxxopts::Options& options) {
       ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("auto"))
       ("memory-budget", "host memory for tile buffers and GDAL's cache (e.g. 512M, 2G)",
        cxxopts::value<std::string>()->default_value("512M"))
-      ("readers", "reader (decode) threads", cxxopts::value<int>()->default_value("2"))
-      ("threads", "CPU compute threads (0: one per core)", cxxopts::value<int>()->default_value("0"))
+      ("readers", "reader (decode) threads", cxxopts::value<std::string>()->default_value("2"))
+      ("threads", "CPU compute threads (0: one per core)", cxxopts::value<std::string>()->default_value("0"))
       ("log-format", "text or json (one JSON object per event on stderr)",
        cxxopts::value<std::string>()->default_value("text"))
       ("quiet", "no progress or info messages")
@@ -185,10 +187,8 @@ RunSettings run_settings_from(OptionValues const& r) {
   RunSettings s;
   s.device = r["device"].as<std::string>();
   s.memory_budget = parse_bytes(r["memory-budget"].as<std::string>(), "memory-budget");
-  s.readers = r["readers"].as<int>();
-  s.threads = r["threads"].as<int>();
-  if (s.readers < 1) throw usage_error("--readers must be at least 1");
-  if (s.threads < 0) throw usage_error("--threads must be >= 0");
+  s.readers = r.integer("readers", 1, 1024);
+  s.threads = r.integer("threads", 0, 4096);
   auto const format = r["log-format"].as<std::string>();
   if (format == "json")
     s.log_format = LogFormat::json;
@@ -212,7 +212,8 @@ std::size_t parse_bytes(std::string const& text, std::string const& option) {
   else if (unit == "M" || unit == "MB" || unit == "MIB") mult = 1024.0 * 1024;
   else if (unit == "G" || unit == "GB" || unit == "GIB") mult = 1024.0 * 1024 * 1024;
   else if (!unit.empty() && unit != "B") throw usage_error("--" + option + " " + text + ": unknown unit '" + unit + "'");
-  if (value <= 0) throw usage_error("--" + option + " " + text + ": must be positive");
+  if (!(value * mult >= 1)) throw usage_error("--" + option + " " + text + ": must be at least 1 byte");
+  if (!(value * mult < 0x1p60)) throw usage_error("--" + option + " " + text + ": too large");  // size_t overflow
   return static_cast<std::size_t>(value * mult);
 }
 

@@ -69,8 +69,6 @@ void refuse_existing_outputs(std::vector<std::filesystem::path> const& outputs, 
  * nothing behind. */
 [[nodiscard]] io::OutputLock claim_outputs(OutputClaim const& claim, bool overwrite);
 
-[[nodiscard]] double parse_float(std::string const& text, std::string const& option);
-
 /// "512M", "2G", "65536" (bytes; K/M/G are powers of 1024). Throws usage_error.
 [[nodiscard]] std::size_t parse_bytes(std::string const& text, std::string const& option);
 

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <exception>
 #include <string>
 
@@ -87,6 +88,10 @@ int main(int argc, char** argv) {
     // 128 + N, as a shell reports a process killed by signal N; the temporaries are gone by now.
     return fail(128 + e.signal, std::string("interrupted by ") + signal_name(e.signal) +
                                     ": stopped, temporary files removed");
+  } catch (std::filesystem::filesystem_error const& e) {
+    // A file-system call without its own message (every known one has one): still an I/O
+    // failure naming the path, not a bug.
+    return fail(kExitIo, e.path1().string() + ": " + e.code().message());
   } catch (std::exception const& e) {
     return fail(kExitInternal, std::string("internal error: ") + e.what());
   }

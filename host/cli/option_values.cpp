@@ -2,12 +2,14 @@
 
 #include "io/document.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "reclaim/error.hpp"
+#include "reclaim/io/number_text.hpp"
 
 namespace reclaim::cli {
 
@@ -70,6 +72,8 @@ nlohmann::json const* OptionValues::job_value(std::string const& name) const {
 
 std::string OptionValues::job_scalar(nlohmann::json const& v, std::string const& name) const {
   if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_float() && !std::isfinite(v.get<double>()))  // TOML's nan and inf (JSON would write null)
+    return std::isnan(v.get<double>()) ? "nan" : v.get<double>() > 0 ? "inf" : "-inf";
   if (v.is_number()) return v.dump();
   if (v.is_boolean()) return "true";
   throw input_error("job file '" + m_job_path->string() + "': option '" + name + "' must be text, a number or true");
@@ -99,24 +103,65 @@ T OptionValue::as() const {
   } else if constexpr (std::is_same_v<T, std::string>) {
     if (v.is_array()) throw input_error(where + " takes one value, not a list");
     return values.job_scalar(v, m_name);
-  } else if constexpr (std::is_same_v<T, bool>) {
-    return true;
   } else {
-    static_assert(std::is_arithmetic_v<T>);
-    if (v.is_number()) return v.template get<T>();
-    if (v.is_string()) {
-      // The command line's parser, for the same acceptance and messages.
-      if (auto const d = to_number(v.get<std::string>())) return static_cast<T>(*d);
-    }
-    throw input_error(where + " must be a number");
+    static_assert(std::is_same_v<T, bool>, "numbers are read with OptionValues::number() and its kin");
+    return true;
   }
 }
 
 template std::string OptionValue::as<std::string>() const;
 template std::vector<std::string> OptionValue::as<std::vector<std::string>>() const;
-template double OptionValue::as<double>() const;
-template int OptionValue::as<int>() const;
 template bool OptionValue::as<bool>() const;
+
+void OptionValues::refuse(std::string const& name, std::string const& problem) const {
+  std::string const value = (*this)[name].as<std::string>();
+  if (!m_cli.count(name) && job_value(name))
+    throw input_error("job file '" + m_job_path->string() + "': option '" + name + "' = " + value + ": " + problem);
+  throw usage_error("--" + name + " " + value + ": " + problem);
+}
+
+double OptionValues::number(std::string const& name) const {
+  auto const v = to_number((*this)[name].as<std::string>());
+  if (!v) refuse(name, "not a number");
+  if (!std::isfinite(*v)) refuse(name, "not a finite number");
+  return *v;
+}
+
+double OptionValues::number_in(std::string const& name, double lo, double hi) const {
+  double const v = number(name);
+  if (!(v >= lo && v <= hi)) refuse(name, "expected a value from " + io::shortest_text(lo) + " to " + io::shortest_text(hi));
+  return v;
+}
+
+double OptionValues::positive(std::string const& name) const {
+  double const v = number(name);
+  if (!(v > 0)) refuse(name, "must be greater than 0");
+  return v;
+}
+
+int OptionValues::integer(std::string const& name, int lo, int hi) const {
+  double const v = number(name);
+  if (v != std::floor(v) || v < lo || v > hi)
+    refuse(name, "expected a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+  return static_cast<int>(v);
+}
+
+std::vector<double> OptionValues::numbers(std::string const& name) const {
+  std::vector<double> out;
+  std::string const text = (*this)[name].as<std::string>();
+  std::string item;
+  for (char c : text + ",") {
+    if (c != ',') {
+      item += c;
+      continue;
+    }
+    auto const v = to_number(item);
+    if (!v || !std::isfinite(*v)) refuse(name, "'" + item + "' is not a finite number");
+    out.push_back(*v);
+    item.clear();
+  }
+  return out;
+}
 
 nlohmann::ordered_json OptionValues::to_json() const {
   nlohmann::ordered_json parameters;

@@ -44,6 +44,23 @@ class OptionValues {
   [[nodiscard]] OptionValue operator[](std::string const& name) const { return {*this, name}; }
   [[nodiscard]] cxxopts::ParseResult const& cli() const noexcept { return m_cli; }
   [[nodiscard]] std::optional<std::filesystem::path> const& job_path() const noexcept { return m_job_path; }
+
+  // Numeric options are declared as text and read here, so that the command line and the job
+  // file pass the same checks (where each option becomes a request) with the same messages.
+  /// Option `name` as a finite number (nan, inf and out-of-range text are refused).
+  [[nodiscard]] double number(std::string const& name) const;
+  /// ... within [lo, hi].
+  [[nodiscard]] double number_in(std::string const& name, double lo, double hi) const;
+  /// ... greater than 0.
+  [[nodiscard]] double positive(std::string const& name) const;
+  /// ... a whole number within [lo, hi].
+  [[nodiscard]] int integer(std::string const& name, int lo, int hi) const;
+  /// A comma-separated list of finite numbers ("1,2,3").
+  [[nodiscard]] std::vector<double> numbers(std::string const& name) const;
+  /** @brief Refuses option `name`'s value: usage_error "--name VALUE: problem" when it came from
+   * the command line, input_error "job file 'F': option 'name' = VALUE: problem" when it came
+   * from the job file (a bad job file, as for its other errors). */
+  [[noreturn]] void refuse(std::string const& name, std::string const& problem) const;
   /// Every option as the run used it: given values (repeated ones as arrays; command line, then
   /// the job file's keys it did not override), then the defaults. For manifests.
   [[nodiscard]] nlohmann::ordered_json to_json() const;

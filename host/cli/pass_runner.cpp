@@ -37,11 +37,11 @@ void add_output_options(cxxopts::Options& options) {
       ("compress", "deflate or zstd (with the floating-point predictor)",
        cxxopts::value<std::string>()->default_value("deflate"))
       ("compress-level", "compression level (default: 1 for Float32 products, 6 (deflate) or 9 (zstd) for classes)",
-       cxxopts::value<int>()->default_value("0"))
+       cxxopts::value<std::string>()->default_value("0"))
       ("overviews", "add overviews to the COGs")
-      ("savi-l", "SAVI soil factor L", cxxopts::value<double>()->default_value("0.5"))
-      ("fvc-soil", "FVC bare-soil NDVI end-member", cxxopts::value<double>()->default_value("0.05"))
-      ("fvc-veg", "FVC full-vegetation NDVI end-member", cxxopts::value<double>()->default_value("0.86"));
+      ("savi-l", "SAVI soil factor L (0 to 1)", cxxopts::value<std::string>()->default_value("0.5"))
+      ("fvc-soil", "FVC bare-soil NDVI end-member (below --fvc-veg)", cxxopts::value<std::string>()->default_value("0.05"))
+      ("fvc-veg", "FVC full-vegetation NDVI end-member", cxxopts::value<std::string>()->default_value("0.86"));
 }
 
 io::CogOptions cog_options_from(OptionValues const& r) {
@@ -50,18 +50,18 @@ io::CogOptions cog_options_from(OptionValues const& r) {
   if (compress != "deflate" && compress != "zstd") throw usage_error("--compress " + compress + ": expected deflate or zstd");
   cog.compression = compress == "zstd" ? "ZSTD" : "DEFLATE";
   cog.overviews = r.count("overviews") > 0;
-  cog.level = r["compress-level"].as<int>();
-  int const max_level = cog.compression == "ZSTD" ? 22 : 12;
-  if (cog.level < 0 || cog.level > max_level)
-    throw usage_error("--compress-level " + std::to_string(cog.level) + ": expected 1.." + std::to_string(max_level));
+  cog.level = r.integer("compress-level", 0, cog.compression == "ZSTD" ? 22 : 12);  // 0: automatic
   return cog;
 }
 
 pixel::IndexParams index_params_from(OptionValues const& r) {
   pixel::IndexParams p;
-  p.savi_l = r["savi-l"].as<double>();
-  p.fvc_ndvi_soil = r["fvc-soil"].as<double>();
-  p.fvc_ndvi_veg = r["fvc-veg"].as<double>();
+  p.savi_l = r.number_in("savi-l", 0.0, 1.0);
+  p.fvc_ndvi_soil = r.number_in("fvc-soil", -1.0, 1.0);
+  p.fvc_ndvi_veg = r.number_in("fvc-veg", -1.0, 1.0);
+  // FVC divides by veg - soil: equal end-members give NaN everywhere, reversed ones invert it.
+  if (!(p.fvc_ndvi_soil < p.fvc_ndvi_veg))
+    r.refuse("fvc-soil", "must be below --fvc-veg (" + r["fvc-veg"].as<std::string>() + ")");
   return p;
 }
 

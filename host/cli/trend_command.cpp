@@ -47,6 +47,69 @@ double parse_year(std::string const& text, std::string const& option) {
   throw usage_error(option + " " + text + ": expected a year such as 2019");
 }
 
+bool has_epoch(std::vector<double> const& years, double year) {
+  return std::find(years.begin(), years.end(), year) != years.end();
+}
+
+std::string year_text(double year) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", year);
+  return buf;
+}
+
+/** @brief The recovery parameters, checked against the products asked for and the epochs' years:
+ * a metric whose years are missing, or that no epoch can feed, is NaN in every pixel, so the
+ * run is refused instead (usage_error, or input_error for a job file, naming the option). */
+pixel::RecoveryParams recovery_request(OptionValues const& r, pixel::TrendParams const& trend,
+                                       std::vector<double> const& years) {
+  pixel::RecoveryParams rec;
+  auto wants = [&trend](TrendOutput o) { return trend.wants(o); };
+  bool const rri = wants(TrendOutput::rri), r80p = wants(TrendOutput::r80p), y2r = wants(TrendOutput::y2r);
+  bool const uses_tr = wants(TrendOutput::dvi) || wants(TrendOutput::yryr) || rri || r80p || y2r;
+  if (r.count("target") && r["target"].as<std::string>() != "pre") {
+    rec.target = pixel::RecoveryTarget::reference;
+    rec.reference_value = r.number("target");
+    if (r80p && rec.reference_value == 0) r.refuse("target", "r80p divides by the target: give a target other than 0");
+  }
+  bool const uses_td = rri || ((r80p || y2r) && rec.target == pixel::RecoveryTarget::pre_disturbance);
+  if (uses_tr && !r.count("restoration-year"))
+    throw usage_error("--products dvi, yryr, rri, r80p and y2r need --restoration-year (t_r)");
+  if (uses_td && !r.count("disturbance-year"))
+    throw usage_error("--products rri (and r80p, y2r with --target pre) need --disturbance-year (t_d)");
+  if (r.count("disturbance-year")) rec.disturbance_year = r.number("disturbance-year");
+  if (r.count("restoration-year")) rec.restoration_year = r.number("restoration-year");
+  rec.timestep = r.positive("timestep");
+  rec.percent = r.number("percent");
+  if (!(rec.percent > 0 && rec.percent <= 100)) r.refuse("percent", "expected a percentage above 0, at most 100");
+  if (r.count("disturbance-year") && r.count("restoration-year") &&
+      (rec.disturbance_year > rec.restoration_year || (rri && rec.disturbance_year == rec.restoration_year)))
+    r.refuse("disturbance-year", "must be before --restoration-year (" + year_text(rec.restoration_year) + ")");
+  // The years each metric reads must be epochs, or it is NaN everywhere (docs/trend.md).
+  std::string epoch_list;
+  for (double y : years) epoch_list += (epoch_list.empty() ? "" : ", ") + year_text(y);
+  std::string const have = " (the epochs are " + epoch_list + ")";
+  double const t_r = rec.restoration_year, t_end = t_r + rec.timestep;
+  if ((wants(TrendOutput::dvi) || wants(TrendOutput::yryr) || rri) && !has_epoch(years, t_r))
+    r.refuse("restoration-year", "dvi, yryr and rri need an epoch of that year" + have);
+  if (rri && !has_epoch(years, rec.disturbance_year))
+    r.refuse("disturbance-year", "rri needs an epoch of that year" + have);
+  if ((wants(TrendOutput::dvi) || wants(TrendOutput::yryr) || r80p) && !has_epoch(years, t_end))
+    r.refuse("timestep", "dvi, yryr and r80p need an epoch of the year --restoration-year + --timestep = " +
+                             year_text(t_end) + have);
+  if (rri && !has_epoch(years, t_end) && !has_epoch(years, t_end - 1))
+    r.refuse("timestep", "rri needs an epoch of the year --restoration-year + --timestep (or the year before) = " +
+                             year_text(t_end) + have);
+  if (y2r && std::none_of(years.begin(), years.end(), [t_r](double y) { return y >= t_r; }))
+    r.refuse("restoration-year", "y2r needs an epoch from that year on" + have);
+  if ((r80p || y2r) && rec.target == pixel::RecoveryTarget::pre_disturbance &&
+      std::none_of(years.begin(), years.end(), [&rec](double y) {
+        return y >= rec.disturbance_year - rec.pre_years && y < rec.disturbance_year;
+      }))
+    r.refuse("disturbance-year", "--target pre averages the " + year_text(rec.pre_years) +
+                                     " years before it, and no epoch falls there" + have);
+  return rec;
+}
+
 }  // namespace
 
 int trend_main(int argc, char** argv) {
@@ -57,13 +120,13 @@ int trend_main(int argc, char** argv) {
       ("index", "the index whose trend is computed", cxxopts::value<std::string>()->default_value("ndvi"))
       ("products", "slope,mk_s,mk_z,mk_p,n_valid,recovery_year (default) and dvi,yryr,rri,r80p,y2r",
        cxxopts::value<std::string>()->default_value("slope,mk_s,mk_z,mk_p,n_valid,recovery_year"))
-      ("min-epochs", "fewer valid epochs give nodata", cxxopts::value<int>()->default_value("4"))
+      ("min-epochs", "fewer valid epochs give nodata", cxxopts::value<std::string>()->default_value("4"))
       ("vegetated", "index value from which a pixel counts as vegetated (year of recovery)",
-       cxxopts::value<double>()->default_value("0.3"))
+       cxxopts::value<std::string>()->default_value("0.3"))
       ("disturbance-year", "t_d for the recovery metrics", cxxopts::value<std::string>())
       ("restoration-year", "t_r, start of the recovery window", cxxopts::value<std::string>())
-      ("timestep", "T, years after t_r", cxxopts::value<double>()->default_value("5"))
-      ("percent", "P, percent of the recovery target (R80P, Y2R)", cxxopts::value<double>()->default_value("80"))
+      ("timestep", "T, years after t_r", cxxopts::value<std::string>()->default_value("5"))
+      ("percent", "P, percent of the recovery target (R80P, Y2R)", cxxopts::value<std::string>()->default_value("80"))
       ("target", "recovery target: pre (mean of the 2 years before t_d) or a value",
        cxxopts::value<std::string>()->default_value("pre"));
   auto const parsed = parse_raster_command(options, argc, argv, index_help(/*list_all=*/false));
@@ -87,8 +150,7 @@ int trend_main(int argc, char** argv) {
   std::sort(epochs.begin(), epochs.end());
   for (std::size_t i = 1; i < epochs.size(); ++i)
     if (epochs[i].first == epochs[i - 1].first) throw usage_error("two epochs share the year " + std::to_string(epochs[i].first));
-  int const min_epochs = r["min-epochs"].as<int>();
-  if (min_epochs < 2) throw usage_error("--min-epochs must be at least 2");
+  int const min_epochs = r.integer("min-epochs", 2, pixel::kMaxEpochs);
   if (static_cast<int>(epochs.size()) < min_epochs)
     throw usage_error("--epoch given " + std::to_string(epochs.size()) + " times; at least --min-epochs (" +
                       std::to_string(min_epochs) + ") are needed");
@@ -99,16 +161,8 @@ int trend_main(int argc, char** argv) {
   pass.trend.epoch_count = static_cast<std::int32_t>(epochs.size());
   for (std::size_t e = 0; e < epochs.size(); ++e) pass.trend.years[e] = epochs[e].first;
   pass.trend.min_epochs = min_epochs;
-  pass.trend.vegetated_threshold = r["vegetated"].as<double>();
-  auto& rec = pass.trend.recovery;
-  if (r.count("disturbance-year")) rec.disturbance_year = parse_year(r["disturbance-year"].as<std::string>(), "--disturbance-year");
-  if (r.count("restoration-year")) rec.restoration_year = parse_year(r["restoration-year"].as<std::string>(), "--restoration-year");
-  rec.timestep = r["timestep"].as<double>();
-  rec.percent = r["percent"].as<double>();
-  if (auto const target = r["target"].as<std::string>(); target != "pre") {
-    rec.target = pixel::RecoveryTarget::reference;
-    rec.reference_value = parse_year(target, "--target");
-  }
+  auto const [index_lo, index_hi] = index_value_range(*index);
+  pass.trend.vegetated_threshold = r.number_in("vegetated", index_lo, std::floor(index_hi));
   std::vector<ProductInfo> products;
   for (auto const& name : [&] {
          std::vector<std::string> v;
@@ -128,6 +182,9 @@ int trend_main(int argc, char** argv) {
     pass.trend.add_output(it->output);
     products.push_back(*it);
   }
+  std::vector<double> years;
+  for (auto const& e : epochs) years.push_back(e.first);
+  pass.trend.recovery = recovery_request(r, pass.trend, years);
 
   EventLog log(run.log_format, run.quiet);
   // Every epoch is read onto the first epoch's grid, with the same band layout.

@@ -1,6 +1,8 @@
 // reclaim zonal: per-site statistics of a raster band, exact coverage, streamed.
 #include <cxxopts.hpp>
 
+#include <limits>
+
 #include <gdal_priv.h>
 #include <ogr_spatialref.h>
 
@@ -70,7 +72,7 @@ int zonal_main(int argc, char** argv) {
   cxxopts::Options options("reclaim zonal", "Per-zone statistics of a raster band (exact coverage, streamed)");
   options.add_options()
       ("raster", "the value or class raster", cxxopts::value<std::string>())
-      ("band", "band of --raster", cxxopts::value<int>()->default_value("1"))
+      ("band", "band of --raster", cxxopts::value<std::string>()->default_value("1"))
       ("classes", "treat the band as classes (automatic with a colour table or category names)")
       ("values", "treat the band as values even with a colour table")
       ("name", "column prefix (default: the raster's file stem)", cxxopts::value<std::string>());
@@ -81,7 +83,7 @@ int zonal_main(int argc, char** argv) {
   if (!r.count("raster") || !r.count("zones")) throw usage_error("--raster and --zones are required");
   auto const run = run_settings_from(r);
   fs::path const raster = r["raster"].as<std::string>();
-  int const band = r["band"].as<int>();
+  int const band = r.integer("band", 1, std::numeric_limits<int>::max());
   // Here --out is the table itself (other commands write it into their output folder).
   auto const request =
       *zone_request_from(r, "stats", "", r.count("out") ? fs::path(r["out"].as<std::string>()) : fs::path());

@@ -73,10 +73,10 @@ std::optional<ZoneRequest> zone_request_from(OptionValues const& r, std::string 
   if (!mode) throw usage_error("--coverage " + r["coverage"].as<std::string>() + ": expected exact, center or all-touched");
   q.mode = *mode;
   if (r.count("histogram-range")) {
-    auto const range = split(r["histogram-range"].as<std::string>(), ',');
-    if (range.size() != 2) throw usage_error("--histogram-range: expected LO,HI");
-    q.histogram_range = std::pair{parse_float(range[0], "histogram-range"), parse_float(range[1], "histogram-range")};
-    if (!(q.histogram_range->second > q.histogram_range->first)) throw usage_error("--histogram-range: HI must exceed LO");
+    auto const range = r.numbers("histogram-range");
+    if (range.size() != 2) r.refuse("histogram-range", "expected LO,HI");
+    if (!(range[1] > range[0])) r.refuse("histogram-range", "HI must exceed LO");
+    q.histogram_range = std::pair{range[0], range[1]};
   }
   if (r.count("partial")) q.partial = fs::path(r["partial"].as<std::string>());
   if (!out_option.empty() && r.count(out_option)) q.table = fs::path(r[out_option].as<std::string>());

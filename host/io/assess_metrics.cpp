@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "io/document.hpp"
+#include "reclaim/io/number_text.hpp"
 
 #include "reclaim/error.hpp"
 #include "reclaim/pixel/change.hpp"
@@ -29,23 +30,51 @@ std::vector<GradeRule> default_grade_rules() {
 
 std::vector<GradeRule> load_grade_rules(std::filesystem::path const& path) {
   nlohmann::json const doc = read_document(path, "grades file");
-  if (!doc.contains("grade") || !doc["grade"].is_array() || doc["grade"].empty())
-    throw input_error("grades file '" + path.string() + "': expected a non-empty 'grade' list");
+  std::string const file = "grades file '" + path.string() + "': ";
+  if (!doc.is_object() || !doc.contains("grade") || !doc["grade"].is_array() || doc["grade"].empty())
+    throw input_error(file + "expected a non-empty 'grade' list");
   std::vector<GradeRule> rules;
-  for (auto const& g : doc["grade"]) {
+  for (std::size_t i = 0; i < doc["grade"].size(); ++i) {
+    auto const& g = doc["grade"][i];
+    std::string const where = "grade[" + std::to_string(i) + "]";
+    if (!g.is_object()) throw input_error(file + where + ": expected a table with name and thresholds");
+    // Percentages of a site's area lie in [0, 100], a gain in percentage points in [-100, 100]:
+    // a bound outside can never hold (or always holds), which is a typo, not a grade.
+    auto bound = [&](std::string const& key, nlohmann::json const& value, double lo, double hi) {
+      if (!value.is_number()) throw input_error(file + where + "." + key + ": expected a number, got " + value.dump());
+      double const v = value.get<double>();
+      if (!(v >= lo && v <= hi))
+        throw input_error(file + where + "." + key + " = " + shortest_text(v) + ": expected a value from " +
+                          std::to_string(static_cast<int>(lo)) + " to " + std::to_string(static_cast<int>(hi)));
+      return v;
+    };
     GradeRule r;
-    try {
-      for (auto const& [key, value] : g.items()) {
-        if (key == "name") r.grade = value.get<std::string>();
-        else if (key == "min_cover_after_pct") r.min_cover_after_pct = value.get<double>();
-        else if (key == "max_still_bare_pct") r.max_still_bare_pct = value.get<double>();
-        else if (key == "min_cover_gain_pp") r.min_cover_gain_pp = value.get<double>();
-        else throw input_error("grades file '" + path.string() + "': unknown key '" + key + "'");
+    for (auto const& [key, value] : g.items()) {
+      if (key == "name") {
+        if (!value.is_string()) throw input_error(file + where + ".name: expected text, got " + value.dump());
+        r.grade = value.get<std::string>();
+      } else if (key == "min_cover_after_pct") {
+        r.min_cover_after_pct = bound(key, value, 0, 100);
+      } else if (key == "max_still_bare_pct") {
+        r.max_still_bare_pct = bound(key, value, 0, 100);
+      } else if (key == "min_cover_gain_pp") {
+        r.min_cover_gain_pp = bound(key, value, -100, 100);
+      } else {
+        throw input_error(file + where + ": unknown key '" + key + "'");
       }
-    } catch (nlohmann::json::exception const& e) {
-      throw input_error("grades file '" + path.string() + "': " + e.what());
     }
-    if (r.grade.empty()) throw input_error("grades file '" + path.string() + "': a grade without a name");
+    if (r.grade.empty()) throw input_error(file + where + ": a grade without a name");
+    // Grades are tried in order: one whose every bound is at least as strict as an earlier
+    // grade's is never reached (a site meeting it met the earlier one first).
+    for (std::size_t k = 0; k < rules.size(); ++k) {
+      auto const& e = rules[k];
+      std::string const earlier = "grade[" + std::to_string(k) + "] (" + e.grade + ")";
+      if (e.grade == r.grade) throw input_error(file + where + ": the name '" + r.grade + "' is taken by " + earlier);
+      if (e.min_cover_after_pct <= r.min_cover_after_pct && e.max_still_bare_pct >= r.max_still_bare_pct &&
+          e.min_cover_gain_pp <= r.min_cover_gain_pp)
+        throw input_error(file + where + " (" + r.grade + "): never assigned, its range lies inside " + earlier +
+                          "'s, which is tried first (order grades from strictest to loosest)");
+    }
     rules.push_back(r);
   }
   return rules;

@@ -103,7 +103,8 @@ bool is_integer(std::string const& s) {
 /// "--bands red=3" (band of the input file) or "red=PATH" (band 1 of PATH).
 BandRef band_from_spec(std::string const& spec, fs::path const& input, std::string_view what) {
   if (is_integer(spec)) {
-    if (input.empty() || fs::is_directory(input))
+    std::error_code ec;
+    if (input.empty() || fs::is_directory(input, ec))
       throw usage_error(std::string(what) + "=" + spec + ": a band number needs --input to be a multiband file");
     auto ds = open_raster(input);
     int const band = std::stoi(spec);
@@ -119,7 +120,8 @@ BandRef band_from_spec(std::string const& spec, fs::path const& input, std::stri
 
 void locate_bands(SceneSpec& scene, fs::path const& input, SensorOptions const& o) {
   SensorBands const* names = bands_of(o.sensor);
-  if (!input.empty() && fs::is_directory(input)) {
+  std::error_code ec;
+  if (!input.empty() && fs::is_directory(input, ec)) {
     if (!names)
       throw usage_error(input.string() + ": a folder input needs a named sensor (or --bands role=FILE,...)");
     for (int b = 0; b < pixel::kBandCount; ++b) scene.bands[b] = find_band_file(input, names->bands[b]);
@@ -223,7 +225,9 @@ void set_mask_rule(SceneSpec& scene, SensorOptions const& o) {
 
 SceneSpec resolve_scene(std::string label, fs::path const& input, SensorOptions const& options) {
   ensure_gdal_initialized();
-  if (!input.empty() && !fs::exists(input)) throw input_error(input.string() + ": no such file or directory");
+  std::error_code ec;
+  if (!input.empty() && !fs::exists(input, ec))
+    throw input_error(input.string() + ": " + (ec ? ec.message() : std::string("no such file or directory")));
   SceneSpec scene;
   scene.label = std::move(label);
   scene.input = input;

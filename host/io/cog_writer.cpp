@@ -47,6 +47,22 @@ namespace {
 /// GDAL progress callback: stops the encoding when the run was asked to stop (SIGINT, SIGTERM).
 int CPL_STDCALL continue_unless_stopped(double, char const*, void*) { return stop_requested() ? FALSE : TRUE; }
 
+/// The first failure GDAL reports while a COG is written, with errno as it was then: GDAL's own
+/// later steps (a "TIFF directory" error, removing its temporary) hide a full disk otherwise.
+struct FirstFailure {
+  int err = 0;
+  std::string message;
+};
+
+void CPL_STDCALL record_first_failure(CPLErr level, CPLErrorNum, char const* message) {
+  int const err = errno;
+  auto* first = static_cast<FirstFailure*>(CPLGetErrorHandlerUserData());
+  if (level >= CE_Failure && first->message.empty()) {
+    first->err = err;
+    first->message = message ? message : "unknown GDAL error";
+  }
+}
+
 }  // namespace
 
 void write_cog(GDALDataset& source, fs::path const& path, CogOptions const& options) {
@@ -71,20 +87,26 @@ void write_cog(GDALDataset& source, fs::path const& path, CogOptions const& opti
   if (options.overviews) co.SetNameValue("OVERVIEW_RESAMPLING", "AVERAGE");
   auto const tmp = hidden_temp_path(path);
   CPLErrorReset();
+  errno = 0;
+  FirstFailure first;
+  CPLPushErrorHandlerEx(record_first_failure, &first);  // this thread's only: encoders run side by side
   GDALDatasetUniquePtr dst(cog->CreateCopy(tmp.c_str(), &source, FALSE, co.List(), continue_unless_stopped, nullptr));
   bool closed_ok = dst != nullptr;
   dst.reset();  // closing writes the last bytes; GDAL 3.6 reports failures only as errors
-  closed_ok = closed_ok && CPLGetLastErrorType() != CE_Failure && CPLGetLastErrorType() != CE_Fatal;
+  CPLPopErrorHandler();
+  closed_ok = closed_ok && first.message.empty();
+  if (!closed_ok && first.message.empty()) first.message = last_gdal_error();
   std::error_code ec;
   // Category names and other PAM metadata land in <name>.aux.xml: it moves with the file, and
   // goes with it when the file is abandoned (GDAL writes it on close, even after a failure).
   fs::path const tmp_aux = tmp.string() + ".aux.xml";
   if (!closed_ok) {
-    std::string const why = last_gdal_error();
+    // Before the temporary goes: a full disk shows only while it still holds the space.
+    std::string const why = write_failure(path, first.err ? first.err : errno, "cannot write COG (" + first.message + ")");
     fs::remove(tmp, ec);
     fs::remove(tmp_aux, ec);
     if (int const sig = stop_requested()) throw interrupted_error(sig);
-    throw io_error(path.string() + ": cannot write COG (" + why + ")");
+    throw io_error(path.string() + ": " + why);
   }
   if (fs::exists(tmp_aux, ec)) {
     fs::rename(tmp_aux, path.string() + ".aux.xml", ec);
@@ -201,9 +223,12 @@ void ScratchCogSink::write(TileWindow const& w, float const* planes, int plane_c
       }
       auto const offset = static_cast<off_t>(((w.y0 + row) * m_impl->grid.width + w.x0) * static_cast<std::int64_t>(bytes));
       std::size_t const len = bytes * static_cast<std::size_t>(w.width);
-      if (::pwrite(m_impl->fds[k], data, len, offset) != static_cast<ssize_t>(len))
-        throw io_error(m_impl->outputs[k].path.string() + ": write to scratch file failed (" +
-                       std::strerror(errno) + ")");
+      if (::pwrite(m_impl->fds[k], data, len, offset) != static_cast<ssize_t>(len)) {
+        int const err = errno;
+        auto const& out = m_impl->outputs[k].path;
+        throw io_error(out.string() + ": " +
+                       write_failure(out, err, "write to scratch file failed (" + std::string(std::strerror(err)) + ")"));
+      }
     }
   }
 }

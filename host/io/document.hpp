@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace reclaim::io {
 
@@ -18,6 +19,14 @@ struct DocumentError : std::runtime_error {
 
 /// TOML to JSON; throws DocumentError for dates and times.
 [[nodiscard]] nlohmann::json toml_to_json(toml::node const& node, std::string const& where = "");
+
+/// JSON text as one value. A number beyond double's range (1e999), which the parser refuses,
+/// throws DocumentError naming its key path; a syntax error throws nlohmann::json::parse_error.
+[[nodiscard]] nlohmann::json parse_json(std::string_view text, bool ignore_comments = false);
+
+/// "TOML syntax error at line L, column C (key K): what" for a parse error in `text`; K, the
+/// key written at the start of that line, when it has one.
+[[nodiscard]] std::string toml_error_text(toml::parse_error const& error, std::string_view text);
 
 /// Reads `path` (.toml as TOML, anything else as JSON). Throws input_error
 /// "<kind> '<path>': <problem>" when it cannot be read or parsed.

@@ -174,14 +174,18 @@ void commit_temp(fs::path const& tmp, fs::path const& path) { commit_temp_with(t
 void write_file_atomically(fs::path const& path, std::string_view bytes) {
   fs::path const tmp = hidden_temp_path(path);
   {
+    errno = 0;
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw io_error(path.string() + ": cannot create " + tmp.string());
+    if (!out)
+      throw io_error(path.string() + ": " + write_failure(path, errno, "cannot create " + tmp.string() + " (" +
+                                                                          std::strerror(errno) + ")"));
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     out.close();
     if (!out) {
+      std::string const why = write_failure(path, errno, "cannot write " + tmp.string() + " (" + std::strerror(errno) + ")");
       std::error_code ignored;
       fs::remove(tmp, ignored);
-      throw io_error(path.string() + ": cannot write " + tmp.string() + " (disk full?)");
+      throw io_error(path.string() + ": " + why);
     }
   }
   FileDigest const digest{bytes.size(), keeping_digests() ? sha256_hex(bytes) : std::string()};
@@ -314,6 +318,16 @@ void require_free_space(fs::path const& folder, std::uintmax_t bytes, std::strin
   if (space.available >= bytes) return;
   throw io_error(folder.string() + ": not enough free space for " + std::string(what) + ": " + byte_count(bytes) +
                  " needed, " + byte_count(space.available) + " available");
+}
+
+std::string write_failure(fs::path const& path, int err, std::string otherwise) {
+  constexpr std::uintmax_t kFullDiskSlack = std::uintmax_t{1} << 20;
+  auto const folder = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  std::error_code ec;
+  auto const space = fs::space(folder, ec);
+  bool const full = err == ENOSPC || err == EDQUOT || (!ec && space.available < kFullDiskSlack);
+  if (!full) return otherwise;
+  return "no space left on device in " + folder.string();
 }
 
 }  // namespace reclaim::io

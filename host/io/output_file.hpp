@@ -83,4 +83,11 @@ inline constexpr char kFolderLockName[] = ".reclaim.lock";
 /// has `bytes` free for `what` (std::filesystem::space; `folder` must exist).
 void require_free_space(std::filesystem::path const& folder, std::uintmax_t bytes, std::string_view what);
 
+/** @brief Why writing `path` failed: "no space left on device in FOLDER" when its
+ * file system is full (errno `err` is ENOSPC or EDQUOT, or under 1 MiB, less than one COG
+ * block, is left: GDAL's drivers report a full disk as whatever their next step then fails
+ * on, a "TIFF directory" error, say), else `otherwise`. Call it before removing the failed
+ * temporary, which gives the space back. */
+[[nodiscard]] std::string write_failure(std::filesystem::path const& path, int err, std::string otherwise);
+
 }  // namespace reclaim::io

@@ -309,7 +309,9 @@ ChangeScheme parse_change_rules(std::string_view text, RulesFormat format, std::
   json doc;
   if (format == RulesFormat::json) {
     try {
-      doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+      doc = parse_json(text, /*ignore_comments=*/true);
+    } catch (DocumentError const& e) {
+      builder.fail(e.where, e.what());
     } catch (json::parse_error const& e) {
       builder.fail("", std::string("JSON syntax error: ") + e.what());
     }
@@ -320,9 +322,7 @@ ChangeScheme parse_change_rules(std::string_view text, RulesFormat format, std::
     } catch (DocumentError const& e) {
       builder.fail(e.where, e.what());
     } catch (toml::parse_error const& e) {
-      auto const& pos = e.source().begin;
-      builder.fail("", "TOML syntax error at line " + std::to_string(pos.line) + ", column " +
-                           std::to_string(pos.column) + ": " + std::string(e.description()));
+      builder.fail("", toml_error_text(e, text));
     }
   }
   return builder.build(doc);

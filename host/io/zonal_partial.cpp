@@ -186,7 +186,12 @@ void write_zonal_partial(fs::path const& path, ZonalPartial const& p) {
   std::string const header_sha = sha256_hex(header);
   out.insert(out.end(), header_sha.begin(), header_sha.end());
   out.insert(out.end(), body.begin(), body.end());
-  if (path.has_parent_path()) fs::create_directories(path.parent_path());
+  if (path.has_parent_path()) {
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    if (ec) throw io_error(path.parent_path().string() + ": cannot create the folder of " + path.string() + " (" +
+                           ec.message() + ")");
+  }
   write_file_atomically(path, std::string_view(reinterpret_cast<char const*>(out.data()), out.size()));
 }
 

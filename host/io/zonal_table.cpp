@@ -127,8 +127,9 @@ void write_gpkg(fs::path const& path, ZonalTable const& t, std::vector<Zone> con
   if (!driver) throw io_error(path.string() + ": GDAL has no GeoPackage driver");
   // GeoPackage needs the .gpkg extension, so the temporary name keeps it.
   fs::path const tmp = hidden_temp_path(path, ".tmp.gpkg");
-  fs::remove(tmp);
-  {
+  std::error_code ignored;
+  fs::remove(tmp, ignored);
+  try {
     GDALDatasetUniquePtr ds(driver->Create(tmp.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
     if (!ds) throw io_error(path.string() + ": cannot create GeoPackage (" + CPLGetLastErrorMsg() + ")");
     OGRSpatialReference srs;
@@ -197,6 +198,11 @@ void write_gpkg(fs::path const& path, ZonalTable const& t, std::vector<Zone> con
         throw io_error(path.string() + ": cannot write zone " + zones[z].id + " (" + CPLGetLastErrorMsg() + ")");
     }
     if (ds->CommitTransaction() != OGRERR_NONE) throw io_error(path.string() + ": cannot commit");
+  } catch (io_error const&) {
+    std::string const full = write_failure(tmp, errno, "");  // while the temporary still holds its space
+    fs::remove(tmp, ignored);
+    if (full.empty()) throw;
+    throw io_error(path.string() + ": " + full);
   }
   commit_temp(tmp, path);
 }
