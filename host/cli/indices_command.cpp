@@ -68,6 +68,7 @@ int indices_main(int argc, char** argv) {
   std::vector<std::unique_ptr<io::GdalTileSource>> sources;
   for (auto const& in : inputs) {
     scenes.push_back(io::resolve_scene(in.label, in.path, sensor));
+    log_scene_warnings(log, scenes.back());
     io::require_bands(scenes.back(), indices);
     sources.push_back(std::make_unique<io::GdalTileSource>(scenes.back(), needed));
   }
@@ -89,7 +90,7 @@ int indices_main(int argc, char** argv) {
     std::vector<io::OutputRaster> outputs;
     for (auto index : indices) {
       params.outputs[params.output_count++] = index;
-      outputs.push_back(index_output(output_path(out_dir, scene.label, index), index, sensor.sensor, scene.input));
+      outputs.push_back(index_output(output_path(out_dir, scene.label, index), index, scene));
     }
     auto& layout = layouts[e];
     layout.label = scene.label.empty() ? "indices" : scene.label;

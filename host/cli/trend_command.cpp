@@ -136,6 +136,7 @@ int trend_main(int argc, char** argv) {
   std::vector<std::unique_ptr<io::GdalTileSource>> sources;
   for (auto const& [year, path] : epochs) {
     scenes.push_back(io::resolve_scene(std::to_string(static_cast<long long>(year)), path, sensor));
+    log_scene_warnings(log, scenes.back());
     io::require_bands(scenes.back(), {*index});
     std::optional<Grid> target;
     if (!sources.empty()) target = sources.front()->grid();
@@ -161,6 +162,9 @@ int trend_main(int argc, char** argv) {
   pass.planes_per_epoch = first.input_plane_count;
 
   fs::path const out_dir = output_folder(r);
+  // The quality mask of each epoch as applied ("2019: SCL classes ...; 2020: none").
+  std::string epoch_masks;
+  for (auto const& scene : scenes) epoch_masks += (epoch_masks.empty() ? "" : "; ") + scene.label + ": " + scene.mask_text;
   std::vector<io::OutputRaster> outputs(products.size());
   for (auto const& prod : products) {
     auto& out = outputs[static_cast<std::size_t>(pass.trend.plane[static_cast<int>(prod.output)])];
@@ -172,7 +176,8 @@ int trend_main(int argc, char** argv) {
                     {"RECLAIM_FIRST_YEAR", std::to_string(epochs.front().first)},
                     {"RECLAIM_LAST_YEAR", std::to_string(epochs.back().first)},
                     {"RECLAIM_MIN_EPOCHS", std::to_string(min_epochs)},
-                    {"RECLAIM_VERSION", RECLAIM_VERSION}};
+                    {"RECLAIM_VERSION", RECLAIM_VERSION},
+                    {"RECLAIM_MASK", epoch_masks}};
   }
   PassRunner runner("trend", run, cog, log);
   PassLayout layout;
