@@ -497,11 +497,8 @@ void plan_assess(OptionValues const& r, AssessRequest const& q, PassRunner& runn
   if (q.pictures)
     for (auto b : {pixel::Index::red, pixel::Index::green, pixel::Index::blue}) epoch_outputs.push_back(b);
   p.in = prepare_change_inputs(r, epoch_outputs, /*year_labels=*/true);
-  log_scene_warnings(log, p.in.before_scene);
-  log_scene_warnings(log, p.in.after_scene);
   auto const& grid = p.in.grid();
   p.epochs = resolve_epochs(r, p.in);
-  for (auto const& [year, scene] : p.epochs) log_scene_warnings(log, scene);
   p.ap = assess_params_from(r, q, p.in, log);
   p.out_dir = output_folder(r);
   p.picture_dir = p.out_dir / "pictures";
@@ -721,6 +718,10 @@ int assess_main(int argc, char** argv) {
   // Claiming removes an earlier run's manifest.json (with --overwrite) before anything else is
   // written; this run's comes last.
   auto const claimed = runner.claim_outputs(plan.out_dir, {&plan.layout}, plan.picture_files);
+  // Once the run is checked: a refused run prints only its error.
+  log_scene_warnings(log, plan.in.before_scene);
+  log_scene_warnings(log, plan.in.after_scene);
+  for (auto const& [year, scene] : plan.epochs) log_scene_warnings(log, scene);
   if (runner.dry_run()) {
     runner.describe(plan.layout);
     return 0;

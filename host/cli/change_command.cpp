@@ -76,8 +76,6 @@ int change_main(int argc, char** argv) {
 
   EventLog log(run.log_format, run.quiet);
   auto in = prepare_change_inputs(r, extra, /*year_labels=*/false);
-  log_scene_warnings(log, in.before_scene);
-  log_scene_warnings(log, in.after_scene);
   auto& params = in.params;
 
   fs::path const out_dir = output_folder(r);
@@ -107,6 +105,8 @@ int change_main(int argc, char** argv) {
     if (zone_request->partial) layout.tables.push_back(*zone_request->partial);
   }
   auto const claimed = runner.claim_outputs(out_dir, {&layout});
+  log_scene_warnings(log, in.before_scene);  // once the run is checked: a refused run has only its error
+  log_scene_warnings(log, in.after_scene);
   if (runner.dry_run()) {
     runner.describe(layout);
     return 0;

@@ -68,7 +68,6 @@ int indices_main(int argc, char** argv) {
   std::vector<std::unique_ptr<io::GdalTileSource>> sources;
   for (auto const& in : inputs) {
     scenes.push_back(io::resolve_scene(in.label, in.path, sensor));
-    log_scene_warnings(log, scenes.back());
     io::require_bands(scenes.back(), indices);
     sources.push_back(std::make_unique<io::GdalTileSource>(scenes.back(), needed));
   }
@@ -109,6 +108,7 @@ int indices_main(int argc, char** argv) {
   std::vector<PassLayout const*> all;
   for (auto const& l : layouts) all.push_back(&l);
   auto const claimed = runner.claim_outputs(out_dir, all);
+  for (auto const& scene : scenes) log_scene_warnings(log, scene);  // a run that was refused has only its error
   for (std::size_t e = 0; e < scenes.size(); ++e) {
     auto const& scene = scenes[e];
     auto& layout = layouts[e];

@@ -136,7 +136,6 @@ int trend_main(int argc, char** argv) {
   std::vector<std::unique_ptr<io::GdalTileSource>> sources;
   for (auto const& [year, path] : epochs) {
     scenes.push_back(io::resolve_scene(std::to_string(static_cast<long long>(year)), path, sensor));
-    log_scene_warnings(log, scenes.back());
     io::require_bands(scenes.back(), {*index});
     std::optional<Grid> target;
     if (!sources.empty()) target = sources.front()->grid();
@@ -190,6 +189,7 @@ int trend_main(int argc, char** argv) {
   layout.outputs = outputs;
   for (auto const& o : outputs) layout.plane_names.push_back(o.metadata.front().second);
   auto const claimed = runner.claim_outputs(out_dir, {&layout});
+  for (auto const& scene : scenes) log_scene_warnings(log, scene);  // a refused run has only its error
   if (runner.dry_run()) {
     runner.describe(layout);
     return 0;

@@ -244,11 +244,35 @@ struct MsiMetadata {
   std::array<double, pixel::kBandCount> add_offset{};  ///< 0 before processing baseline 04.00
 };
 
-/// The product metadata file in a folder input or up to three folders above it (the input may
-/// be the .SAFE folder or one of its IMG_DATA folders).
+/// A multiband file's own metadata items (as `reclaim synth` writes them): BOA_ADD_OFFSET (L2A)
+/// or RADIO_ADD_OFFSET (L1C), one value for every band, and QUANTIFICATION_VALUE.
+std::optional<MsiMetadata> file_msi_metadata(fs::path const& input, bool l2a) {
+  auto ds = open_raster(input);
+  char const* offset = ds->GetMetadataItem(l2a ? "BOA_ADD_OFFSET" : "RADIO_ADD_OFFSET");
+  if (!offset) return std::nullopt;
+  MsiMetadata m;
+  m.file = input;
+  auto const value = [&input](char const* key, char const* text) {
+    try {
+      std::size_t used = 0;
+      double const v = std::stod(text, &used);
+      if (used == std::string(text).size() && std::isfinite(v)) return v;
+    } catch (std::exception const&) {
+    }
+    throw input_error(input.string() + ": metadata item " + key + " = '" + text + "' is not a number");
+  };
+  m.add_offset.fill(value(l2a ? "BOA_ADD_OFFSET" : "RADIO_ADD_OFFSET", offset));
+  if (char const* q = ds->GetMetadataItem("QUANTIFICATION_VALUE")) m.quantification = value("QUANTIFICATION_VALUE", q);
+  if (!(m.quantification > 0)) throw input_error(input.string() + ": QUANTIFICATION_VALUE must be positive");
+  return m;
+}
+
+/// The product metadata: a multiband file's own items, or MTD_MSIL2A.xml / MTD_MSIL1C.xml in a
+/// folder input or up to three folders above it (the .SAFE folder or one of its IMG_DATA folders).
 std::optional<MsiMetadata> read_msi_metadata(fs::path const& input, Sensor sensor) {
-  if (input.empty() || !fs::is_directory(input)) return std::nullopt;
   bool const l2a = sensor == Sensor::sentinel2_l2a;
+  if (!input.empty() && !fs::is_directory(input)) return file_msi_metadata(input, l2a);
+  if (input.empty()) return std::nullopt;
   char const* name = l2a ? "MTD_MSIL2A.xml" : "MTD_MSIL1C.xml";
   fs::path dir = fs::absolute(input);
   for (int up = 0; up < 4 && !dir.empty(); ++up, dir = dir.parent_path()) {
@@ -461,7 +485,8 @@ void set_calibration(SceneSpec& scene, SensorOptions const& o) {
   if (dn_offset_assumed && o.sensor_given)
     scene.warnings.push_back(
         where_of(scene) + ": " + std::string(sensor_name(o.sensor)) + ": no --boa-offset and no " +
-        (o.sensor == Sensor::sentinel2_l2a ? "MTD_MSIL2A.xml" : "MTD_MSIL1C.xml") + " found: assuming processing baseline " +
+        (o.sensor == Sensor::sentinel2_l2a ? "MTD_MSIL2A.xml or BOA_ADD_OFFSET" : "MTD_MSIL1C.xml or RADIO_ADD_OFFSET") +
+        " found: assuming processing baseline " +
         (o.sensor == Sensor::sentinel2_l2a ? "before 04.00" : "04.00 or later") + ", reflectance = " +
         calibration_text(scene) + "; give --boa-offset " +
         (o.sensor == Sensor::sentinel2_l2a ? "-1000 for a product of baseline 04.00 or later (from 25 January 2022)"

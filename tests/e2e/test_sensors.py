@@ -414,3 +414,42 @@ def test_generic_needs_a_scale_for_every_band(reclaim_bin, tmp_path, planes):
     proc = run_reclaim(reclaim_bin, "indices", "--input", scene, "--sensor", "generic",
                        "--bands", "red=3:scale=1e-4,nir=4", "--out", tmp_path / "out", check=False)
     assert proc.returncode == EXIT_USAGE and ":scale= on every --bands item" in proc.stderr, proc.stderr
+
+
+# --- the Sentinel-2 offset of a multiband file, and what assess records -------------------------
+
+
+def test_l2a_offset_from_the_files_metadata(reclaim_bin, tmp_path, planes):
+    bands, scl = planes
+    scene = write_raster(tmp_path / "pb04.tif", bands + [scl], GT, utm49_srs())
+    ds = gdal.Open(str(scene), gdal.GA_Update)
+    ds.SetMetadataItem("BOA_ADD_OFFSET", "-1000")
+    ds.SetMetadataItem("QUANTIFICATION_VALUE", "10000")
+    ds = None
+    proc = run_reclaim(reclaim_bin, "indices", "--input", scene, "--sensor", "sentinel2-l2a", "--index", "red",
+                       "--out", tmp_path / "a")
+    assert warnings_of(proc.stderr) == [], proc.stderr
+    ok = valid(bands[2]) & ~np.isin(scl, [3, 8, 9, 10])
+    assert_close(read(tmp_path / "a" / "red.tif")[0], np.where(ok, (bands[2] - 1000.0) / 10000.0, np.nan))
+    # without the item the baseline is a guess, and said to be one
+    plain = write_raster(tmp_path / "plain.tif", bands + [scl], GT, utm49_srs())
+    proc = run_reclaim(reclaim_bin, "indices", "--input", plain, "--sensor", "sentinel2-l2a", "--index", "red",
+                       "--out", tmp_path / "b")
+    lines = warnings_of(proc.stderr)
+    assert len(lines) == 1 and "assuming processing baseline before 04.00" in lines[0], proc.stderr
+    assert "--boa-offset -1000" in lines[0]
+
+
+def test_assess_records_each_scenes_mask(reclaim_bin, tmp_path):
+    demo = tmp_path / "demo"
+    run_reclaim(reclaim_bin, "synth", "--out", demo, "--width", "200", "--height", "180")
+    out = tmp_path / "out"
+    run_reclaim(reclaim_bin, "assess", "--before", demo / "2019.tif", "--after", demo / "2025.tif",
+                "--sites", demo / "sites.gpkg", "--id-field", "site_id", "--no-pictures", "--sensor", "sentinel2-l2a",
+                "--mask-band", "none", "--out", out, "--quiet")
+    summary = json.loads((out / "summary.json").read_text())
+    manifest = json.loads((out / "manifest.json").read_text())
+    for epoch in ("before", "after"):
+        assert summary[epoch]["mask"] == "none" and summary[epoch]["sensor"] == "sentinel2-l2a"
+        assert summary[epoch]["calibration"] == "reflectance = DN x 0.0001"  # BOA_ADD_OFFSET 0 in synth's files
+        assert manifest["parameters"]["resolved"][f"{epoch}_scene"]["mask"] == "none"
