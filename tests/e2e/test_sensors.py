@@ -453,3 +453,22 @@ def test_assess_records_each_scenes_mask(reclaim_bin, tmp_path):
         assert summary[epoch]["mask"] == "none" and summary[epoch]["sensor"] == "sentinel2-l2a"
         assert summary[epoch]["calibration"] == "reflectance = DN x 0.0001"  # BOA_ADD_OFFSET 0 in synth's files
         assert manifest["parameters"]["resolved"][f"{epoch}_scene"]["mask"] == "none"
+
+
+def test_trend_metadata_names_each_epochs_mask(reclaim_bin, tmp_path, planes):
+    bands, scl = planes
+    masked = write_raster(tmp_path / "masked.tif", bands + [scl], GT, utm49_srs())
+    unmasked = write_raster(tmp_path / "unmasked.tif", bands, GT, utm49_srs())  # no quality band
+    years = (2019, 2020, 2021, 2022)
+
+    def trend(paths, out):
+        args = [a for y, p in zip(years, paths) for a in ("--epoch", f"{y}={p}")]
+        return run_reclaim(reclaim_bin, "trend", *args, "--sensor", "sentinel2-l2a", "--boa-offset", "0",
+                           "--out", tmp_path / out, check=False)
+
+    # epochs of a trend share one band layout: one epoch without the SCL band is refused
+    proc = trend([masked, masked, unmasked, masked], "mixed")
+    assert proc.returncode == EXIT_INPUT and "unmasked.tif" in proc.stderr, proc.stderr
+    assert trend([masked] * 4, "out").returncode == 0
+    _, meta = read(tmp_path / "out" / "trend_slope.tif")
+    assert meta["RECLAIM_MASK"] == "; ".join(f"{y}: SCL classes 3,8,9,10 (band 7 of {masked})" for y in years)
