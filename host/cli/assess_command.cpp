@@ -243,6 +243,15 @@ ojson report_document(ReportFacts const& f) {
   return report;
 }
 
+/// A scene as the run read it: label, path, sensor, the quality mask and calibration applied.
+ojson scene_entry(std::string const& label, io::SceneSpec const& scene) {
+  return {{"label", label},
+          {"path", scene.input.string()},
+          {"sensor", io::sensor_name(scene.sensor)},
+          {"mask", scene.mask_text},
+          {"calibration", "reflectance = " + io::calibration_text(scene)}};
+}
+
 /// The parameters as the run used them: labels, years, thresholds, the grade table, the rules.
 ojson resolved_parameters(ChangeInputs const& in, io::AssessParams const& ap, ojson const& years, bool pictures) {
   auto bound = [](double v, bool present) { return present ? ojson(v) : ojson(nullptr); };
@@ -256,6 +265,8 @@ ojson resolved_parameters(ChangeInputs const& in, io::AssessParams const& ap, oj
   for (int i = 0; i < in.scheme.rules.size(); ++i) rules.push_back(io::describe_rule(in.scheme, in.scheme.rules.rule(i)));
   return {{"before_label", in.before.label},
           {"after_label", in.after.label},
+          {"before_scene", scene_entry(in.before.label, in.before_scene)},
+          {"after_scene", scene_entry(in.after.label, in.after_scene)},
           {"years", years},
           {"carbon_rates_tC_per_ha_yr", ap.carbon_rates},
           {"vegetated_ndvi", ap.vegetated_ndvi},
@@ -271,12 +282,17 @@ ojson summary_document(ChangeInputs const& in, io::AssessParams const& ap,
                        std::vector<std::pair<double, io::SceneSpec>> const& epochs, LoadedZones const& sites,
                        std::vector<io::SiteMetrics> const& metrics, std::optional<std::string> const& region_field) {
   ojson summary;
-  summary["before"] = {{"label", in.before.label}, {"path", in.before_scene.input.string()}};
-  summary["after"] = {{"label", in.after.label}, {"path", in.after_scene.input.string()}};
+  summary["before"] = scene_entry(in.before.label, in.before_scene);
+  summary["after"] = scene_entry(in.after.label, in.after_scene);
   summary["years"] = std::isfinite(ap.years) ? ojson(ap.years) : ojson(nullptr);
   if (!epochs.empty()) {
     ojson list = ojson::array();
-    for (auto const& [year, scene] : epochs) list.push_back({{"year", year}, {"path", scene.input.string()}});
+    for (auto const& [year, scene] : epochs) {
+      ojson entry = {{"year", year}};
+      entry.update(scene_entry(scene.label, scene));
+      entry.erase("label");
+      list.push_back(entry);
+    }
     summary["epochs"] = list;
   }
   summary["totals"] = io::site_totals(metrics);
@@ -698,6 +714,10 @@ int assess_main(int argc, char** argv) {
   // Claiming removes an earlier run's manifest.json (with --overwrite) before anything else is
   // written; this run's comes last.
   auto const claimed = runner.claim_outputs(plan.out_dir, {&plan.layout}, plan.picture_files);
+  // Once the run is checked: a refused run prints only its error.
+  log_scene_warnings(log, plan.in.before_scene);
+  log_scene_warnings(log, plan.in.after_scene);
+  for (auto const& [year, scene] : plan.epochs) log_scene_warnings(log, scene);
   if (runner.dry_run()) {
     runner.describe(plan.layout);
     return 0;

@@ -30,7 +30,9 @@ io::OutputRaster change_class_output(fs::path path, ChangeInputs const& in) {
   classes.metadata = {{"RECLAIM_PRODUCT", "change_class"},
                       {"RECLAIM_BEFORE", in.before_scene.input.string()},
                       {"RECLAIM_AFTER", in.after_scene.input.string()},
-                      {"RECLAIM_VERSION", RECLAIM_VERSION}};
+                      {"RECLAIM_VERSION", RECLAIM_VERSION},
+                      {"RECLAIM_BEFORE_MASK", in.before_scene.mask_text},
+                      {"RECLAIM_AFTER_MASK", in.after_scene.mask_text}};
   for (int i = 0; i < in.scheme.rules.size(); ++i)
     classes.metadata.emplace_back("RECLAIM_RULE_" + std::to_string(i + 1),
                                   io::describe_rule(in.scheme, in.scheme.rules.rule(i)));
@@ -45,7 +47,12 @@ io::OutputRaster dndvi_output(fs::path path, ChangeInputs const& in) {
                     {"RECLAIM_BEFORE", in.before_scene.input.string()},
                     {"RECLAIM_AFTER", in.after_scene.input.string()},
                     {"RECLAIM_VERSION", RECLAIM_VERSION},
-                    {"RECLAIM_NODATA", "NaN: no data or masked in either epoch"}};
+                    {"RECLAIM_BEFORE_MASK", in.before_scene.mask_text},
+                    {"RECLAIM_AFTER_MASK", in.after_scene.mask_text},
+                    {"RECLAIM_NODATA", in.before_scene.mask_text == "none" && in.after_scene.mask_text == "none"
+                                           ? "NaN: no data in either epoch (no quality mask was applied)"
+                                           : "NaN: no data or masked (RECLAIM_BEFORE_MASK, RECLAIM_AFTER_MASK) in "
+                                             "either epoch"}};
   return dndvi;
 }
 
@@ -98,6 +105,8 @@ int change_main(int argc, char** argv) {
     if (zone_request->partial) layout.tables.push_back(*zone_request->partial);
   }
   auto const claimed = runner.claim_outputs(out_dir, {&layout});
+  log_scene_warnings(log, in.before_scene);  // once the run is checked: a refused run has only its error
+  log_scene_warnings(log, in.after_scene);
   if (runner.dry_run()) {
     runner.describe(layout);
     return 0;

@@ -21,6 +21,7 @@ io::SensorOptions epoch_sensor(io::SensorOptions base, OptionValues const& r, ch
   auto const sensor = io::parse_sensor(r[option].as<std::string>());
   if (!sensor) throw usage_error(std::string("--") + option + " " + r[option].as<std::string>() + ": unknown sensor");
   base.sensor = *sensor;
+  base.sensor_given = true;
   return base;
 }
 
@@ -112,15 +113,13 @@ ChangePlanes change_planes(ChangeInputs& in, std::vector<pixel::Index> const& pe
     auto& epoch = e == 0 ? in.params.before : in.params.after;
     auto const& label = e == 0 ? in.before.label : in.after.label;
     auto const& scene = e == 0 ? in.before_scene : in.after_scene;
-    auto const sensor = e == 0 ? in.before_sensor.sensor : in.after_sensor.sensor;
     for (auto index : per_epoch) {
       epoch.outputs[epoch.output_count++] = index;
       planes.plane_of[{e, index}] = plane;
       planes.epoch_output.push_back(index);
       planes.names.push_back(label + "_" + std::string(index_name(index)));
       if (pixel::is_spectral_index(index)) {  // reflectance planes feed only the pictures
-        auto o = index_output(out_dir / (label + "_" + std::string(index_name(index)) + ".tif"), index, sensor,
-                              scene.input);
+        auto o = index_output(out_dir / (label + "_" + std::string(index_name(index)) + ".tif"), index, scene);
         o.plane = plane;
         planes.outputs.push_back(std::move(o));
       }

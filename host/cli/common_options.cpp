@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <optional>
+#include <utility>
 #include <sstream>
 
 #include "reclaim/error.hpp"
@@ -97,22 +100,52 @@ std::uint32_t parse_uint(std::string const& text, std::string const& option) {
   throw usage_error("--" + option + " " + text + ": not a non-negative integer");
 }
 
+/// "B4.tif:scale=2e-5:offset=-0.1" -> {"B4.tif", {2e-5, -0.1}}: trailing KEY=VALUE items after
+/// ':' (a file name may hold ':' itself, so only a trailing item with '=' is a key).
+std::pair<std::string, io::BandOverride> parse_band_source(std::string text, std::string const& item) {
+  io::BandOverride c;
+  for (auto colon = text.rfind(':'); colon != std::string::npos; colon = text.rfind(':')) {
+    std::string const part = text.substr(colon + 1);
+    auto const eq = part.find('=');
+    if (eq == std::string::npos) break;
+    std::string const key = part.substr(0, eq);
+    auto const value = to_number(part.substr(eq + 1));
+    if (!value || !std::isfinite(*value))
+      throw usage_error("--bands " + item + ": " + key + " '" + part.substr(eq + 1) + "' is not a number");
+    std::optional<double>* slot = key == "scale" ? &c.scale : key == "offset" ? &c.offset
+                                  : key == "dn-offset"                        ? &c.dn_offset
+                                                                              : nullptr;
+    if (!slot) throw usage_error("--bands " + item + ": unknown key '" + key + "' (scale, offset, dn-offset)");
+    if (*slot) throw usage_error("--bands " + item + ": " + key + " given twice");
+    *slot = *value;
+    text.resize(colon);
+  }
+  if (text.empty()) throw usage_error("--bands " + item + ": expected role=N or role=FILE before the ':' items");
+  return {text, c};
+}
+
 }  // namespace
 
 void add_sensor_options(cxxopts::Options& options) {
   options.add_options("Sensor and band map")
-      ("sensor", "sentinel2-l2a, landsat-c2l2 or generic", cxxopts::value<std::string>()->default_value("sentinel2-l2a"))
+      ("sensor", "sentinel2-l2a, sentinel2-l1c, landsat-c2l2, landsat-c2l1 or generic (without it: sentinel2-l2a "
+                 "is assumed, with a warning, and an input that does not fit it is refused)",
+       cxxopts::value<std::string>())
       ("bands", "band map: role=N (band of --input) or role=FILE, comma separated; roles blue, green, red, nir, "
-                "swir1, swir2", cxxopts::value<std::string>())
+                "swir1, swir2; each may end in :scale=S, :offset=O, :dn-offset=D (that band's calibration)",
+       cxxopts::value<std::string>())
       ("mask-band", "quality band: N (band of --input), FILE, or none", cxxopts::value<std::string>())
       ("mask-values", "quality classes to mask, e.g. 3,8,9,10 (default for sentinel2-l2a)",
        cxxopts::value<std::string>())
-      ("mask-bits", "quality bits to mask, e.g. 0x1F (default for landsat-c2l2)", cxxopts::value<std::string>())
+      ("mask-bits", "quality bits to mask, e.g. 0x1F (default for landsat-c2l2 and landsat-c2l1)", cxxopts::value<std::string>())
       ("scale", "reflectance = (DN + dn-offset) * scale + offset", cxxopts::value<std::string>())
       ("offset", "see --scale", cxxopts::value<std::string>())
       ("dn-offset", "see --scale", cxxopts::value<std::string>())
-      ("boa-offset", "Sentinel-2 BOA_ADD_OFFSET (-1000 from processing baseline 04.00)",
-       cxxopts::value<std::string>()->default_value("0"))
+      ("boa-offset", "Sentinel-2 BOA_ADD_OFFSET (L2A) / RADIO_ADD_OFFSET (L1C): 0 before processing baseline "
+                     "04.00, -1000 from it (default: from the product's MTD_MSIL*.xml, else 0 for L2A and -1000 "
+                     "for L1C, with a warning)", cxxopts::value<std::string>())
+      ("mtl", "landsat-c2l1: the scene's MTL file (*_MTL.txt or *_MTL.json; default: the one beside the input)",
+       cxxopts::value<std::string>())
       ("nodata", "DN marking no data (default 0 for sentinel2-l2a and landsat-c2l2; the file's own for generic)",
        cxxopts::value<std::string>())
       ("saturation", "DNs at or above this are invalid (default 65535 for sentinel2-l2a and landsat-c2l2)",
@@ -123,23 +156,30 @@ void add_sensor_options(cxxopts::Options& options) {
 
 io::SensorOptions sensor_options_from(OptionValues const& r) {
   io::SensorOptions o;
-  auto const sensor = io::parse_sensor(r["sensor"].as<std::string>());
-  if (!sensor) throw usage_error("--sensor " + r["sensor"].as<std::string>() + ": expected sentinel2-l2a, landsat-c2l2 or generic");
-  o.sensor = *sensor;
+  if (r.count("sensor")) {
+    auto const sensor = io::parse_sensor(r["sensor"].as<std::string>());
+    if (!sensor)
+      throw usage_error("--sensor " + r["sensor"].as<std::string>() +
+                        ": expected sentinel2-l2a, sentinel2-l1c, landsat-c2l2, landsat-c2l1 or generic");
+    o.sensor = *sensor;
+    o.sensor_given = true;
+  }
   if (r.count("bands")) {
     for (auto const& item : split(r["bands"].as<std::string>(), ',')) {
       auto const eq = item.find('=');
       if (eq == std::string::npos) throw usage_error("--bands " + item + ": expected role=N or role=FILE");
       auto const band = parse_band(item.substr(0, eq));
       if (!band) throw usage_error("--bands: unknown band role '" + item.substr(0, eq) + "' (blue, green, red, nir, swir1, swir2)");
+      auto const [source, calibration] = parse_band_source(item.substr(eq + 1), item);
       // A second role=... used to replace the first silently.
       if (o.band_specs.count(*band))
         r.refuse("bands", "the role '" + item.substr(0, eq) + "' is given twice");
       for (auto const& [other, spec] : o.band_specs)  // e.g. red=3,nir=3: NDVI 0 everywhere
-        if (spec == item.substr(eq + 1))
+        if (spec == source)
           r.refuse("bands", std::string(band_name(other)) + " and " + item.substr(0, eq) + " name the same band (" +
                                 spec + ")");
-      o.band_specs[*band] = item.substr(eq + 1);
+      o.band_specs[*band] = source;
+      if (calibration.scale || calibration.offset || calibration.dn_offset) o.band_calibration[*band] = calibration;
     }
   }
   if (r.count("mask-band")) o.mask_band = r["mask-band"].as<std::string>();
@@ -155,12 +195,20 @@ io::SensorOptions sensor_options_from(OptionValues const& r) {
   if (r.count("dn-offset")) o.dn_offset = r.number("dn-offset");
   if (r.count("nodata")) o.nodata = static_cast<float>(r.number("nodata"));
   if (r.count("saturation")) o.saturation = static_cast<float>(r.number("saturation"));
-  o.boa_offset = r.number("boa-offset");
+  if (r.count("boa-offset")) o.boa_offset = r.number("boa-offset");
+  if (r.count("mtl")) o.mtl = r["mtl"].as<std::string>();
+  if (o.mtl && o.sensor != io::Sensor::landsat_c2l1) throw usage_error("--mtl needs --sensor landsat-c2l1");
   auto const resampling = parse_resampling(r["resampling"].as<std::string>());
   if (!resampling) throw usage_error("--resampling " + r["resampling"].as<std::string>() + ": expected bilinear or nearest");
   o.resampling = *resampling;
-  if (o.sensor == io::Sensor::generic && !o.scale)
-    throw usage_error("--sensor generic needs --scale (and usually --offset, --nodata)");
+  // generic has no scale of its own: every band needs one, from --scale or its --bands item.
+  bool every_band_scaled = !o.band_specs.empty();
+  for (auto const& [band, spec] : o.band_specs) {
+    auto const it = o.band_calibration.find(band);
+    every_band_scaled = every_band_scaled && it != o.band_calibration.end() && it->second.scale;
+  }
+  if (o.sensor == io::Sensor::generic && !o.scale && !every_band_scaled)
+    throw usage_error("--sensor generic needs --scale, or :scale= on every --bands item (and usually --offset, --nodata)");
   return o;
 }
 

@@ -89,7 +89,7 @@ int indices_main(int argc, char** argv) {
     std::vector<io::OutputRaster> outputs;
     for (auto index : indices) {
       params.outputs[params.output_count++] = index;
-      outputs.push_back(index_output(output_path(out_dir, scene.label, index), index, sensor.sensor, scene.input));
+      outputs.push_back(index_output(output_path(out_dir, scene.label, index), index, scene));
     }
     auto& layout = layouts[e];
     layout.label = scene.label.empty() ? "indices" : scene.label;
@@ -108,6 +108,7 @@ int indices_main(int argc, char** argv) {
   std::vector<PassLayout const*> all;
   for (auto const& l : layouts) all.push_back(&l);
   auto const claimed = runner.claim_outputs(out_dir, all);
+  for (auto const& scene : scenes) log_scene_warnings(log, scene);  // a run that was refused has only its error
   for (std::size_t e = 0; e < scenes.size(); ++e) {
     auto const& scene = scenes[e];
     auto& layout = layouts[e];

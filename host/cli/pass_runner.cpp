@@ -70,16 +70,24 @@ fs::path output_folder(OptionValues const& r) {
   return r["out"].as<std::string>();
 }
 
-io::OutputRaster index_output(fs::path path, pixel::Index index, io::Sensor sensor, fs::path const& input) {
+io::OutputRaster index_output(fs::path path, pixel::Index index, io::SceneSpec const& scene) {
   io::OutputRaster out;
   out.path = std::move(path);
   out.description = std::string(index_description(index));
   out.metadata = {{"RECLAIM_INDEX", std::string(index_name(index))},
-                  {"RECLAIM_SENSOR", std::string(io::sensor_name(sensor))},
-                  {"RECLAIM_INPUT", input.string()},
+                  {"RECLAIM_SENSOR", std::string(io::sensor_name(scene.sensor))},
+                  {"RECLAIM_INPUT", scene.input.string()},
                   {"RECLAIM_VERSION", RECLAIM_VERSION},
-                  {"RECLAIM_NODATA", "NaN: no data, masked (cloud/shadow) or undefined index"}};
+                  {"RECLAIM_MASK", scene.mask_text},
+                  {"RECLAIM_CALIBRATION", "reflectance = " + io::calibration_text(scene)},
+                  {"RECLAIM_NODATA", scene.mask_text == "none"
+                                         ? "NaN: no data or undefined index (no quality mask was applied)"
+                                         : "NaN: no data, masked by " + scene.mask_text + ", or undefined index"}};
   return out;
+}
+
+void log_scene_warnings(EventLog& log, io::SceneSpec const& scene) {
+  for (auto const& w : scene.warnings) log.warning(w);
 }
 
 BudgetSplit split_budget(std::size_t budget) noexcept {

@@ -36,9 +36,12 @@ void add_output_options(cxxopts::Options& options);
 /// checked, so that a run that cannot start leaves no empty folder.
 [[nodiscard]] std::filesystem::path output_folder(OptionValues const& r);
 
-/// The Float32 COG of one index (description, RECLAIM_* metadata).
-[[nodiscard]] io::OutputRaster index_output(std::filesystem::path path, pixel::Index index, io::Sensor sensor,
-                                            std::filesystem::path const& input);
+/// The Float32 COG of one index (description, RECLAIM_* metadata: sensor, input, the quality
+/// mask and calibration as applied).
+[[nodiscard]] io::OutputRaster index_output(std::filesystem::path path, pixel::Index index,
+                                            io::SceneSpec const& scene);
+/// Logs what resolve_scene assumed rather than was told (io::SceneSpec::warnings).
+void log_scene_warnings(EventLog& log, io::SceneSpec const& scene);
 
 /// The memory budget split: a quarter for the scheduler's tile buffers, an eighth for GDAL's
 /// block cache, the rest for finished tiles waiting for the COG encoders.

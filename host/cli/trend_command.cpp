@@ -218,6 +218,9 @@ int trend_main(int argc, char** argv) {
   pass.planes_per_epoch = first.input_plane_count;
 
   fs::path const out_dir = output_folder(r);
+  // The quality mask of each epoch as applied ("2019: SCL classes ...; 2020: none").
+  std::string epoch_masks;
+  for (auto const& scene : scenes) epoch_masks += (epoch_masks.empty() ? "" : "; ") + scene.label + ": " + scene.mask_text;
   std::vector<io::OutputRaster> outputs(products.size());
   for (auto const& prod : products) {
     auto& out = outputs[static_cast<std::size_t>(pass.trend.plane[static_cast<int>(prod.output)])];
@@ -229,7 +232,8 @@ int trend_main(int argc, char** argv) {
                     {"RECLAIM_FIRST_YEAR", std::to_string(epochs.front().first)},
                     {"RECLAIM_LAST_YEAR", std::to_string(epochs.back().first)},
                     {"RECLAIM_MIN_EPOCHS", std::to_string(min_epochs)},
-                    {"RECLAIM_VERSION", RECLAIM_VERSION}};
+                    {"RECLAIM_VERSION", RECLAIM_VERSION},
+                    {"RECLAIM_MASK", epoch_masks}};
   }
   PassRunner runner("trend", run, cog, log);
   PassLayout layout;
@@ -242,6 +246,7 @@ int trend_main(int argc, char** argv) {
   layout.outputs = outputs;
   for (auto const& o : outputs) layout.plane_names.push_back(o.metadata.front().second);
   auto const claimed = runner.claim_outputs(out_dir, {&layout});
+  for (auto const& scene : scenes) log_scene_warnings(log, scene);  // a refused run has only its error
   if (runner.dry_run()) {
     runner.describe(layout);
     return 0;

@@ -79,7 +79,9 @@ def test_grids_that_do_not_nest(reclaim_bin, tmp_path):
     write_raster(tmp_path / "x_B04.tif", [rng.integers(1, 3000, (40, 40)).astype(np.uint16)], GT, utm49_srs())
     shifted = (GT[0] + 5.0, 10.0, 0.0, GT[3], 0.0, -10.0)
     write_raster(tmp_path / "x_B08.tif", [rng.integers(1, 3000, (40, 40)).astype(np.uint16)], shifted, utm49_srs())
-    line = fails(reclaim_bin, EXIT_INPUT, "indices", "--input", tmp_path, "--out", tmp_path / "o")
+    # --sensor: a folder without SCL is refused when the sensor is only assumed (test_sensors.py)
+    line = fails(reclaim_bin, EXIT_INPUT, "indices", "--input", tmp_path, "--sensor", "sentinel2-l2a",
+                 "--out", tmp_path / "o")
     assert "does not nest" in line
 
 

@@ -177,7 +177,8 @@ def demo(reclaim_bin, tmp_path_factory):
 
 def assess_args(demo, out, *extra):
     return ["assess", "--before", demo / "2019.tif", "--after", demo / "2025.tif", "--sites", demo / "sites.gpkg",
-            "--id-field", "site_id", "--picture-size", "64", "--out", out, "--quiet", *extra]
+            "--id-field", "site_id", "--picture-size", "64", "--out", out, "--quiet", "--sensor", "sentinel2-l2a",
+            *extra]
 
 
 EXISTS = ": exists already; pass --overwrite to replace it, or choose another --out"
@@ -260,7 +261,8 @@ def test_a_stopped_run_removes_its_temporaries(reclaim_bin, scene, tmp_path, sig
     the lock and exits 128 + the signal. It used to die at once and leave them behind."""
     out = tmp_path / "o"
     cmd = [reclaim_bin, "indices", "--input", str(scene), "--index", "ndvi,evi,bsi", "--out", str(out), "--quiet",
-           "--threads", "1", "--readers", "1"] + (["--overviews"] if overviews else [])
+           "--threads", "1", "--readers", "1", "--sensor", "sentinel2-l2a", "--boa-offset", "0"] + \
+        (["--overviews"] if overviews else [])
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     temporary = ".partial.raw" if overviews else ".tmp"
     seen = []

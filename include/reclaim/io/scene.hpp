@@ -1,7 +1,7 @@
 #pragma once
 /** @file
  * @brief Which file and band holds each spectral band of one epoch, and how its DNs become
- * reflectance: the sensor band maps (Sentinel-2 L2A, Landsat 8/9 C2 L2, generic).
+ * reflectance: the sensor presets (Sentinel-2 L2A and L1C, Landsat 8/9 C2 L2 and L1, generic).
  */
 #include <array>
 #include <cstdint>
@@ -17,7 +17,7 @@
 
 namespace reclaim::io {
 
-enum class Sensor { sentinel2_l2a, landsat_c2l2, generic };
+enum class Sensor { sentinel2_l2a, sentinel2_l1c, landsat_c2l2, landsat_c2l1, generic };
 
 [[nodiscard]] std::optional<Sensor> parse_sensor(std::string_view name) noexcept;
 [[nodiscard]] std::string_view sensor_name(Sensor sensor) noexcept;
@@ -30,18 +30,33 @@ struct BandRef {
 
 /** @brief The band-map options of the CLI, before any file is opened. Unset optionals take
  * the sensor's defaults (docs/sensors.md). */
+/// Per-band calibration from the band map (`--bands red=B4.tif:scale=2e-5:offset=-0.1`).
+struct BandOverride {
+  std::optional<double> scale, offset, dn_offset;
+};
+
 struct SensorOptions {
   Sensor sensor = Sensor::sentinel2_l2a;
+  /// False when --sensor was not given: the preset above is a guess, checked against the input
+  /// (a mismatch is refused) and announced in a warning.
+  bool sensor_given = false;
   /// --bands role=N (band N of the input file) or role=PATH (band 1 of that file).
   std::map<pixel::Band, std::string> band_specs;
+  /// The `:scale=`/`:offset=`/`:dn-offset=` suffixes of --bands items; they win over --scale etc.
+  std::map<pixel::Band, BandOverride> band_calibration;
   /// --mask-band N|PATH, or "none" to disable masking.
   std::optional<std::string> mask_band;
   std::optional<std::vector<std::uint32_t>> mask_values;
   std::optional<std::uint32_t> mask_bits;
   std::optional<double> scale, offset, dn_offset;
   std::optional<float> nodata, saturation;
-  /// Sentinel-2 BOA_ADD_OFFSET (0 before processing baseline 04.00, -1000 from it).
-  double boa_offset = 0.0;
+  /// Sentinel-2 BOA_ADD_OFFSET (L2A) or RADIO_ADD_OFFSET (L1C): 0 before processing baseline
+  /// 04.00, -1000 from it. Unset: read from the product's MTD_MSIL2A.xml / MTD_MSIL1C.xml when a
+  /// folder input holds one, else the preset's (L2A 0, L1C -1000) with a warning.
+  std::optional<double> boa_offset;
+  /// Landsat Collection 2 Level-1 metadata (--mtl): *_MTL.txt or *_MTL.json. Unset: the one
+  /// beside the input (in the folder, or beside the multiband file).
+  std::optional<std::filesystem::path> mtl;
   Resampling resampling = Resampling::bilinear;
 };
 
@@ -54,7 +69,17 @@ struct SceneSpec {
   std::array<pixel::BandCalibration, pixel::kBandCount> calibration;
   pixel::MaskRule mask_rule;
   Resampling resampling = Resampling::bilinear;
+  Sensor sensor = Sensor::sentinel2_l2a;
+  /// The quality mask as applied, for metadata and logs: "none", or e.g.
+  /// "SCL classes 3,8,9,10 (band 7 of scene.tif)".
+  std::string mask_text = "none";
+  /// What reclaim assumed rather than was told or read (one line each; the command logs them).
+  std::vector<std::string> warnings;
 };
+
+/// How DNs became reflectance: "(DN + -1000) x 0.0001 + 0", or per band where bands differ
+/// ("blue (DN + 0) x 2e-05 + -0.1; red ..."); only the bands the scene has.
+[[nodiscard]] std::string calibration_text(SceneSpec const& scene);
 
 /** @brief Finds the bands of one epoch: `input` is a multiband file, a folder holding a
  * product's band files (recognised by name), or empty when --bands gives every file.
