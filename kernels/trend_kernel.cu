@@ -13,12 +13,16 @@ constexpr int kBlock = 128;
 
 // One thread per pixel in a grid-stride loop with a 64-bit index, running the same
 // compute_trend_pixel as the CPU reference. The O(n^2) pair statistics keep O(1) state per
-// thread (no array of pair slopes), so nothing goes to local memory for any n <= 64: check
-// with -Xptxas -v (0 bytes stack frame, 0 bytes spill). The epoch years, read by every thread
-// in the same order, sit in shared memory; the parameters are a __grid_constant__, so taking
-// their address (compute_trend_pixel takes them by reference) makes no local copy.
+// thread (no array of pair slopes), so nothing goes to local memory for any n <= kMaxEpochs:
+// check with -Xptxas -v (0 bytes stack frame, 0 bytes spill). The epoch years, read by every
+// thread in the same order, sit in shared memory (8 KiB at kMaxEpochs = 1024); the parameters
+// are a __grid_constant__ (about 8.4 KiB: beyond the old 4 KiB limit, within the 32 KiB that
+// CUDA 12.1+ allows on sm_70 and later), so taking their address (compute_trend_pixel takes
+// them by reference) makes no local copy.
 // __launch_bounds__(kBlock, 1) lets ptxas use the ~160 registers the unrolled counting pass
 // wants; with __launch_bounds__(kBlock) alone it aims at 128 and spills.
+static_assert(sizeof(pixel::TrendParams) <= 32764, "kernel parameters are limited to 32764 bytes (CUDA 12.1+)");
+
 template <class Out>
 __global__ void __launch_bounds__(kBlock, 1) trend_kernel(__grid_constant__ pixel::TrendParams const params,
                                                        float const* __restrict__ in, Out* __restrict__ out,

@@ -1,11 +1,14 @@
 // reclaim trend: one index per epoch over many epochs -> per-pixel trend statistics.
 #include <cxxopts.hpp>
+#include <gdal_priv.h>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -108,6 +111,122 @@ pixel::RecoveryParams recovery_request(OptionValues const& r, pixel::TrendParams
     r.refuse("disturbance-year", "--target pre averages the " + year_text(rec.pre_years) +
                                      " years before it, and no epoch falls there" + have);
   return rec;
+std::optional<double> year_of(std::string const& text) {
+  auto const v = to_number(text);
+  return v && std::isfinite(*v) ? v : std::nullopt;
+}
+
+std::string trimmed(std::string const& s) {
+  auto const first = s.find_first_not_of(" \t");
+  if (first == std::string::npos) return {};
+  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
+}
+
+using Epoch = std::pair<double, fs::path>;
+
+/** @brief The epochs of an --epochs-from list (docs/cli.md): one epoch a line, `YEAR PATH`
+ * (YEAR then a blank, a tab, ',' or '='), or `PATH` alone when the file's (or folder's) stem
+ * is its year (`2019.tif`); `#` at the start of a line or after a blank starts a comment; blank
+ * lines are skipped; relative paths are taken from the list's folder. Throws input_error
+ * naming the list (and the line) when it cannot be read or a line has no year. */
+std::vector<Epoch> read_epoch_list(fs::path const& list) {
+  std::error_code ec;
+  if (!fs::is_regular_file(list, ec))
+    throw input_error(list.string() + ": " + (fs::exists(list, ec) ? "is not a file" : "does not exist") +
+                      " (--epochs-from)");
+  std::ifstream in(list);
+  if (!in) throw input_error(list.string() + ": cannot be read (--epochs-from)");
+  std::vector<Epoch> epochs;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    for (std::size_t k = 0; k < line.size(); ++k)
+      if (line[k] == '#' && (k == 0 || line[k - 1] == ' ' || line[k - 1] == '\t')) {
+        line.resize(k);
+        break;
+      }
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    line = trimmed(line);
+    if (line.empty()) continue;
+    std::optional<double> year;
+    std::string path = line;
+    if (auto const sep = line.find_first_of(" \t,="); sep != std::string::npos)
+      if (auto const y = year_of(line.substr(0, sep))) {
+        auto const rest = line.find_first_not_of(" \t,=", sep);
+        if (rest != std::string::npos) {
+          year = y;
+          path = line.substr(rest);
+        }
+      }
+    if (!year) {
+      std::string stem = path;
+      while (stem.size() > 1 && stem.back() == '/') stem.pop_back();
+      year = year_of(fs::path(stem).stem().string());
+    }
+    if (!year)
+      throw input_error(list.string() + ":" + std::to_string(number) + ": " + path +
+                        " has no year: write YEAR PATH, or name the file by its year (2019.tif)");
+    fs::path file(path);
+    epochs.emplace_back(*year, file.is_relative() ? list.parent_path() / file : file);
+  }
+  if (in.bad()) throw input_error(list.string() + ": cannot be read (--epochs-from)");
+  return epochs;
+}
+
+/// What an epoch's file says about itself: a one-band raster with reclaim's RECLAIM_INDEX
+/// metadata (and no RECLAIM_PRODUCT: a trend or change product is not an index raster) is an
+/// index raster.
+struct EpochFacts {
+  bool raster = false;  ///< a raster file GDAL opens (a product folder is not)
+  int bands = 0;
+  std::string index;    ///< RECLAIM_INDEX, or empty
+  std::string product;  ///< RECLAIM_PRODUCT, or empty
+  bool has_nodata = false;
+  double nodata = 0.0;
+  [[nodiscard]] bool is_index_raster() const { return raster && bands == 1 && !index.empty() && product.empty(); }
+};
+
+EpochFacts epoch_facts(fs::path const& path) {
+  EpochFacts f;
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return f;  // a folder, or missing: reported where it is read
+  GDALAllRegister();
+  GDALDatasetUniquePtr const ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
+  if (!ds) return f;
+  f.raster = true;
+  f.bands = ds->GetRasterCount();
+  if (char const* v = ds->GetMetadataItem("RECLAIM_INDEX")) f.index = v;
+  if (char const* v = ds->GetMetadataItem("RECLAIM_PRODUCT")) f.product = v;
+  if (f.bands >= 1) {
+    int has = 0;
+    f.nodata = ds->GetRasterBand(1)->GetNoDataValue(&has);
+    f.has_nodata = has != 0;
+  }
+  return f;
+}
+
+/** @brief An index raster as a one-band scene: its values, calibrated only by an explicit
+ * --scale/--offset (for integer-scaled indices), nodata from --nodata or the file. The band
+ * goes in the blue slot, and the epoch pass's output is Index::blue, which is that band's
+ * calibrated value: the trend then reads the file's values as they are. */
+io::SceneSpec index_raster_scene(std::string label, fs::path const& path, EpochFacts const& f,
+                                 io::SensorOptions const& sensor) {
+  io::SceneSpec scene;
+  scene.label = std::move(label);
+  scene.input = path;
+  auto const b = static_cast<std::size_t>(pixel::Band::blue);
+  scene.bands[b] = io::BandRef{path, 1};
+  auto& c = scene.calibration[b];
+  c.scale = sensor.scale.value_or(1.0);
+  c.offset = sensor.offset.value_or(0.0);
+  if (sensor.nodata) {
+    c.has_nodata = true;
+    c.nodata = *sensor.nodata;
+  } else if (f.has_nodata) {
+    c.has_nodata = true;
+    c.nodata = static_cast<float>(f.nodata);
+  }
+  scene.resampling = sensor.resampling;
+  return scene;
 }
 
 }  // namespace
@@ -115,9 +234,13 @@ pixel::RecoveryParams recovery_request(OptionValues const& r, pixel::TrendParams
 int trend_main(int argc, char** argv) {
   cxxopts::Options options("reclaim trend", "Per-pixel trend statistics of an index over many epochs");
   options.add_options()
-      ("epoch", "YEAR=SCENE (multiband file or product folder); repeat, at least --min-epochs",
-       cxxopts::value<std::vector<std::string>>())
+      ("epoch", "YEAR=SCENE (multiband file or product folder, or a one-band index raster); repeat, at least "
+                "--min-epochs", cxxopts::value<std::vector<std::string>>())
+      ("epochs-from", "a list of epochs, one a line: YEAR PATH, or PATH named by its year; # comments; paths "
+                      "relative to the list's folder", cxxopts::value<std::string>())
       ("index", "the index whose trend is computed", cxxopts::value<std::string>()->default_value("ndvi"))
+      ("index-input", "the epochs are one-band rasters of this index (e.g. ndvi COGs); automatic for reclaim's "
+                      "own index COGs (RECLAIM_INDEX metadata)", cxxopts::value<std::string>())
       ("products", "slope,mk_s,mk_z,mk_p,n_valid,recovery_year (default) and dvi,yryr,rri,r80p,y2r",
        cxxopts::value<std::string>()->default_value("slope,mk_s,mk_z,mk_p,n_valid,recovery_year"))
       ("min-epochs", "fewer valid epochs give nodata", cxxopts::value<std::string>()->default_value("4"))
@@ -133,8 +256,17 @@ int trend_main(int argc, char** argv) {
   if (!parsed) return 0;  // --help
   auto const& r = *parsed;
   if (!r.count("out")) throw usage_error("--out DIR is required");
-  auto const index = parse_index(lower(r["index"].as<std::string>()));
+  auto index = parse_index(lower(r["index"].as<std::string>()));
   if (!index) throw usage_error("--index " + r["index"].as<std::string>() + ": unknown index");
+  std::optional<pixel::Index> declared;  // --index-input
+  if (r.count("index-input")) {
+    declared = parse_index(lower(r["index-input"].as<std::string>()));
+    if (!declared) throw usage_error("--index-input " + r["index-input"].as<std::string>() + ": unknown index");
+    if (r.count("index") && *declared != *index)
+      throw usage_error("--index " + r["index"].as<std::string>() + " and --index-input " +
+                        r["index-input"].as<std::string>() + " name different indices");
+    index = declared;
+  }
   auto const sensor = sensor_options_from(r);
   auto const run = run_settings_from(r);
   auto const cog = cog_options_from(r);
@@ -147,15 +279,53 @@ int trend_main(int argc, char** argv) {
       if (lp.label.empty()) throw usage_error("--epoch " + e + ": expected YEAR=PATH");
       epochs.emplace_back(parse_year(lp.label, "--epoch"), lp.path);
     }
+  if (r.count("epochs-from"))
+    for (auto& e : read_epoch_list(r["epochs-from"].as<std::string>())) epochs.push_back(std::move(e));
   std::sort(epochs.begin(), epochs.end());
   for (std::size_t i = 1; i < epochs.size(); ++i)
     if (epochs[i].first == epochs[i - 1].first) throw usage_error("two epochs share the year " + std::to_string(epochs[i].first));
   int const min_epochs = r.integer("min-epochs", 2, pixel::kMaxEpochs);
   if (static_cast<int>(epochs.size()) < min_epochs)
-    throw usage_error("--epoch given " + std::to_string(epochs.size()) + " times; at least --min-epochs (" +
+    throw usage_error(std::to_string(epochs.size()) + " epochs given (--epoch, --epochs-from); at least --min-epochs (" +
                       std::to_string(min_epochs) + ") are needed");
   if (epochs.size() > static_cast<std::size_t>(pixel::kMaxEpochs))
-    throw usage_error("at most " + std::to_string(pixel::kMaxEpochs) + " epochs");
+    throw usage_error(std::to_string(epochs.size()) + " epochs given; a trend takes at most " +
+                      std::to_string(pixel::kMaxEpochs) + " (docs/trend.md)");
+
+  // Scenes or index rasters: --index-input says so, reclaim's own index COGs say so themselves.
+  std::vector<EpochFacts> facts;
+  for (auto const& [year, path] : epochs) facts.push_back(epoch_facts(path));
+  bool index_inputs = declared.has_value();
+  if (!index_inputs) {
+    auto const is_index = [](EpochFacts const& f) { return f.is_index_raster(); };
+    auto const first_index = std::find_if(facts.begin(), facts.end(), is_index);
+    if (first_index != facts.end()) {
+      auto const scene = std::find_if_not(facts.begin(), facts.end(), is_index);
+      auto const path_of = [&](auto it) { return epochs[static_cast<std::size_t>(it - facts.begin())].second.string(); };
+      if (scene != facts.end())
+        throw input_error(path_of(scene) + ": not an index raster, while " + path_of(first_index) + " is one (" +
+                          first_index->index + ", RECLAIM_INDEX): a trend's epochs are all scenes or all index rasters");
+      index_inputs = true;
+      if (!r.count("index")) {
+        index = parse_index(lower(first_index->index));
+        if (!index)
+          throw input_error(path_of(first_index) + ": RECLAIM_INDEX " + first_index->index + " is no known index");
+      }
+    }
+  }
+  if (index_inputs)
+    for (std::size_t e = 0; e < epochs.size(); ++e) {
+      auto const& f = facts[e];
+      std::string const file = epochs[e].second.string();
+      if (!f.raster) throw input_error(file + ": not a readable raster file (an index raster epoch is one file)");
+      if (f.bands != 1)
+        throw input_error(file + ": has " + std::to_string(f.bands) + " bands; an index raster (--index-input) has one");
+      if (!f.product.empty())
+        throw input_error(file + ": is reclaim's " + f.product + " product, not an index raster");
+      if (!f.index.empty() && parse_index(lower(f.index)) != index)
+        throw input_error(file + ": holds " + f.index + " (RECLAIM_INDEX), not " + std::string(index_name(*index)) +
+                          " (--index, --index-input)");
+    }
 
   TrendPass pass;
   pass.trend.epoch_count = static_cast<std::int32_t>(epochs.size());
@@ -188,12 +358,24 @@ int trend_main(int argc, char** argv) {
 
   EventLog log(run.log_format, run.quiet);
   // Every epoch is read onto the first epoch's grid, with the same band layout.
-  std::uint32_t const needed = pixel::bands_needed(*index);
+  std::uint32_t const needed = index_inputs ? pixel::band_bit(pixel::Band::blue) : pixel::bands_needed(*index);
   std::vector<io::SceneSpec> scenes;
   std::vector<std::unique_ptr<io::GdalTileSource>> sources;
-  for (auto const& [year, path] : epochs) {
-    scenes.push_back(io::resolve_scene(std::to_string(static_cast<long long>(year)), path, sensor));
-    io::require_bands(scenes.back(), {*index});
+  for (std::size_t e = 0; e < epochs.size(); ++e) {
+    auto const& [year, path] = epochs[e];
+    std::string label = std::to_string(static_cast<long long>(year));
+    if (index_inputs) {
+      scenes.push_back(index_raster_scene(std::move(label), path, facts[e], sensor));
+    } else {
+      try {
+        scenes.push_back(io::resolve_scene(std::move(label), path, sensor));
+        io::require_bands(scenes.back(), {*index});
+      } catch (input_error const& error) {
+        if (facts[e].bands != 1) throw;
+        throw input_error(std::string(error.what()) + "; if it holds index values, say which with --index-input " +
+                          std::string(index_name(*index)));
+      }
+    }
     std::optional<Grid> target;
     if (!sources.empty()) target = sources.front()->grid();
     sources.push_back(std::make_unique<io::GdalTileSource>(scenes.back(), needed, target));
@@ -213,7 +395,8 @@ int trend_main(int argc, char** argv) {
 
   pass.epoch = first;
   pass.epoch.index_params = index_params_from(r);
-  pass.epoch.outputs[0] = *index;
+  // An index raster's epoch pass only calibrates its one band (index_raster_scene).
+  pass.epoch.outputs[0] = index_inputs ? pixel::Index::blue : *index;
   pass.epoch.output_count = 1;
   pass.planes_per_epoch = first.input_plane_count;
 
@@ -229,6 +412,7 @@ int trend_main(int argc, char** argv) {
     out.metadata = {{"RECLAIM_PRODUCT", std::string("trend_") + prod.name},
                     {"RECLAIM_INDEX", std::string(index_name(*index))},
                     {"RECLAIM_EPOCHS", std::to_string(epochs.size())},
+                    {"RECLAIM_EPOCH_INPUTS", index_inputs ? "index rasters" : "scenes"},
                     {"RECLAIM_FIRST_YEAR", std::to_string(epochs.front().first)},
                     {"RECLAIM_LAST_YEAR", std::to_string(epochs.back().first)},
                     {"RECLAIM_MIN_EPOCHS", std::to_string(min_epochs)},

@@ -82,10 +82,12 @@ inline void PrintTo(TrendParityCase const& c, std::ostream* os) {
   *os << c.epochs << " epochs, " << c.pixels << " pixels";
 }
 
-/// 4 epochs (the minimum) on one pixel; 7 and 40 epochs (the sizes) and the 64-epoch
-/// maximum; pixel counts that leave a ragged last block and span several blocks.
+/// 4 epochs (the minimum) on one pixel; 7 and 40 epochs (the sizes), 64 (the old
+/// maximum), 105 (a real series beyond it) and kMaxEpochs (8.4 KiB of kernel parameters, 8 KiB
+/// of shared years) on few pixels, as the CPU reference is slow there; pixel counts that leave
+/// a ragged last block and span several blocks.
 inline std::vector<TrendParityCase> trend_parity_cases() {
-  return {{4, 1}, {7, 100'003}, {12, 3'001}, {40, 20'011}, {64, 4'099}};
+  return {{4, 1}, {7, 100'003}, {12, 3'001}, {40, 20'011}, {64, 4'099}, {105, 1'031}, {pixel::kMaxEpochs, 19}};
 }
 
 /// A case's parameters and input, as the GPU test draws them.

@@ -33,6 +33,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <vector>  // run_trend_cpu's buffers (a host function)
 
 #include "reclaim/pixel/hd.hpp"
 
@@ -49,8 +50,14 @@
 
 namespace reclaim::pixel {
 
-/// Most epochs a trend run accepts (the kernel's shared-memory year table has this size).
-inline constexpr int kMaxEpochs = 64;
+/** @brief Most epochs a trend run accepts: 1024 (a 16-day Landsat series of 40 years, or 14
+ * years of 5-day Sentinel-2 scenes, fit). The bound comes from the years carried inside
+ * TrendParams, which the kernel takes by value: 8 KiB of years (kernel parameters may hold up
+ * to 32 KiB from CUDA 12.1 on sm_70 and later; the build targets sm_90 with CUDA 12+) plus the
+ * same 8 KiB in the kernel's shared memory. Nothing else depends on n: the statistics keep O(1)
+ * state per pixel and count pairs in int (n(n-1)/2 < 2^31 for n < 65536). The cost is
+ * O(n^2 log n) per pixel (docs/trend.md, Throughput), so 1024 epochs are slow but exact. */
+inline constexpr int kMaxEpochs = 1024;
 
 /// Trend products, in output-plane order when all are requested.
 enum class TrendOutput : std::uint8_t {
@@ -702,8 +709,13 @@ inline void run_trend_cpu(TrendParams const& p, float const* in, Out* out, std::
   constexpr std::size_t kBlock = 16;
   int const n = p.epoch_count;
   bool const with_slope = p.wants(TrendOutput::slope);
-  double values[kBlock][kMaxEpochs];
-  double years[kBlock][kMaxEpochs];
+  // Pixel b's epochs at [b * n, b * n + valid[b]), sized by n: at kMaxEpochs the two buffers
+  // (256 KiB) do not belong on a worker thread's stack. Kept per thread, so tiles reuse them.
+  thread_local std::vector<double> value_buffer, year_buffer;
+  value_buffer.resize(kBlock * static_cast<std::size_t>(n));
+  year_buffer.resize(kBlock * static_cast<std::size_t>(n));
+  double* const values = value_buffer.data();
+  double* const years = year_buffer.data();
   int valid[kBlock];
   for (std::size_t first = 0; first < pixels; first += kBlock) {
     std::size_t const count = pixels - first < kBlock ? pixels - first : kBlock;
@@ -712,13 +724,17 @@ inline void run_trend_cpu(TrendParams const& p, float const* in, Out* out, std::
       float const* plane = in + static_cast<std::size_t>(e) * pixels + first;
       for (std::size_t b = 0; b < count; ++b) {
         double const v = static_cast<double>(plane[b]);
-        values[b][valid[b]] = v;
-        years[b][valid[b]] = p.years[e];
+        std::size_t const k = b * static_cast<std::size_t>(n) + static_cast<std::size_t>(valid[b]);
+        values[k] = v;
+        years[k] = p.years[e];
         valid[b] += is_finite(v) ? 1 : 0;
       }
     }
-    for (std::size_t b = 0; b < count; ++b)
-      store_trend(p, compute_trend(SpanSeries{years[b], values[b], valid[b]}, p, with_slope), out, pixels, first + b);
+    for (std::size_t b = 0; b < count; ++b) {
+      std::size_t const row = b * static_cast<std::size_t>(n);
+      store_trend(p, compute_trend(SpanSeries{years + row, values + row, valid[b]}, p, with_slope), out, pixels,
+                  first + b);
+    }
   }
 }
 
