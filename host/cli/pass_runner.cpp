@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/device.hpp"
+#include "reclaim/cpus.hpp"
 #include "reclaim/error.hpp"
 #include "reclaim/interrupt.hpp"
 #include "reclaim/index_names.hpp"
@@ -109,8 +110,18 @@ PassRunner::PassRunner(std::string command, RunSettings const& run, io::CogOptio
     : m_run(run), m_cog(std::move(cog)), m_log(log), m_budget(split_budget(run.memory_budget)) {
   install_stop_handlers();
   m_backend = make_backend(run.device, run.threads);
+  // --threads bounds the COG encoders' pool too. (Not through GDAL_NUM_THREADS: GDAL 3.6 then
+  // decodes GeoTIFF reads on threads of its own, which crashes under our reader threads.)
+  m_cog.threads = threads();
   io::configure_gdal(m_budget.gdal_cache);
-  m_log.event("start", {{"command", command}, {"backend", m_backend->name()}}, "backend " + m_backend->name());
+  auto const count = [](int n, char const* what) { return std::to_string(n) + " " + what + (n == 1 ? "" : "s"); };
+  m_log.event("start",
+              {{"command", command},
+               {"backend", m_backend->name()},
+               {"threads", {{"compute", m_backend->worker_count()}, {"readers", m_run.readers}, {"gdal", m_cog.threads}}}},
+              "backend " + m_backend->name() + ": " + count(m_backend->worker_count(), "compute worker") + ", " +
+                  count(m_run.readers, "reader") + ", " + count(m_cog.threads, "GDAL thread") + " (of " +
+                  count(available_cpus(), "available CPU") + ")");
 }
 
 TilePlan PassRunner::plan(TileSource const& source, PixelPass const& pass, bool block_tiles) const {
@@ -129,7 +140,7 @@ ZonalWork PassRunner::zonal_work(TilePlan const& plan, std::vector<Zone> const& 
 }
 
 int PassRunner::threads() const noexcept {
-  return m_run.threads > 0 ? m_run.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  return thread_count(m_run.threads);
 }
 
 namespace {
@@ -251,9 +262,11 @@ RunStats PassRunner::run(PassLayout const& l) {
                   std::to_string(plan.tile_height));
   SchedulerOptions sched;
   sched.reader_threads = m_run.readers;
-  sched.on_progress = [this, &l](Progress const& p) {
+  // The scratch writer encodes every COG after the pass: the progress lines say so.
+  bool const encodes_after = cog && cog->encodes_in_finish();
+  sched.on_progress = [this, &l, encodes_after](Progress const& p) {
     throw_if_stop_requested();  // after each tile: the pipeline stops, the sink removes its temporaries
-    m_log.progress(l.label, p);
+    m_log.progress(l.label, p, encodes_after ? "encoding" : "");
   };
   sched.zonal = l.zonal;
   sched.observers = l.observers;
@@ -267,11 +280,18 @@ RunStats PassRunner::run(PassLayout const& l) {
                   std::to_string(stats.seconds).substr(0, 5) + " s");
   if (cog) {
     throw_if_stop_requested();
-    cog->finish();
+    std::string const n = std::to_string(l.outputs.size()) + (l.outputs.size() == 1 ? " COG" : " COGs");
+    m_log.finishing(l.label, encodes_after ? "encoding " + n + (m_cog.overviews ? " with overviews" : "")
+                                           : "the last rows of " + n);
+    cog->finish([this, &l](double f) { m_log.finish_progress(l.label, f); });
+    m_log.finish_progress(l.label, 1.0);
+    m_log.end_progress();
     for (auto const& out : l.outputs) wrote(out.path);
   }
   return stats;
 }
+
+void PassRunner::finishing(std::string const& label, std::string const& step) { m_log.finishing(label, step); }
 
 void PassRunner::wrote(fs::path const& path) {
   m_written.push_back(path);
@@ -280,7 +300,8 @@ void PassRunner::wrote(fs::path const& path) {
 
 void PassRunner::done() {
   for (auto const& p : m_written) std::printf("%s\n", p.string().c_str());
-  m_log.event("done", {{"outputs", m_written.size()}});
+  m_log.event("done", {{"outputs", m_written.size()}},
+              "done: " + std::to_string(m_written.size()) + (m_written.size() == 1 ? " file" : " files") + " written");
 }
 
 }  // namespace reclaim::cli
