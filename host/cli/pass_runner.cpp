@@ -1,6 +1,8 @@
 #include "cli/pass_runner.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <cmath>
 #include <cctype>
 #include <csignal>
 #include <cstdio>
@@ -124,7 +126,51 @@ PassRunner::PassRunner(std::string command, RunSettings const& run, io::CogOptio
                   count(available_cpus(), "available CPU") + ")");
 }
 
+namespace {
+
+std::string mib(double bytes) { return std::to_string(static_cast<long long>(std::ceil(bytes / (1 << 20)))) + " MiB"; }
+
+/** A tile holds at least one whole block of the file, so the budget is a target that tiny
+ * budgets may exceed; but a header declaring enormous blocks (a 10^6-pixel-wide strip, a
+ * 16384 x 16384 tile) is refused before any buffer is allocated: two tiles of it may not
+ * exceed the larger of the budget and kMaxBlockBuffers. */
+constexpr double kMaxBlockBuffers = 256.0 * (1 << 20);
+
+void refuse_huge_blocks(TileSource const& source, PixelPass const& pass, std::size_t budget) {
+  auto const& g = source.grid();
+  double const block_pixels = static_cast<double>(std::clamp<std::int64_t>(g.block_width, 1, g.width)) *
+                              static_cast<double>(std::clamp<std::int64_t>(g.block_height, 1, g.height));
+  double const bytes = 2 * block_pixels * sizeof(float) * (input_plane_count(pass) + output_plane_count(pass));
+  if (bytes > std::max(static_cast<double>(budget), kMaxBlockBuffers))
+    throw input_error((source.name().empty() ? std::string("input") : source.name()) + ": blocks of " +
+                      std::to_string(g.block_width) + " x " + std::to_string(g.block_height) + " px (in a " +
+                      std::to_string(g.width) + " x " + std::to_string(g.height) + " px raster) need " + mib(bytes) +
+                      " of tile buffers, more than --memory-budget allows; retile it (gdal_translate -co TILED=YES) "
+                      "or raise --memory-budget");
+}
+
+/// Sees whether any output pixel of a pass holds a value: a pass over nodata alone warns.
+class AnyValidPixel final : public TileObserver {
+ public:
+  void observe(TileWindow const& w, float const* planes, int plane_count) override {
+    if (m_found.load(std::memory_order_relaxed)) return;
+    std::size_t const n = w.pixel_count() * static_cast<std::size_t>(plane_count);
+    for (std::size_t i = 0; i < n; ++i)
+      if (planes[i] == planes[i]) {  // not NaN
+        m_found.store(true, std::memory_order_relaxed);
+        return;
+      }
+  }
+  [[nodiscard]] bool found() const noexcept { return m_found.load(); }
+
+ private:
+  std::atomic<bool> m_found{false};
+};
+
+}  // namespace
+
 TilePlan PassRunner::plan(TileSource const& source, PixelPass const& pass, bool block_tiles) const {
+  refuse_huge_blocks(source, pass, m_run.memory_budget);
   PlanRequest request;
   if (block_tiles) request.target_tile_pixels = 1;  // make_plan rounds up to one whole block
   request.input_planes = input_plane_count(pass);
@@ -270,9 +316,18 @@ RunStats PassRunner::run(PassLayout const& l) {
   };
   sched.zonal = l.zonal;
   sched.observers = l.observers;
+  AnyValidPixel any_valid;
+  sched.observers.push_back(&any_valid);
+  std::string const input = l.source->name().empty() ? l.label : l.source->name();
+  if (plan.grid.crs_wkt.empty())
+    m_log.warning(input + ": has no CRS: the outputs have none either, and areas in hectares take its map units "
+                          "for metres");
   TileSink& sink = cog ? static_cast<TileSink&>(*cog) : null_sink;
   auto stats = run_pipeline(*l.source, sink, *m_backend, l.pass, plan, sched);
   m_log.end_progress();
+  if (!any_valid.found())
+    m_log.warning(input + ": no valid pixel: every output pixel of " + l.label +
+                  " is nodata (the input is all nodata, masked, saturated or not finite)");
   m_log.event("pass_done",
               {{"label", l.label}, {"tiles", stats.tiles}, {"pixels", stats.pixels}, {"pipeline_s", stats.seconds},
                {"host_buffer_bytes", stats.host_buffer_bytes}},
