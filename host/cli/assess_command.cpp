@@ -599,6 +599,7 @@ AssessResults run_assess(AssessPlan& p, PassRunner& runner) {
     p.layout.observers = {&*crops};
   }
   auto stats = runner.run(p.layout);
+  if (crops) runner.finishing(p.layout.label, "site pictures");
   pictures.finish();
   res.zonal = std::move(stats.zonal);
 
@@ -740,6 +741,7 @@ int assess_main(int argc, char** argv) {
     return list;
   });
   auto const res = run_assess(plan, runner);
+  runner.finishing("assess", "site metrics, tables, report and manifest");
 
   // Per-site metrics and the tables.
   io::AssessProducts ids;

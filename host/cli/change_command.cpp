@@ -113,6 +113,7 @@ int change_main(int argc, char** argv) {
   }
   auto const stats = runner.run(layout);
   if (work) {
+    runner.finishing(layout.label, "zonal tables");
     ZonalResults zonal;
     zonal.add(work->products, stats.zonal);
     write_zonal_results(*zone_request, *zones, zonal, grid.crs_wkt,

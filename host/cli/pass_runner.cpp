@@ -1,6 +1,8 @@
 #include "cli/pass_runner.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <cmath>
 #include <cctype>
 #include <csignal>
 #include <cstdio>
@@ -10,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/device.hpp"
+#include "reclaim/cpus.hpp"
 #include "reclaim/error.hpp"
 #include "reclaim/interrupt.hpp"
 #include "reclaim/index_names.hpp"
@@ -117,11 +120,65 @@ PassRunner::PassRunner(std::string command, RunSettings const& run, io::CogOptio
     : m_run(run), m_cog(std::move(cog)), m_log(log), m_budget(split_budget(run.memory_budget)) {
   install_stop_handlers();
   m_backend = make_backend(run.device, run.threads);
+  // --threads bounds the COG encoders' pool too. (Not through GDAL_NUM_THREADS: GDAL 3.6 then
+  // decodes GeoTIFF reads on threads of its own, which crashes under our reader threads.)
+  m_cog.threads = threads();
   io::configure_gdal(m_budget.gdal_cache);
-  m_log.event("start", {{"command", command}, {"backend", m_backend->name()}}, "backend " + m_backend->name());
+  auto const count = [](int n, char const* what) { return std::to_string(n) + " " + what + (n == 1 ? "" : "s"); };
+  m_log.event("start",
+              {{"command", command},
+               {"backend", m_backend->name()},
+               {"threads", {{"compute", m_backend->worker_count()}, {"readers", m_run.readers}, {"gdal", m_cog.threads}}}},
+              "backend " + m_backend->name() + ": " + count(m_backend->worker_count(), "compute worker") + ", " +
+                  count(m_run.readers, "reader") + ", " + count(m_cog.threads, "GDAL thread") + " (of " +
+                  count(available_cpus(), "available CPU") + ")");
 }
 
+namespace {
+
+std::string mib(double bytes) { return std::to_string(static_cast<long long>(std::ceil(bytes / (1 << 20)))) + " MiB"; }
+
+/** A tile holds at least one whole block of the file, so the budget is a target that tiny
+ * budgets may exceed; but a header declaring enormous blocks (a 10^6-pixel-wide strip, a
+ * 16384 x 16384 tile) is refused before any buffer is allocated: two tiles of it may not
+ * exceed the larger of the budget and kMaxBlockBuffers. */
+constexpr double kMaxBlockBuffers = 256.0 * (1 << 20);
+
+void refuse_huge_blocks(TileSource const& source, PixelPass const& pass, std::size_t budget) {
+  auto const& g = source.grid();
+  double const block_pixels = static_cast<double>(std::clamp<std::int64_t>(g.block_width, 1, g.width)) *
+                              static_cast<double>(std::clamp<std::int64_t>(g.block_height, 1, g.height));
+  double const bytes = 2 * block_pixels * sizeof(float) * (input_plane_count(pass) + output_plane_count(pass));
+  if (bytes > std::max(static_cast<double>(budget), kMaxBlockBuffers))
+    throw input_error((source.name().empty() ? std::string("input") : source.name()) + ": blocks of " +
+                      std::to_string(g.block_width) + " x " + std::to_string(g.block_height) + " px (in a " +
+                      std::to_string(g.width) + " x " + std::to_string(g.height) + " px raster) need " + mib(bytes) +
+                      " of tile buffers, more than --memory-budget allows; retile it (gdal_translate -co TILED=YES) "
+                      "or raise --memory-budget");
+}
+
+/// Sees whether any output pixel of a pass holds a value: a pass over nodata alone warns.
+class AnyValidPixel final : public TileObserver {
+ public:
+  void observe(TileWindow const& w, float const* planes, int plane_count) override {
+    if (m_found.load(std::memory_order_relaxed)) return;
+    std::size_t const n = w.pixel_count() * static_cast<std::size_t>(plane_count);
+    for (std::size_t i = 0; i < n; ++i)
+      if (planes[i] == planes[i]) {  // not NaN
+        m_found.store(true, std::memory_order_relaxed);
+        return;
+      }
+  }
+  [[nodiscard]] bool found() const noexcept { return m_found.load(); }
+
+ private:
+  std::atomic<bool> m_found{false};
+};
+
+}  // namespace
+
 TilePlan PassRunner::plan(TileSource const& source, PixelPass const& pass, bool block_tiles) const {
+  refuse_huge_blocks(source, pass, m_run.memory_budget);
   PlanRequest request;
   if (block_tiles) request.target_tile_pixels = 1;  // make_plan rounds up to one whole block
   request.input_planes = input_plane_count(pass);
@@ -137,7 +194,7 @@ ZonalWork PassRunner::zonal_work(TilePlan const& plan, std::vector<Zone> const& 
 }
 
 int PassRunner::threads() const noexcept {
-  return m_run.threads > 0 ? m_run.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  return thread_count(m_run.threads);
 }
 
 namespace {
@@ -259,15 +316,26 @@ RunStats PassRunner::run(PassLayout const& l) {
                   std::to_string(plan.tile_height));
   SchedulerOptions sched;
   sched.reader_threads = m_run.readers;
-  sched.on_progress = [this, &l](Progress const& p) {
+  // The scratch writer encodes every COG after the pass: the progress lines say so.
+  bool const encodes_after = cog && cog->encodes_in_finish();
+  sched.on_progress = [this, &l, encodes_after](Progress const& p) {
     throw_if_stop_requested();  // after each tile: the pipeline stops, the sink removes its temporaries
-    m_log.progress(l.label, p);
+    m_log.progress(l.label, p, encodes_after ? "encoding" : "");
   };
   sched.zonal = l.zonal;
   sched.observers = l.observers;
+  AnyValidPixel any_valid;
+  sched.observers.push_back(&any_valid);
+  std::string const input = l.source->name().empty() ? l.label : l.source->name();
+  if (plan.grid.crs_wkt.empty())
+    m_log.warning(input + ": has no CRS: the outputs have none either, and areas in hectares take its map units "
+                          "for metres");
   TileSink& sink = cog ? static_cast<TileSink&>(*cog) : null_sink;
   auto stats = run_pipeline(*l.source, sink, *m_backend, l.pass, plan, sched);
   m_log.end_progress();
+  if (!any_valid.found())
+    m_log.warning(input + ": no valid pixel: every output pixel of " + l.label +
+                  " is nodata (the input is all nodata, masked, saturated or not finite)");
   m_log.event("pass_done",
               {{"label", l.label}, {"tiles", stats.tiles}, {"pixels", stats.pixels}, {"pipeline_s", stats.seconds},
                {"host_buffer_bytes", stats.host_buffer_bytes}},
@@ -275,11 +343,18 @@ RunStats PassRunner::run(PassLayout const& l) {
                   std::to_string(stats.seconds).substr(0, 5) + " s");
   if (cog) {
     throw_if_stop_requested();
-    cog->finish();
+    std::string const n = std::to_string(l.outputs.size()) + (l.outputs.size() == 1 ? " COG" : " COGs");
+    m_log.finishing(l.label, encodes_after ? "encoding " + n + (m_cog.overviews ? " with overviews" : "")
+                                           : "the last rows of " + n);
+    cog->finish([this, &l](double f) { m_log.finish_progress(l.label, f); });
+    m_log.finish_progress(l.label, 1.0);
+    m_log.end_progress();
     for (auto const& out : l.outputs) wrote(out.path);
   }
   return stats;
 }
+
+void PassRunner::finishing(std::string const& label, std::string const& step) { m_log.finishing(label, step); }
 
 void PassRunner::wrote(fs::path const& path) {
   m_written.push_back(path);
@@ -288,7 +363,8 @@ void PassRunner::wrote(fs::path const& path) {
 
 void PassRunner::done() {
   for (auto const& p : m_written) std::printf("%s\n", p.string().c_str());
-  m_log.event("done", {{"outputs", m_written.size()}});
+  m_log.event("done", {{"outputs", m_written.size()}},
+              "done: " + std::to_string(m_written.size()) + (m_written.size() == 1 ? " file" : " files") + " written");
 }
 
 }  // namespace reclaim::cli

@@ -91,6 +91,8 @@ class PassRunner {
   RunStats run(PassLayout const& layout);
   [[nodiscard]] bool dry_run() const noexcept { return m_run.dry_run; }
   [[nodiscard]] int threads() const noexcept;
+  /// Logs a step after the passes ("<label>: finishing: <step>"): tables, pictures, the report.
+  void finishing(std::string const& label, std::string const& step);
   /// Records a file written by the command (printed by done()).
   void wrote(std::filesystem::path const& path);
   /// Prints the files written (stdout) and the closing event.

@@ -141,6 +141,7 @@ int zonal_main(int argc, char** argv) {
     return 0;
   }
   auto const stats = runner.run(layout);
+  runner.finishing(layout.label, "zonal tables");
   ZonalResults results;
   results.add(work.products, stats.zonal);
   write_zonal_results(request, zones, results, grid.crs_wkt, {io::whole_grid(layout.plan.grid, {raster.string()})},

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "reclaim/backend.hpp"
+#include "reclaim/cpus.hpp"
 #include "reclaim/error.hpp"
 #include "reclaim/pixel/per_pixel.hpp"
 #include "reclaim/visit.hpp"
@@ -159,8 +160,7 @@ constexpr std::align_val_t kHostAlignment{64};
 
 }  // namespace
 
-CpuBackend::CpuBackend(int threads)
-    : m_threads(threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))) {}
+CpuBackend::CpuBackend(int threads) : m_threads(thread_count(threads)) {}
 
 std::unique_ptr<BackendWorker> CpuBackend::make_worker(std::size_t, std::size_t, ZonalWork const* zonal) {
   return std::make_unique<CpuWorker>(zonal);

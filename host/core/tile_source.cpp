@@ -79,6 +79,15 @@ CompositeTileSource::CompositeTileSource(std::vector<TileSource const*> parts) :
   }
 }
 
+std::string CompositeTileSource::name() const {
+  std::string out;
+  for (auto const* part : m_parts) {
+    auto const n = part->name();
+    if (!n.empty()) out += (out.empty() ? "" : ", ") + n;
+  }
+  return out;
+}
+
 std::unique_ptr<TileReader> CompositeTileSource::open_reader() const {
   return std::make_unique<CompositeTileReader>(m_parts);
 }

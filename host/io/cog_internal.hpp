@@ -13,6 +13,8 @@ void describe_band(GDALRasterBand& band, OutputRaster const& out);
 
 /// COG CreateCopy of `source` (tiles compressed on all cores) to a temporary name, then
 /// rename to `path`. Throws io_error naming `path` on failure and removes the temporary.
-void write_cog(GDALDataset& source, std::filesystem::path const& path, CogOptions const& options);
+/// `progress` (optional) sees GDAL's fraction done.
+void write_cog(GDALDataset& source, std::filesystem::path const& path, CogOptions const& options,
+               CogSink::FinishProgress const& progress = {});
 
 }  // namespace reclaim::io

@@ -17,6 +17,7 @@
 
 #include "io/gdal_util.hpp"
 #include "io/output_file.hpp"
+#include "reclaim/cpus.hpp"
 #include "reclaim/error.hpp"
 #include "reclaim/interrupt.hpp"
 
@@ -44,8 +45,12 @@ void describe_band(GDALRasterBand& band, OutputRaster const& out) {
 
 namespace {
 
-/// GDAL progress callback: stops the encoding when the run was asked to stop (SIGINT, SIGTERM).
-int CPL_STDCALL continue_unless_stopped(double, char const*, void*) { return stop_requested() ? FALSE : TRUE; }
+/// GDAL progress callback: reports the fraction done (data: a CogSink::FinishProgress, or null)
+/// and stops the encoding when the run was asked to stop (SIGINT, SIGTERM).
+int CPL_STDCALL continue_unless_stopped(double done, char const*, void* data) {
+  if (data != nullptr) (*static_cast<CogSink::FinishProgress const*>(data))(done);
+  return stop_requested() ? FALSE : TRUE;
+}
 
 /// The first failure GDAL reports while a COG is written, with errno as it was then: GDAL's own
 /// later steps (a "TIFF directory" error, removing its temporary) hide a full disk otherwise.
@@ -65,7 +70,8 @@ void CPL_STDCALL record_first_failure(CPLErr level, CPLErrorNum, char const* mes
 
 }  // namespace
 
-void write_cog(GDALDataset& source, fs::path const& path, CogOptions const& options) {
+void write_cog(GDALDataset& source, fs::path const& path, CogOptions const& options,
+               CogSink::FinishProgress const& progress) {
   auto* cog = GetGDALDriverManager()->GetDriverByName("COG");
   RECLAIM_EXPECTS(cog != nullptr, "GDAL has no COG driver (GDAL >= 3.1 needed)");
   CPLStringList co;
@@ -81,7 +87,7 @@ void write_cog(GDALDataset& source, fs::path const& path, CogOptions const& opti
   }
   co.SetNameValue("LEVEL", std::to_string(level).c_str());
   co.SetNameValue("BLOCKSIZE", std::to_string(options.block_size).c_str());
-  co.SetNameValue("NUM_THREADS", "ALL_CPUS");
+  co.SetNameValue("NUM_THREADS", std::to_string(thread_count(options.threads)).c_str());
   co.SetNameValue("BIGTIFF", "IF_SAFER");
   co.SetNameValue("OVERVIEWS", options.overviews ? "AUTO" : "NONE");
   if (options.overviews) co.SetNameValue("OVERVIEW_RESAMPLING", "AVERAGE");
@@ -90,7 +96,8 @@ void write_cog(GDALDataset& source, fs::path const& path, CogOptions const& opti
   errno = 0;
   FirstFailure first;
   CPLPushErrorHandlerEx(record_first_failure, &first);  // this thread's only: encoders run side by side
-  GDALDatasetUniquePtr dst(cog->CreateCopy(tmp.c_str(), &source, FALSE, co.List(), continue_unless_stopped, nullptr));
+  GDALDatasetUniquePtr dst(cog->CreateCopy(tmp.c_str(), &source, FALSE, co.List(), continue_unless_stopped,
+                                           const_cast<CogSink::FinishProgress*>(progress ? &progress : nullptr)));
   bool closed_ok = dst != nullptr;
   dst.reset();  // closing writes the last bytes; GDAL 3.6 reports failures only as errors
   CPLPopErrorHandler();
@@ -233,12 +240,14 @@ void ScratchCogSink::write(TileWindow const& w, float const* planes, int plane_c
   }
 }
 
-void ScratchCogSink::finish() {
+void ScratchCogSink::finish(FinishProgress const& progress) {
   RECLAIM_EXPECTS(!m_impl->finished, "finish() called twice");
   m_impl->close_files();
+  auto const n = static_cast<double>(m_impl->outputs.size());
   for (std::size_t k = 0; k < m_impl->outputs.size(); ++k) {
     auto src = m_impl->open_scratch(k);
-    write_cog(*src, m_impl->outputs[k].path, m_impl->options);
+    FinishProgress const of_all = [&](double f) { progress((static_cast<double>(k) + f) / n); };  // outputs one by one
+    write_cog(*src, m_impl->outputs[k].path, m_impl->options, progress ? of_all : FinishProgress{});
     src.reset();
     std::error_code ec;
     fs::remove(m_impl->scratch_paths[k], ec);

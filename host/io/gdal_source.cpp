@@ -28,6 +28,12 @@ int integer_factor(double coarse, double fine) {
 
 std::string describe(BandRef const& ref) { return ref.file.string() + " band " + std::to_string(ref.band); }
 
+/// Signed bytes as GDAL < 3.7 stores them (Byte, PIXELTYPE=SIGNEDBYTE), read as 0..255: -> -128..127.
+void fold_signed_bytes(float* values, std::size_t n) noexcept {
+  for (std::size_t i = 0; i < n; ++i)
+    if (values[i] >= 128.f) values[i] -= 256.f;
+}
+
 class GdalTileReader final : public TileReader {
  public:
   GdalTileReader(Grid const& grid, std::vector<GdalTileSource::Plane> const& planes) : m_grid(grid), m_planes(planes) {
@@ -58,6 +64,8 @@ class GdalTileReader final : public TileReader {
                                      bands.data(), sizeof(float), static_cast<GSpacing>(sizeof(float)) * w.width,
                                      static_cast<GSpacing>(sizeof(float) * n), nullptr);
       if (err != CE_None) throw io_error(first.ref.file.string() + ": read failed (" + last_gdal_error() + ")");
+      for (std::size_t b = k; b < j; ++b)
+        if (m_planes[b].signed_byte) fold_signed_bytes(out + b * n, n);
       k = j;
     }
   }
@@ -70,6 +78,7 @@ class GdalTileReader final : public TileReader {
     CPLErr const err = band->RasterIO(GF_Read, static_cast<int>(cw.x0), static_cast<int>(cw.y0), cw.width, cw.height,
                                       m_scratch.data(), cw.width, cw.height, GDT_Float32, 0, 0, nullptr);
     if (err != CE_None) throw io_error(p.ref.file.string() + ": read failed (" + last_gdal_error() + ")");
+    if (p.signed_byte) fold_signed_bytes(m_scratch.data(), m_scratch.size());
     // Nodata must not be blended into valid neighbours: make it NaN first.
     if (p.has_nodata) {
       auto const nodata = static_cast<float>(p.nodata);
@@ -144,6 +153,7 @@ GdalTileSource::GdalTileSource(SceneSpec const& scene, std::uint32_t needed_band
   struct Wanted {
     BandRef ref;
     int band_role;  // Band index, or -1 for the mask
+    bool signed_byte = false;
   };
   std::vector<Wanted> wanted;
   for (int b = 0; b < pixel::kBandCount; ++b)
@@ -154,6 +164,19 @@ GdalTileSource::GdalTileSource(SceneSpec const& scene, std::uint32_t needed_band
   if (scene.mask) wanted.push_back({*scene.mask, -1});
   RECLAIM_EXPECTS(!wanted.empty(), "a source needs at least one band");
   std::stable_sort(wanted.begin(), wanted.end(), [](Wanted const& a, Wanted const& c) { return a.ref.file < c.ref.file; });
+  // Each band as stored: present, and of a type whose values reading as Float32 keeps.
+  for (auto& w : wanted) {
+    auto ds = open_raster(w.ref.file);
+    if (w.ref.band > ds->GetRasterCount())
+      throw input_error(w.ref.file.string() + ": has no band " + std::to_string(w.ref.band));
+    auto* band = ds->GetRasterBand(w.ref.band);
+    GDALDataType const type = band->GetRasterDataType();
+    if (GDALDataTypeIsComplex(type))  // GDAL would hand us the real part alone
+      throw input_error(describe(w.ref) + ": complex data (" + GDALGetDataTypeName(type) +
+                        ") is not supported; write the real values as a band of their own (gdal_translate)");
+    char const* pixel_type = band->GetMetadataItem("PIXELTYPE", "IMAGE_STRUCTURE");
+    w.signed_byte = type == GDT_Byte && pixel_type && EQUAL(pixel_type, "SIGNEDBYTE");
+  }
 
   // Target grid: the finest of the files read.
   std::map<fs::path, Grid> grids;
@@ -163,8 +186,6 @@ GdalTileSource::GdalTileSource(SceneSpec const& scene, std::uint32_t needed_band
     for (auto const& w : wanted) {
       if (grids.count(w.ref.file)) continue;
       auto ds = open_raster(w.ref.file);
-      if (w.ref.band > ds->GetRasterCount())
-        throw input_error(w.ref.file.string() + ": has no band " + std::to_string(w.ref.band));
       grids.emplace(w.ref.file, grid_of(*ds));
     }
     finest = wanted.front().ref.file;
@@ -176,6 +197,9 @@ GdalTileSource::GdalTileSource(SceneSpec const& scene, std::uint32_t needed_band
   if (target && !same_grid(grids.at(finest), *target)) {
     std::map<std::pair<fs::path, bool>, fs::path> warped;
     for (auto& w : wanted) {
+      if (w.signed_byte)  // GDAL 3.6's warper would blend the unsigned bytes
+        throw input_error(describe(w.ref) + ": signed-byte (Int8) data cannot be warped onto another grid; convert "
+                                            "it to Int16 first (gdal_translate -ot Int16)");
       bool const nearest = w.band_role < 0 || scene.resampling == Resampling::nearest;
       auto key = std::make_pair(w.ref.file, nearest);
       if (!warped.count(key)) {
@@ -191,6 +215,7 @@ GdalTileSource::GdalTileSource(SceneSpec const& scene, std::uint32_t needed_band
     find_grids();
   }
   m_grid = grids.at(finest);
+  m_input = scene.input;
   auto const& gt = m_grid.geotransform;
   if (gt[2] != 0 || gt[4] != 0) throw input_error(finest.string() + ": rotated geotransforms are not supported");
 
@@ -201,6 +226,7 @@ GdalTileSource::GdalTileSource(SceneSpec const& scene, std::uint32_t needed_band
     p.width = g.width;
     p.height = g.height;
     p.method = w.band_role < 0 ? Resampling::nearest : scene.resampling;  // quality classes never blend
+    p.signed_byte = w.signed_byte;
     if (!same_crs(g.crs_wkt, m_grid.crs_wkt))
       throw input_error(describe(w.ref) + ": CRS differs from " + finest.string() + " (reprojection is not supported yet)");
     p.factor_x = integer_factor(std::abs(g.geotransform[1]), std::abs(gt[1]));
@@ -249,6 +275,13 @@ Grid raster_grid(fs::path const& path) {
 
 std::unique_ptr<TileReader> GdalTileSource::open_reader() const {
   return std::make_unique<GdalTileReader>(m_grid, m_planes);
+}
+
+std::string GdalTileSource::name() const {
+  if (!m_input.empty()) return m_input.string();
+  std::string out;
+  for (auto const& f : files()) out += (out.empty() ? "" : ", ") + f.string();
+  return out;
 }
 
 std::vector<fs::path> GdalTileSource::files() const {

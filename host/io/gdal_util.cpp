@@ -40,7 +40,13 @@ GDALDatasetUniquePtr open_raster(std::filesystem::path const& path) {
   CPLErrorReset();
   GDALDatasetUniquePtr ds(
       GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, nullptr, nullptr));
-  if (!ds) throw input_error(path.string() + ": not a readable raster (" + last_gdal_error("unknown format") + ")");
+  if (!ds) {
+    if (!virtual_file && std::filesystem::is_directory(path, ec))
+      throw input_error(path.string() + ": is a folder, not a raster file");
+    if (!virtual_file && std::filesystem::file_size(path, ec) == 0 && !ec)
+      throw input_error(path.string() + ": is empty (0 bytes), not a raster");
+    throw input_error(path.string() + ": not a readable raster (" + last_gdal_error("unknown format") + ")");
+  }
   if (ds->GetRasterCount() < 1) throw input_error(path.string() + ": raster has no bands");
   return ds;
 }

@@ -338,7 +338,7 @@ void StreamingCogSink::write(TileWindow const& window, float const* planes, int 
   }
 }
 
-void StreamingCogSink::finish() {
+void StreamingCogSink::finish(FinishProgress const&) {  // the encoders ran during the pass
   RECLAIM_EXPECTS(!m_impl->finished, "finish() called twice");
   m_impl->join();
   m_impl->finished = true;

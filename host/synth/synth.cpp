@@ -6,6 +6,7 @@
 // strip order. Both epochs are rendered in the same pass (they share the land cover), one
 // block-high strip at a time, so memory stays at a few strips however large the scene.
 #include "reclaim/synth/synth.hpp"
+#include "reclaim/cpus.hpp"
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
@@ -1164,7 +1165,7 @@ DatasetPtr create_epoch(SynthOptions const& o, fs::path const& path, int year) {
   // Level 1: on noisy 16-bit reflectance it is as small as level 6 and twice as fast.
   co.SetNameValue("ZLEVEL", "1");
   co.SetNameValue("BIGTIFF", "IF_SAFER");
-  co.SetNameValue("NUM_THREADS", "ALL_CPUS");
+  co.SetNameValue("NUM_THREADS", std::to_string(available_cpus()).c_str());
   // One plane per band, as L2A ships one file per band: an index reads only its bands.
   co.SetNameValue("INTERLEAVE", "BAND");
   CPLErrorReset();
@@ -1194,7 +1195,7 @@ DatasetPtr create_epoch(SynthOptions const& o, fs::path const& path, int year) {
 
 void write_rasters(SynthOptions const& o, Scene const& sc, std::array<fs::path, 2> const& paths) {
   std::array<DatasetPtr, 2> ds{create_epoch(o, paths[0], o.before_year), create_epoch(o, paths[1], o.after_year)};
-  unsigned const threads = std::max(1u, std::thread::hardware_concurrency());
+  auto const threads = static_cast<unsigned>(available_cpus());
   std::int32_t const strips = (o.height + o.block_size - 1) / o.block_size;
   std::array<StripBuffer, 2> bufs;
   auto generate = [&](std::int32_t s) {

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "reclaim/grid.hpp"
@@ -29,6 +30,8 @@ class TileSource {
   [[nodiscard]] virtual int plane_count() const = 0;
   /// A reader owned by one thread; called once per reader thread.
   [[nodiscard]] virtual std::unique_ptr<TileReader> open_reader() const = 0;
+  /// What it reads, for messages (the input files); empty when it is not files.
+  [[nodiscard]] virtual std::string name() const { return {}; }
 };
 
 /// Receives computed tiles from the single writer thread, in any order.
@@ -91,6 +94,7 @@ class CompositeTileSource final : public TileSource {
   [[nodiscard]] Grid const& grid() const override { return m_parts.front()->grid(); }
   [[nodiscard]] int plane_count() const override { return m_plane_count; }
   [[nodiscard]] std::unique_ptr<TileReader> open_reader() const override;
+  [[nodiscard]] std::string name() const override;  ///< the parts' names, ", " between
 
  private:
   std::vector<TileSource const*> m_parts;

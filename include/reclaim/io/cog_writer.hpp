@@ -20,6 +20,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,9 @@ struct CogOptions {
   int level = 0;
   bool overviews = false;
   int block_size = 512;
+  /// The encoders' compression threads (GDAL's NUM_THREADS; its pool is shared by every
+  /// encoder); 0: reclaim::available_cpus().
+  int threads = 0;
 };
 
 struct OutputRaster {
@@ -61,8 +65,12 @@ struct OutputRaster {
 /// A TileSink that ends in COG files; finish() completes and renames them.
 class CogSink : public TileSink {
  public:
+  /// Called with the fraction (0..1) of the work finish() has done, from the calling thread.
+  using FinishProgress = std::function<void(double)>;
   /// Completes every output (temporary name, then rename); throws io_error on failure.
-  virtual void finish() = 0;
+  virtual void finish(FinishProgress const& progress = {}) = 0;
+  /// True when finish() does the encoding itself (after the pass), rather than the last rows.
+  [[nodiscard]] virtual bool encodes_in_finish() const noexcept = 0;
   /// "streaming" or "scratch", for logs.
   [[nodiscard]] virtual char const* kind() const noexcept = 0;
 };
@@ -77,8 +85,9 @@ class ScratchCogSink final : public CogSink {
   ScratchCogSink& operator=(ScratchCogSink const&) = delete;
 
   void write(TileWindow const& window, float const* planes, int plane_count) override;
-  void finish() override;
+  void finish(FinishProgress const& progress = {}) override;
   [[nodiscard]] char const* kind() const noexcept override { return "scratch"; }
+  [[nodiscard]] bool encodes_in_finish() const noexcept override { return true; }
 
  private:
   struct Impl;
@@ -97,8 +106,9 @@ class StreamingCogSink final : public CogSink {
   StreamingCogSink& operator=(StreamingCogSink const&) = delete;
 
   void write(TileWindow const& window, float const* planes, int plane_count) override;
-  void finish() override;
+  void finish(FinishProgress const& progress = {}) override;
   [[nodiscard]] char const* kind() const noexcept override { return "streaming"; }
+  [[nodiscard]] bool encodes_in_finish() const noexcept override { return false; }
   /// Most bytes the tile store held at once (for logs and tests).
   [[nodiscard]] std::size_t peak_buffer_bytes() const noexcept;
 

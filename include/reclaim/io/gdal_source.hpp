@@ -37,6 +37,8 @@ class GdalTileSource final : public TileSource {
   [[nodiscard]] pixel::FusedParams fused_params() const { return m_params; }
   /// Every file read, once each.
   [[nodiscard]] std::vector<std::filesystem::path> files() const;
+  /// The scene's input (a file or product folder), else its files.
+  [[nodiscard]] std::string name() const override;
 
   /// One input plane: a band of a file and how it maps onto the target grid.
   struct Plane {
@@ -48,12 +50,15 @@ class GdalTileSource final : public TileSource {
     Resampling method = Resampling::nearest;
     bool has_nodata = false;  ///< DN == nodata becomes NaN before resampling
     double nodata = 0;
+    /// Int8 stored as Byte with PIXELTYPE=SIGNEDBYTE (GDAL < 3.7): GDAL reads 0..255, we fold it.
+    bool signed_byte = false;
   };
 
  private:
   Grid m_grid;
   std::vector<Plane> m_planes;
   std::vector<std::filesystem::path> m_warped;  ///< /vsimem/ VRTs this source created
+  std::filesystem::path m_input;                ///< SceneSpec::input
   pixel::FusedParams m_params;
 };
 

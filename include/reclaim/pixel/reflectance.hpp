@@ -25,9 +25,11 @@ struct BandCalibration {
   bool has_saturation = false;
 };
 
-/// Reflectance of one DN in double precision (see indices.hpp for why); NaN when invalid.
+/// Reflectance of one DN in double precision (see indices.hpp for why); NaN when invalid
+/// (NaN or infinite, nodata, saturated): an infinity would otherwise turn some indices finite
+/// (EVI's denominator) instead of nodata.
 RECLAIM_HD inline double to_reflectance(float dn, BandCalibration const& c) noexcept {
-  if (is_nan(dn)) return nan_d();
+  if (!(dn - dn == 0.f)) return nan_d();  // NaN or +-inf (a Float32/Float64 input): nodata
   if (c.has_nodata && dn == c.nodata) return nan_d();
   if (c.has_saturation && dn >= c.saturation) return nan_d();
   return (static_cast<double>(dn) + c.dn_offset) * c.scale + c.offset;
