@@ -111,6 +111,8 @@ pixel::RecoveryParams recovery_request(OptionValues const& r, pixel::TrendParams
     r.refuse("disturbance-year", "--target pre averages the " + year_text(rec.pre_years) +
                                      " years before it, and no epoch falls there" + have);
   return rec;
+}
+
 std::optional<double> year_of(std::string const& text) {
   auto const v = to_number(text);
   return v && std::isfinite(*v) ? v : std::nullopt;
