@@ -372,8 +372,11 @@ int trend_main(int argc, char** argv) {
       try {
         scenes.push_back(io::resolve_scene(std::move(label), path, sensor));
         io::require_bands(scenes.back(), {*index});
-      } catch (input_error const& error) {
-        if (facts[e].bands != 1) throw;
+      } catch (std::runtime_error const& error) {
+        // A one-band file refused as a scene (missing bands, or no quality band for the assumed
+        // sensor) is most likely an index raster: say how to read it as one.
+        if (facts[e].bands != 1 || !(dynamic_cast<input_error const*>(&error) || dynamic_cast<usage_error const*>(&error)))
+          throw;
         throw input_error(std::string(error.what()) + "; if it holds index values, say which with --index-input " +
                           std::string(index_name(*index)));
       }

@@ -205,7 +205,7 @@ def test_a_full_disk_is_reported_as_such(reclaim_bin, small_fs, tmp_path):
     data = tmp_path / "big"
     run_reclaim(reclaim_bin, "synth", "--out", data, "--width", "1500", "--height", "1500")
     out = small_fs / "o"
-    proc = run_reclaim(reclaim_bin, "indices", "--input", data / "2019.tif", "--index", "ndvi", "--out", out,
+    proc = run_reclaim(reclaim_bin, "indices", "--input", data / "2019.tif", "--sensor", "sentinel2-l2a", "--index", "ndvi", "--out", out,
                        "--quiet", check=False)
     assert proc.returncode == EXIT_IO, proc.stderr
     lines = [l for l in proc.stderr.splitlines() if l.strip()]
