@@ -212,7 +212,9 @@ std::size_t parse_bytes(std::string const& text, std::string const& option) {
   else if (unit == "M" || unit == "MB" || unit == "MIB") mult = 1024.0 * 1024;
   else if (unit == "G" || unit == "GB" || unit == "GIB") mult = 1024.0 * 1024 * 1024;
   else if (!unit.empty() && unit != "B") throw usage_error("--" + option + " " + text + ": unknown unit '" + unit + "'");
-  if (value <= 0) throw usage_error("--" + option + " " + text + ": must be positive");
+  if (!(value > 0)) throw usage_error("--" + option + " " + text + ": must be positive");
+  // 2^64 is exact as a double; the cast of anything at or above it (inf too) is undefined.
+  if (!(value * mult < 18446744073709551616.0)) throw usage_error("--" + option + " " + text + ": too large");
   return static_cast<std::size_t>(value * mult);
 }
 

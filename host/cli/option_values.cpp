@@ -2,8 +2,11 @@
 
 #include "io/document.hpp"
 
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -103,12 +106,27 @@ T OptionValue::as() const {
     return true;
   } else {
     static_assert(std::is_arithmetic_v<T>);
-    if (v.is_number()) return v.template get<T>();
-    if (v.is_string()) {
-      // The command line's parser, for the same acceptance and messages.
-      if (auto const d = to_number(v.get<std::string>())) return static_cast<T>(*d);
+    std::optional<double> d;
+    if (v.is_number_integer() && std::is_integral_v<T>) {
+      // Exact (no double round trip); only the range is checked.
+      if (v.is_number_unsigned() ? v.template get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max())
+                                 : v.template get<std::int64_t>() >= std::numeric_limits<T>::min() &&
+                                       v.template get<std::int64_t>() <= std::numeric_limits<T>::max())
+        return v.template get<T>();
+      throw input_error(where + " is out of range");
     }
-    throw input_error(where + " must be a number");
+    if (v.is_number()) d = v.template get<double>();
+    if (v.is_string()) d = to_number(v.get<std::string>());  // the command line's number parser
+    if (!d) throw input_error(where + " must be a number");
+    if constexpr (std::is_integral_v<T>) {
+      // As the command line (cxxopts) reads an integer option: a whole number in T's range. A
+      // cast of 2.5, 1e300 or NaN would silently truncate or be undefined.
+      if (!(std::trunc(*d) == *d)) throw input_error(where + " must be an integer");
+      if (!(*d >= static_cast<double>(std::numeric_limits<T>::min()) &&
+            *d <= static_cast<double>(std::numeric_limits<T>::max())))
+        throw input_error(where + " is out of range");
+    }
+    return static_cast<T>(*d);
   }
 }
 
