@@ -14,6 +14,7 @@
 #include "cli/common_options.hpp"
 #include "cli/option_values.hpp"
 #include "reclaim/error.hpp"
+#include "reclaim/io/rules.hpp"
 #include "reclaim/io/scene.hpp"
 
 namespace fs = std::filesystem;
@@ -113,6 +114,20 @@ TEST_F(InputLimits, ABandNumberTooLargeForAnIntIsOutOfRange) {
   }
   o.band_specs = {{reclaim::pixel::Band::red, "3"}};
   EXPECT_EQ(reclaim::io::resolve_scene("x", file, o).bands[static_cast<int>(reclaim::pixel::Band::red)]->band, 3);
+}
+
+TEST_F(InputLimits, ARulesFileNumberBeyondADoubleIsAnInputError) {
+  // nlohmann's parser throws out_of_range (not parse_error) for 1e999; it escaped the rules
+  // parser, and the CLI reported a bug (exit 1). Found by tests/fuzz/rules_fuzz.
+  std::string message;
+  try {
+    (void)reclaim::io::parse_change_rules(R"({"thresholds": {"ndvi_bare": 1e999}})", reclaim::io::RulesFormat::json,
+                                          "r.json");
+  } catch (input_error const& e) {
+    message = e.what();
+  }
+  EXPECT_TRUE(message.starts_with("rules file 'r.json': bad JSON: ")) << message;
+  EXPECT_NE(message.find("number overflow"), std::string::npos) << message;
 }
 
 }  // namespace
