@@ -24,6 +24,7 @@ gdal.UseExceptions()
 # tiles and many writes in flight, and the kills land at many different stages.
 SLOW = ["--threads", "1", "--readers", "1", "--memory-budget", "48M", "--quiet"]
 KILLS = 6  # per command; each costs about 1.5 runs
+SEED = int(os.environ.get("RECLAIM_KILL_SEED", "1234"))  # other moments: README.md
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +99,7 @@ def content(folder, name):
     return sha256(path)
 
 
-def assert_matches(folder, reference, ref_folder, complete):
+def assert_matches(folder, reference, complete):
     names = final_files(folder)
     assert set(names) <= set(reference), f"unexpected files: {set(names) - set(reference)}"
     if complete:
@@ -109,32 +110,41 @@ def assert_matches(folder, reference, ref_folder, complete):
         assert content(folder, name) == reference[name], f"{name} differs from the uninterrupted run's"
 
 
+def kill_once(reclaim_bin, args, out, moment, reference):
+    """Starts a run, kills it `moment` seconds in, checks the folder, reruns; 1 when it was
+    killed mid-run (0 when it had finished)."""
+    proc = subprocess.Popen([reclaim_bin, *map(str, args), "--out", str(out), *SLOW],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(moment)
+    killed = proc.poll() is None
+    if killed:
+        proc.send_signal(signal.SIGKILL)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode in (0, -signal.SIGKILL), err
+    if out.exists():
+        assert_matches(out, reference, complete=proc.returncode == 0)
+    # The rerun meets the killed run's stale lock, temporaries and scratch files; it needs
+    # --overwrite only when a final-named output is there already.
+    again = ["--overwrite"] if out.exists() and final_files(out) else []
+    run_reclaim(reclaim_bin, *args, "--out", out, *SLOW, *again)
+    assert_matches(out, reference, complete=True)
+    return int(killed)
+
+
 def kill_and_rerun(reclaim_bin, args, tmp_path, label):
     ref_folder = tmp_path / f"{label}_ref"
     started = time.monotonic()
     run_reclaim(reclaim_bin, *args, "--out", ref_folder, *SLOW)
     seconds = time.monotonic() - started
     reference = {name: content(ref_folder, name) for name in final_files(ref_folder)}
-    rng = random.Random(1234)
+    rng = random.Random(SEED)
     moments = sorted(rng.uniform(0.02, 1.0) * seconds for _ in range(KILLS))
     killed_mid_run = 0
     for i, moment in enumerate(moments):
-        out = tmp_path / f"{label}_{i}"
-        proc = subprocess.Popen([reclaim_bin, *map(str, args), "--out", str(out), *SLOW],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        time.sleep(moment)
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            killed_mid_run += 1
-        _, err = proc.communicate(timeout=120)
-        assert proc.returncode in (0, -signal.SIGKILL), err
-        if out.exists():
-            assert_matches(out, reference, ref_folder, complete=proc.returncode == 0)
-        # The rerun meets the killed run's stale lock, temporaries and scratch files; it needs
-        # --overwrite only when a final-named output is there already.
-        again = ["--overwrite"] if out.exists() and final_files(out) else []
-        run_reclaim(reclaim_bin, *args, "--out", out, *SLOW, *again)
-        assert_matches(out, reference, ref_folder, complete=True)
+        try:
+            killed_mid_run += kill_once(reclaim_bin, args, tmp_path / f"{label}_{i}", moment, reference)
+        except AssertionError as e:
+            raise AssertionError(f"RECLAIM_KILL_SEED={SEED}, kill at {moment:.3f} s of a {seconds:.3f} s run: {e}") from e
     print(label, round(seconds, 2), "s;", killed_mid_run, "killed mid-run")
     assert killed_mid_run >= KILLS // 2, f"only {killed_mid_run} of {KILLS} kills met a running run"
 
