@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libbenchmark-dev libssl-dev
   chromium
 )
+packages+=("$@")  # extra packages a script needs (scripts/fuzz.sh: clang-14 libclang-rt-14-dev)
 
 # Python packages Debian does not ship, for the end-to-end tests' independent references
 # (exactextract): a virtual environment over Debian's python3 (numpy, GDAL, scipy, pytest).

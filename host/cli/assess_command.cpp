@@ -585,7 +585,8 @@ AssessResults run_assess(AssessPlan& p, PassRunner& runner) {
     fs::create_directories(p.picture_dir, ec);
     if (ec) throw io_error(p.picture_dir.string() + ": cannot create the picture folder (" + ec.message() + ")");
     std::size_t const overview_crop = p.crops.size() - 1;
-    crops.emplace(p.layout.plan.tiles, p.crops, p.crop_planes, [&](std::size_t c, Crop&& crop) {
+    // overview_crop by value: the observer runs during runner.run(), after this block's scope.
+    crops.emplace(p.layout.plan.tiles, p.crops, p.crop_planes, [&, overview_crop](std::size_t c, Crop&& crop) {
       if (c == overview_crop) {
         std::lock_guard lock(overview_mutex);
         res.overview = std::move(crop);

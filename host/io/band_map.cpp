@@ -129,7 +129,10 @@ BandRef band_from_spec(std::string const& spec, fs::path const& input, std::stri
     if (input.empty() || fs::is_directory(input, ec))
       throw usage_error(std::string(what) + "=" + spec + ": a band number needs --input to be a multiband file");
     auto ds = open_raster(input);
-    int const band = std::stoi(spec);
+    // Digits only, so from_chars fails only by overflow ("red=99999999999"): out of range too
+    // (std::stoi threw std::out_of_range there, which the CLI reported as a bug, exit 1).
+    int band = 0;
+    if (std::from_chars(spec.data(), spec.data() + spec.size(), band).ec != std::errc{}) band = -1;
     if (band < 1 || band > ds->GetRasterCount())
       throw input_error(input.string() + ": has " + std::to_string(ds->GetRasterCount()) + " bands, " +
                         std::string(what) + " asks for band " + spec);

@@ -114,7 +114,10 @@ class SchemeBuilder {
         {"ndvi_bare", &out.ndvi_bare},   {"bsi_bare", &out.bsi_bare},     {"ndvi_vegetated", &out.ndvi_vegetated},
         {"fvc_vegetated", &out.fvc_vegetated}, {"dndvi_gain", &out.dndvi_gain}, {"dndvi_loss", &out.dndvi_loss},
         {"mndwi_water", &out.mndwi_water}};
-    for (auto const& [key, value] : t.items()) {
+    for (auto const& item : t.items()) {
+      // Not a structured binding: clang before 16 cannot capture one in the lambda (fuzz build).
+      std::string const& key = item.key();
+      json const& value = item.value();
       auto const it = std::find_if(std::begin(fields), std::end(fields),
                                    [&](auto const& f) { return key == f.first; });
       if (it == std::end(fields))
@@ -314,6 +317,8 @@ ChangeScheme parse_change_rules(std::string_view text, RulesFormat format, std::
       builder.fail(e.where, e.what());
     } catch (json::parse_error const& e) {
       builder.fail("", std::string("JSON syntax error: ") + e.what());
+    } catch (json::exception const& e) {  // a number out of double's range (1e999) is out_of_range
+      builder.fail("", std::string("bad JSON: ") + e.what());
     }
   } else {
     try {
