@@ -12,5 +12,4 @@ if [[ ! -f "$build_dir/build.ninja" ]]; then
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >"$build_dir/configure.log" 2>&1 ||
     { cat "$build_dir/configure.log" >&2; exit 1; }
 fi
-cmake --build "$build_dir" -j "$(nproc)" | grep -vE '^(\[[0-9]+/[0-9]+\] |ninja: no work to do)' || true
-test "${PIPESTATUS[0]}" -eq 0
+cmake --build "$build_dir" -j "$(nproc)" | { grep -vE '^(\[[0-9]+/[0-9]+\] |ninja: no work to do)' || true; }  # pipefail: the build's status decides

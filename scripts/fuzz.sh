@@ -19,8 +19,7 @@ command -v clang++-14 >/dev/null && [[ -n $(compgen -G "/usr/lib/llvm-14/lib/cla
 if [[ ! -f $build/build.ninja ]]; then
   cmake --preset fuzz >/dev/null
 fi
-cmake --build $build -j "$(nproc)" --target "${targets[@]/%/_fuzz}" | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
-test "${PIPESTATUS[0]}" -eq 0
+cmake --build $build -j "$(nproc)" --target "${targets[@]/%/_fuzz}" | { grep -vE '^\[[0-9]+/[0-9]+\] ' || true; }  # pipefail: the build's status decides
 # The zonal partial seed is written by reclaim itself (the normal build; scripts/build.sh).
 [[ -x ${RECLAIM_BIN:-build/reclaim} ]] || scripts/build.sh
 /usr/bin/python3 scripts/fuzz-seeds.py $build/tests/fuzz/seeds "${RECLAIM_BIN:-build/reclaim}"

@@ -265,11 +265,4 @@ std::size_t parse_bytes(std::string const& text, std::string const& option) {
   return static_cast<std::size_t>(value * mult);
 }
 
-LabeledPath parse_labeled_path(std::string const& text) {
-  auto const eq = text.find('=');
-  if (eq != std::string::npos && eq > 0 && text.substr(0, eq).find('/') == std::string::npos)
-    return {text.substr(0, eq), text.substr(eq + 1)};
-  return {"", text};
-}
-
 }  // namespace reclaim::cli

@@ -72,11 +72,4 @@ void refuse_existing_outputs(std::vector<std::filesystem::path> const& outputs, 
 /// "512M", "2G", "65536" (bytes; K/M/G are powers of 1024). Throws usage_error.
 [[nodiscard]] std::size_t parse_bytes(std::string const& text, std::string const& option);
 
-/// "2019=path/to/file" -> {"2019", "path/to/file"}; a plain path has an empty label.
-struct LabeledPath {
-  std::string label;
-  std::filesystem::path path;
-};
-[[nodiscard]] LabeledPath parse_labeled_path(std::string const& text);
-
 }  // namespace reclaim::cli

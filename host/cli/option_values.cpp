@@ -25,7 +25,71 @@ std::optional<double> to_number(std::string const& text) {
 }
 namespace fs = std::filesystem;
 
+LabeledPath parse_labeled_path(std::string const& text) {
+  auto const eq = text.find('=');
+  if (eq != std::string::npos && eq > 0 && text.substr(0, eq).find('/') == std::string::npos)
+    return {text.substr(0, eq), text.substr(eq + 1)};
+  return {"", text};
+}
+
 namespace {
+
+// How a job file's relative paths are read: from the job file's folder (as --epochs-from lists
+// are), so that a job file means the same run from any working folder (docs/cli.md).
+enum class PathForm { none, plain, labeled, band_map, mask_band };
+
+PathForm path_form(std::string const& option) {
+  static std::set<std::string> const plain = {"sites", "zones", "raster", "out", "grades", "rules", "partial",
+                                              "partials", "epochs-from", "mtl", "target-grid", "zones-out"};
+  if (plain.count(option)) return PathForm::plain;
+  if (option == "input" || option == "before" || option == "after" || option == "epoch") return PathForm::labeled;
+  if (option == "bands") return PathForm::band_map;
+  if (option == "mask-band") return PathForm::mask_band;
+  return PathForm::none;
+}
+
+bool is_whole_number(std::string const& text) {
+  return !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+}
+
+/// `path` taken from `base` when it is relative (GDAL virtual paths and URLs are absolute or
+/// hold "://", and stay as they are).
+std::string from_folder(fs::path const& base, std::string const& path) {
+  if (path.empty() || path.find("://") != std::string::npos || fs::path(path).is_absolute()) return path;
+  return (base / path).lexically_normal().string();
+}
+
+std::string resolve_paths(PathForm form, fs::path const& base, std::string const& text) {
+  switch (form) {
+    case PathForm::none: return text;
+    case PathForm::plain: return from_folder(base, text);
+    case PathForm::labeled: {
+      auto const lp = parse_labeled_path(text);
+      std::string const path = from_folder(base, lp.path.string());
+      return lp.label.empty() ? path : lp.label + "=" + path;
+    }
+    case PathForm::mask_band:
+      return is_whole_number(text) || text == "none" ? text : from_folder(base, text);
+    case PathForm::band_map: {  // role=N or role=FILE[:key=value...], comma separated
+      std::string out;
+      std::size_t start = 0;
+      while (start <= text.size()) {
+        auto const comma = std::min(text.find(',', start), text.size());
+        std::string item = text.substr(start, comma - start);
+        auto const eq = item.find('=');
+        if (eq != std::string::npos) {
+          std::string const source = item.substr(eq + 1);
+          auto const colon = source.find(':');
+          if (!is_whole_number(source.substr(0, colon))) item = item.substr(0, eq + 1) + from_folder(base, source);
+        }
+        out += (start ? "," : "") + item;
+        start = comma + 1;
+      }
+      return out;
+    }
+  }
+  return text;
+}
 
 /// A JSON or TOML job file as one JSON object.
 nlohmann::json read_job_file(fs::path const& path) {
@@ -80,6 +144,10 @@ std::string OptionValues::job_scalar(nlohmann::json const& v, std::string const&
   throw input_error("job file '" + m_job_path->string() + "': option '" + name + "' must be text, a number or true");
 }
 
+std::string OptionValues::job_text(nlohmann::json const& v, std::string const& name) const {
+  return resolve_paths(path_form(name), m_job_path->parent_path(), job_scalar(v, name));
+}
+
 std::size_t OptionValues::count(std::string const& name) const {
   if (auto const n = m_cli.count(name)) return n;
   auto const* v = job_value(name);
@@ -96,14 +164,14 @@ T OptionValue::as() const {
   if constexpr (std::is_same_v<T, std::vector<std::string>>) {
     std::vector<std::string> out;
     if (v.is_array()) {
-      for (auto const& item : v) out.push_back(values.job_scalar(item, m_name));
+      for (auto const& item : v) out.push_back(values.job_text(item, m_name));
     } else {
-      out.push_back(values.job_scalar(v, m_name));
+      out.push_back(values.job_text(v, m_name));
     }
     return out;
   } else if constexpr (std::is_same_v<T, std::string>) {
     if (v.is_array()) throw input_error(where + " takes one value, not a list");
-    return values.job_scalar(v, m_name);
+    return values.job_text(v, m_name);
   } else {
     static_assert(std::is_same_v<T, bool>, "numbers are read with OptionValues::number() and its kin");
     return true;
@@ -174,13 +242,13 @@ nlohmann::ordered_json OptionValues::to_json() const {
       parameters[key] = std::move(value);
     }
   };
-  // The job file's values first, as they were given there, then the command line's (which win).
+  // The job file's values first (relative paths taken from its folder), then the command line's (which win).
   for (auto const& [key, value] : m_job.items()) {
     if (m_cli.count(key) || !job_value(key)) continue;
     if (value.is_array()) {
-      for (auto const& v : value) add(key, job_scalar(v, key));
+      for (auto const& v : value) add(key, job_text(v, key));
     } else {
-      add(key, job_scalar(value, key));
+      add(key, job_text(value, key));
     }
   }
   for (auto const& kv : m_cli.arguments())

@@ -19,6 +19,13 @@ namespace reclaim::cli {
 /// out of double's range is not a number). The one number parser of the command line.
 [[nodiscard]] std::optional<double> to_number(std::string const& text);
 
+/// "2019=path/to/file" -> {"2019", "path/to/file"}; a plain path has an empty label.
+struct LabeledPath {
+  std::string label;
+  std::filesystem::path path;
+};
+[[nodiscard]] LabeledPath parse_labeled_path(std::string const& text);
+
 class OptionValues;
 
 /// One option's value, resolved command line > job file > default.
@@ -69,6 +76,8 @@ class OptionValues {
   friend class OptionValue;
   [[nodiscard]] nlohmann::json const* job_value(std::string const& name) const;
   [[nodiscard]] std::string job_scalar(nlohmann::json const& v, std::string const& name) const;
+  /// A job file's value of option `name` with its relative paths taken from the job file's folder.
+  [[nodiscard]] std::string job_text(nlohmann::json const& v, std::string const& name) const;
 
   cxxopts::ParseResult m_cli;
   std::optional<std::filesystem::path> m_job_path;

@@ -190,6 +190,19 @@ TilePlan PassRunner::plan(TileSource const& source, PixelPass const& pass, bool 
 
 ZonalWork PassRunner::zonal_work(TilePlan const& plan, std::vector<Zone> const& zones, CoverageMode mode,
                                  bool geographic, std::vector<ZonalProduct> products) const {
+  // A zone outside the raster gets count 0 and empty statistics; say which, once.
+  Bounds const raster = window_bounds(plan.grid, TileWindow{0, 0, 0, static_cast<std::int32_t>(plan.grid.width),
+                                                           static_cast<std::int32_t>(plan.grid.height)});
+  std::size_t outside = 0;
+  std::string ids;
+  for (auto const& z : zones) {
+    if (z.parts.empty() || overlaps(z.bbox, raster)) continue;
+    if (++outside <= 5) ids += (outside > 1 ? ", " : "") + z.id;
+  }
+  if (outside > 0)
+    m_log.warning(std::to_string(outside) + " of " + std::to_string(zones.size()) +
+                  " zones lie outside the raster (" + ids + (outside > 5 ? ", ..." : "") +
+                  "): their pixel counts are 0 and their statistics empty");
   return make_zonal_work(plan.grid, plan.tiles, zones, mode, geographic, std::move(products), threads());
 }
 
@@ -333,7 +346,7 @@ RunStats PassRunner::run(PassLayout const& l) {
   TileSink& sink = cog ? static_cast<TileSink&>(*cog) : null_sink;
   auto stats = run_pipeline(*l.source, sink, *m_backend, l.pass, plan, sched);
   m_log.end_progress();
-  if (!any_valid.found())
+  if (stats.pixels > 0 && !any_valid.found())  // no pixel read (zones outside the raster) is said elsewhere
     m_log.warning(input + ": no valid pixel: every output pixel of " + l.label +
                   " is nodata (the input is all nodata, masked, saturated or not finite)");
   m_log.event("pass_done",

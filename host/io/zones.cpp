@@ -291,6 +291,8 @@ std::vector<Zone> read_zones(ZoneSource const& src, std::string const& target_cr
     zone.bbox = bbox_of(zone.parts);
     zones.push_back(std::move(zone));
   }
+  // An empty layer would give an empty table and report with exit 0: nothing was assessed.
+  if (zones.empty()) throw input_error(file + ": layer '" + layer.GetName() + "' has no features (no zones)");
   return zones;
 }
 

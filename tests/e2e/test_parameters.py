@@ -1,6 +1,8 @@
 """Degenerate parameters are refused before anything is written (they used to run to exit 0
 with all-NaN or meaningless products), ordinary I/O errors get their documented exit code and
 name the file, and a full disk is reported as such (docs/reliability.md)."""
+import json
+import os
 import subprocess
 
 import pytest
@@ -212,3 +214,29 @@ def test_a_full_disk_is_reported_as_such(reclaim_bin, small_fs, tmp_path):
     assert lines == [f"reclaim: error: {out / 'ndvi.tif'}: no space left on device in {out}"], proc.stderr
     left = sorted(p.name for p in out.iterdir()) if out.exists() else []
     assert left == [], f"left behind: {left}"
+
+
+def test_job_file_paths_are_taken_from_the_job_files_folder(reclaim_bin, demo, tmp_path):
+    """A job file means the same run from any working folder: its relative paths (scenes with a
+    label, sites, grades, out) are taken from its own folder. They used to be taken from the
+    working folder, so the run below failed with 'data/2019.tif: No such file'."""
+    jobs = tmp_path / "jobs"
+    (jobs / "data").mkdir(parents=True)
+    for name in ("2019.tif", "2025.tif", "sites.gpkg"):
+        (jobs / "data" / name).symlink_to(demo / name)
+    (jobs / "grades.toml").write_text('[[grade]]\nname = "PASS"\nmin_cover_after_pct = 50\n')
+    (jobs / "job.toml").write_text('before = "2019=data/2019.tif"\nafter = "2025=data/2025.tif"\n'
+                                   'sites = "data/sites.gpkg"\ngrades = "grades.toml"\nout = "result"\n'
+                                   'id-field = "site_id"\nno-pictures = true\nquiet = true\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    run_reclaim(reclaim_bin, "assess", "--job", "../jobs/job.toml", cwd=elsewhere)
+    assert (jobs / "result" / "sites.csv").exists() and not (elsewhere / "result").exists()
+    run_reclaim(reclaim_bin, *assess(demo, "--id-field", "site_id", "--grades", jobs / "grades.toml"),
+                "--out", tmp_path / "direct", "--quiet")
+    assert (jobs / "result" / "sites.csv").read_text() == (tmp_path / "direct" / "sites.csv").read_text()
+    sites = json.loads((jobs / "result" / "manifest.json").read_text())["parameters"]["sites"]
+    assert os.path.samefile(elsewhere / sites, jobs / "data" / "sites.gpkg")  # recorded as resolved
+    # A path on the command line is still taken from the working folder.
+    run_reclaim(reclaim_bin, "assess", "--job", jobs / "job.toml", "--out", "here", cwd=elsewhere)
+    assert (elsewhere / "here" / "sites.csv").exists()

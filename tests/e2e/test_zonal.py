@@ -157,3 +157,30 @@ def test_bad_zones_file(value_raster, reclaim_bin, tmp_path):
                        tmp_path / "x.csv", check=False)
     assert proc.returncode == 3 and "missing.gpkg" in proc.stderr
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_zones_outside_the_raster_are_named_in_one_warning(reclaim_bin, tmp_path):
+    """Zones that miss the raster get count 0, as above, and one warning naming them (the run
+    used to be silent, or warn that the raster had no valid pixel, which was not true)."""
+    path = write_raster(tmp_path / "one.tif", [np.full((100, 100), 2.0, np.float32)], GT, utm49_srs(),
+                        dtype=gdal.GDT_Float32, block=None)
+    far = [f"POLYGON(({x} 4300000,{x + 100} 4300000,{x + 100} 4299900,{x} 4300000))" for x in (700000, 710000)]
+    zones = write_zones(tmp_path / "far.gpkg", far, utm49_srs(), ids=["FAR1", "FAR2"])
+    proc = run_reclaim(reclaim_bin, "zonal", "--raster", path, "--zones", zones, "--id-field", "site_id",
+                       "--out", tmp_path / "far.csv")
+    warnings = [l for l in proc.stderr.splitlines() if "outside the raster" in l]
+    assert len(warnings) == 1 and "2 of 2 zones" in warnings[0] and "FAR1, FAR2" in warnings[0], proc.stderr
+    assert "no valid pixel" not in proc.stderr
+    assert all(num(row["one_count"]) == 0 for row in read_csv(tmp_path / "far.csv").values())
+
+
+def test_a_layer_without_features_is_refused(reclaim_bin, tmp_path):
+    """An empty sites layer gave an empty table (and, in assess, an empty report) with exit 0."""
+    path = write_raster(tmp_path / "one.tif", [np.full((100, 100), 2.0, np.float32)], GT, utm49_srs(),
+                        dtype=gdal.GDT_Float32, block=None)
+    zones = write_zones(tmp_path / "none.gpkg", [], utm49_srs())
+    proc = run_reclaim(reclaim_bin, "zonal", "--raster", path, "--zones", zones, "--out", tmp_path / "none.csv",
+                       check=False)
+    assert proc.returncode == 3, proc.stderr
+    assert "none.gpkg: layer 'sites' has no features" in proc.stderr
+    assert not (tmp_path / "none.csv").exists()

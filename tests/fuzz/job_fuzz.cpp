@@ -13,8 +13,8 @@ cxxopts::Options command_options() {
       ("input", "scene", cxxopts::value<std::vector<std::string>>())
       ("index", "indices", cxxopts::value<std::string>()->default_value("ndvi"))
       ("out", "folder", cxxopts::value<std::string>())
-      ("compress-level", "level", cxxopts::value<int>())
-      ("savi-l", "SAVI L", cxxopts::value<double>()->default_value("0.5"))
+      ("compress-level", "level", cxxopts::value<std::string>()->default_value("0"))
+      ("savi-l", "SAVI L", cxxopts::value<std::string>()->default_value("0.5"))
       ("overviews", "overviews");
   reclaim::cli::add_sensor_options(options);
   reclaim::cli::add_run_options(options);
@@ -35,9 +35,9 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     reclaim::cli::OptionValues const r(options, options.parse(1, argv), path);
     if (r.count("input")) (void)r["input"].as<std::vector<std::string>>();
     if (r.count("out")) (void)r["out"].as<std::string>();
-    if (r.count("compress-level")) (void)r["compress-level"].as<int>();
+    (void)r.integer("compress-level", 0, 12);  // numbers are read as the commands read them
     (void)r["overviews"].as<bool>();
-    (void)r["savi-l"].as<double>();
+    (void)r.number_in("savi-l", 0.0, 1.0);
     (void)r["index"].as<std::string>();
     (void)reclaim::cli::run_settings_from(r);
     (void)reclaim::cli::sensor_options_from(r);

@@ -313,6 +313,13 @@ std::string input_error_of(Fn&& fn) {
   return {};
 }
 
+TEST_F(ZonesTest, ALayerWithoutFeaturesIsAnInputErrorNamingFileAndLayer) {
+  fs::path const path = m_dir / "none.gpkg";
+  write_layer(path, "GPKG", {});
+  auto const msg = input_error_of([&] { read_zones({path, std::nullopt, std::nullopt, false}, m_utm49, m_warn); });
+  EXPECT_NE(msg.find(path.string() + ": layer 'sites' has no features"), std::string::npos) << msg;
+}
+
 TEST_F(ZonesTest, BadSourcesAreInputErrorsNamingTheFile) {
   fs::path const gpkg = m_dir / "zones.gpkg";
   write_layer(gpkg, "GPKG", sample_features());
