@@ -755,7 +755,8 @@ int assess_main(int argc, char** argv) {
   table.columns = io::site_metric_columns();
   for (auto const& m : metrics) table.rows.push_back(io::site_metric_cells(m));
   for (auto const& name : {"sites.csv", "sites.gpkg"}) {
-    io::write_zonal_table(out_dir / name, table, sites.zones, grid.crs_wkt);
+    io::write_zonal_table(out_dir / name, table, sites.zones, grid.crs_wkt,
+                          [&log](std::string const& w) { log.warning(w); });
     runner.wrote(out_dir / name);
   }
 

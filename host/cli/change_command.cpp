@@ -119,7 +119,7 @@ int change_main(int argc, char** argv) {
     write_zonal_results(*zone_request, *zones, zonal, grid.crs_wkt,
                         {io::whole_grid(layout.plan.grid,
                                         {in.before_scene.input.string(), in.after_scene.input.string()})},
-                        [&runner](fs::path const& p) { runner.wrote(p); });
+                        [&runner](fs::path const& p) { runner.wrote(p); }, log);
   }
   runner.done();
   return 0;

@@ -140,7 +140,7 @@ int indices_main(int argc, char** argv) {
   if (zones) {
     runner.finishing("indices", "zonal tables");
     write_zonal_results(*zone_request, *zones, zonal, sources.front()->grid().crs_wkt, covered,
-                        [&runner](fs::path const& p) { runner.wrote(p); });
+                        [&runner](fs::path const& p) { runner.wrote(p); }, log);
   }
   runner.done();
   return 0;

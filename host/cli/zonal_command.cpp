@@ -145,7 +145,7 @@ int zonal_main(int argc, char** argv) {
   ZonalResults results;
   results.add(work.products, stats.zonal);
   write_zonal_results(request, zones, results, grid.crs_wkt, {io::whole_grid(layout.plan.grid, {raster.string()})},
-                      [&runner](fs::path const& p) { runner.wrote(p); });
+                      [&runner](fs::path const& p) { runner.wrote(p); }, log);
   runner.done();
   return 0;
 }
@@ -219,7 +219,7 @@ int merge_main(int argc, char** argv) {
     }
     auto const table = io::zonal_table(zones, merged.attribute_names, merged.id_name, merged.products, merged.stats,
                                        merged.results);
-    io::write_zonal_table(out, table, zones, merged.crs_wkt);
+    io::write_zonal_table(out, table, zones, merged.crs_wkt, [&log](std::string const& w) { log.warning(w); });
     written.push_back(out);
   }
   for (auto const& p : written) {

@@ -125,7 +125,7 @@ void ZonalResults::add(std::vector<io::ZonalProduct> const& p, std::vector<io::P
 
 void write_zonal_results(ZoneRequest const& request, LoadedZones const& zones, ZonalResults const& all,
                          std::string const& crs_wkt, std::vector<io::CoveredWindow> const& covered,
-                         std::function<void(fs::path const&)> const& wrote) {
+                         std::function<void(fs::path const&)> const& wrote, EventLog& log) {
   if (request.partial) {
     io::ZonalPartial partial;
     partial.id_name = zones.id_name;
@@ -144,7 +144,7 @@ void write_zonal_results(ZoneRequest const& request, LoadedZones const& zones, Z
   if (request.table) {
     auto const table = io::zonal_table(zones.zones, zones.attribute_names, zones.id_name, all.products,
                                        request.stats, all.results);
-    io::write_zonal_table(*request.table, table, zones.zones, crs_wkt);
+    io::write_zonal_table(*request.table, table, zones.zones, crs_wkt, [&log](std::string const& w) { log.warning(w); });
     wrote(*request.table);
   }
 }

@@ -63,9 +63,9 @@ struct ZonalResults {
 };
 
 /// Writes the table and/or the partial file (which records `covered`: the grids the passes
-/// accumulated and the rasters they read); records them with `wrote`.
+/// accumulated and the rasters they read); records them with `wrote`, warns in `log`.
 void write_zonal_results(ZoneRequest const& request, LoadedZones const& zones, ZonalResults const& results,
                          std::string const& crs_wkt, std::vector<io::CoveredWindow> const& covered,
-                         std::function<void(std::filesystem::path const&)> const& wrote);
+                         std::function<void(std::filesystem::path const&)> const& wrote, EventLog& log);
 
 }  // namespace reclaim::cli

@@ -105,7 +105,7 @@ void write_json(fs::path const& path, ZonalTable const& t, std::vector<Zone> con
   for (std::size_t z = 0; z < zones.size(); ++z) {
     nlohmann::ordered_json row;
     row["id"] = zones[z].id;
-    for (auto const& [name, value] : zones[z].attributes) row[name] = value;
+    for (std::size_t a = 0; a < zones[z].attributes.size(); ++a) row[t.attribute_names[a]] = zones[z].attributes[a].second;
     for (std::size_t c = 0; c < t.columns.size(); ++c) {
       auto const& cell = t.rows[z][c];
       if (auto const* text = std::get_if<std::string>(&cell)) {
@@ -246,9 +246,33 @@ ZonalTable zonal_table(std::vector<Zone> const& zones, std::vector<std::string> 
   return t;
 }
 
-void write_zonal_table(fs::path const& path, ZonalTable const& table, std::vector<Zone> const& zones,
-                       std::string const& crs_wkt) {
+std::vector<std::pair<std::string, std::string>> rename_clashing_attributes(ZonalTable& t) {
+  // Compared ignoring case, as GeoPackage (SQLite) compares column names.
+  auto const lower = [](std::string text) {
+    for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+  };
+  std::set<std::string> taken{lower(t.id_name)};
+  for (auto const& c : t.columns) taken.insert(lower(c));
+  std::vector<std::pair<std::string, std::string>> renamed;
+  for (auto& name : t.attribute_names) {
+    std::string written = name;
+    for (int k = 1; taken.count(lower(written)); ++k)
+      written = (k == 1 ? "attr_" : "attr" + std::to_string(k) + "_") + name;
+    if (written != name) renamed.emplace_back(name, written);
+    taken.insert(lower(written));
+    name = written;
+  }
+  return renamed;
+}
+
+void write_zonal_table(fs::path const& path, ZonalTable table, std::vector<Zone> const& zones,
+                       std::string const& crs_wkt, std::function<void(std::string const&)> const& warn) {
   RECLAIM_EXPECTS(table.rows.size() == zones.size(), "zonal table rows must match the zones");
+  for (auto const& [name, written] : rename_clashing_attributes(table))
+    if (warn)
+      warn(path.string() + ": zone attribute '" + name + "' has the name of another column; written as '" +
+           written + "'");
   std::string ext = path.extension().string();
   for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (path.has_parent_path()) {

@@ -360,3 +360,37 @@ def test_sites_without_id_field_complete_the_run(reclaim_bin, demo, tmp_path):
     assert [r["fid"] for r in rows] == fids
     ds = ogr.Open(str(out / "sites.gpkg"))
     assert [f.GetField("fid") for f in ds.GetLayer(0)] == fids
+
+
+def test_site_fields_named_like_output_columns_are_prefixed(reclaim_bin, demo, assessed, tmp_path):
+    """Real site inventories carry their own `area_ha`: such a field used to make a CSV with two
+    `area_ha` headers and fail the GeoPackage after the whole pass. It is written as `attr_area_ha`
+    (an `AREA_HA` too: GeoPackage compares names ignoring case), with a warning naming it."""
+    src = ogr.Open(str(demo / "sites.gpkg"))
+    sites = tmp_path / "sites_with_area.gpkg"
+    out = ogr.GetDriverByName("GPKG").CreateDataSource(str(sites))
+    layer = out.CopyLayer(src.GetLayer(0), "sites")
+    for name in ("area_ha", "DNDVI_MEAN"):
+        layer.CreateField(ogr.FieldDefn(name, ogr.OFTReal))
+    expected = {}
+    for k, feature in enumerate(layer):
+        feature.SetField("area_ha", 100.0 + k)
+        feature.SetField("DNDVI_MEAN", -k)
+        layer.SetFeature(feature)
+        expected[feature.GetField("site_id")] = (100.0 + k, -k)
+    out = None
+    proc = run_reclaim(reclaim_bin, "assess", "--before", demo / "2019.tif", "--after", demo / "2025.tif", "--sites",
+                       sites, "--id-field", "site_id", "--coverage", "center", "--region-field", "status",
+                       "--no-pictures", "--out", tmp_path / "o")
+    renamed = [l for l in proc.stderr.splitlines() if "has the name of another column" in l]
+    assert any("'area_ha'" in l and "'attr_area_ha'" in l and "sites.csv" in l for l in renamed), proc.stderr
+    header = (tmp_path / "o" / "sites.csv").read_text().splitlines()[0].split(",")
+    assert len(header) == len(set(h.lower() for h in header)), header
+    rows = read_sites(tmp_path / "o" / "sites.csv")
+    base = read_sites(assessed / "sites.csv")
+    for site, row in rows.items():
+        assert float(row["attr_area_ha"]) == expected[site][0] and float(row["attr_DNDVI_MEAN"]) == expected[site][1]
+        assert row["area_ha"] == base[site]["area_ha"] and row["dndvi_mean"] == base[site]["dndvi_mean"]
+    gpkg = ogr.Open(str(tmp_path / "o" / "sites.gpkg"))
+    names = [f.GetName() for f in gpkg.GetLayer(0).schema]
+    assert "attr_area_ha" in names and "area_ha" in names

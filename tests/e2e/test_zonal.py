@@ -2,6 +2,7 @@
 implementation) on the demo scene and random polygons, center mode against GDAL rasterize,
 analytic areas, zones outside the raster and bad input."""
 import csv
+import json
 import math
 
 import numpy as np
@@ -184,3 +185,38 @@ def test_a_layer_without_features_is_refused(reclaim_bin, tmp_path):
     assert proc.returncode == 3, proc.stderr
     assert "none.gpkg: layer 'sites' has no features" in proc.stderr
     assert not (tmp_path / "none.csv").exists()
+
+
+@pytest.mark.parametrize("ext", ["csv", "json", "gpkg"])
+def test_a_zone_field_named_like_a_statistic_is_prefixed(reclaim_bin, tmp_path, ext):
+    """A field `one_mean` beside the statistic `one_mean` of raster one.tif gave a CSV with two
+    `one_mean` headers (a reader takes either), JSON with one value silently lost, and a
+    GeoPackage error. The field is written as `attr_one_mean`, with a warning."""
+    path = write_raster(tmp_path / "one.tif", [np.full((100, 100), 2.0, np.float32)], GT, utm49_srs(),
+                        dtype=gdal.GDT_Float32, block=None)
+    zones = tmp_path / "z.gpkg"
+    ds = ogr.GetDriverByName("GPKG").CreateDataSource(str(zones))
+    layer = ds.CreateLayer("sites", utm49_srs(), ogr.wkbPolygon)
+    layer.CreateField(ogr.FieldDefn("site_id", ogr.OFTString))
+    layer.CreateField(ogr.FieldDefn("one_mean", ogr.OFTReal))
+    f = ogr.Feature(layer.GetLayerDefn())
+    f.SetField("site_id", "A")
+    f.SetField("one_mean", 99.5)
+    x0, y0 = GT[0], GT[3]
+    f.SetGeometry(ogr.CreateGeometryFromWkt(f"POLYGON(({x0} {y0},{x0 + 200} {y0},{x0 + 200} {y0 - 200},{x0} {y0 - 200},"
+                                            f"{x0} {y0}))"))
+    layer.CreateFeature(f)
+    ds = None
+    out = tmp_path / f"t.{ext}"
+    proc = run_reclaim(reclaim_bin, "zonal", "--raster", path, "--zones", zones, "--id-field", "site_id", "--stats",
+                       "count,mean", "--out", out)
+    assert "zone attribute 'one_mean' has the name of another column; written as 'attr_one_mean'" in proc.stderr
+    if ext == "csv":
+        row = read_csv(out)["A"]
+    elif ext == "json":
+        row = json.loads(out.read_text())["zones"][0]
+    else:
+        table = ogr.Open(str(out))  # kept: the layer dies with its dataset
+        feature = table.GetLayer(0).GetNextFeature()
+        row = {k: feature.GetField(k) for k in ("attr_one_mean", "one_mean", "one_count")}
+    assert float(row["attr_one_mean"]) == 99.5 and float(row["one_mean"]) == 2.0 and float(row["one_count"]) == 400

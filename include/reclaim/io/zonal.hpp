@@ -6,6 +6,7 @@
  * which `reclaim merge` combines with others (zonal_partial.hpp).
  */
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -47,11 +48,19 @@ struct ZonalTable {
                                      std::vector<std::string> const& stats,
                                      std::vector<ProductAccumulators> const& results);
 
+/** @brief Gives each zone attribute whose name is the id column's, an output column's or an
+ * earlier attribute's (ignoring case, as GeoPackage does) the prefix `attr_` (`attr2_`, ... while
+ * still taken), so that no table has two columns of one name (a sites file with its own
+ * `area_ha` field made a CSV with two `area_ha` headers and a GeoPackage error). Returns the
+ * (original, written) names of the renamed attributes. */
+std::vector<std::pair<std::string, std::string>> rename_clashing_attributes(ZonalTable& table);
+
 /** @brief Writes the table as CSV (.csv), GeoPackage with the zone geometries (.gpkg, layer =
  * file stem, geometries in crs_wkt) or JSON (.json: {"id_field", "columns", "zones": [{...}]}),
- * chosen by the extension. Temporary name, then rename. Throws usage_error for another
- * extension, io_error naming the file when it cannot be written. */
-void write_zonal_table(std::filesystem::path const& path, ZonalTable const& table, std::vector<Zone> const& zones,
-                       std::string const& crs_wkt);
+ * chosen by the extension, its attributes renamed by rename_clashing_attributes (each rename
+ * told to `warn`). Temporary name, then rename. Throws usage_error for another extension,
+ * io_error naming the file when it cannot be written. */
+void write_zonal_table(std::filesystem::path const& path, ZonalTable table, std::vector<Zone> const& zones,
+                       std::string const& crs_wkt, std::function<void(std::string const&)> const& warn = {});
 
 }  // namespace reclaim::io
