@@ -11,6 +11,7 @@
 #include "cli/common_options.hpp"
 #include "cli/pass_runner.hpp"
 #include "cli/zonal_options.hpp"
+#include "reclaim/cpus.hpp"
 #include "reclaim/error.hpp"
 #include "reclaim/index_names.hpp"
 #include "reclaim/io/gdal_source.hpp"
@@ -56,6 +57,20 @@ io::OutputRaster dndvi_output(fs::path path, ChangeInputs const& in) {
   return dndvi;
 }
 
+io::OutputRaster magnitude_output(fs::path path, ChangeInputs const& in) {
+  io::OutputRaster m;
+  m.path = std::move(path);
+  m.description = "change-vector magnitude " + in.before.label + " -> " + in.after.label + " (standardised bands)";
+  m.metadata = {{"RECLAIM_PRODUCT", "change_magnitude"},
+                {"RECLAIM_BEFORE", in.before_scene.input.string()},
+                {"RECLAIM_AFTER", in.after_scene.input.string()},
+                {"RECLAIM_VERSION", RECLAIM_VERSION},
+                {"RECLAIM_BEFORE_MASK", in.before_scene.mask_text},
+                {"RECLAIM_AFTER_MASK", in.after_scene.mask_text},
+                {"RECLAIM_NODATA", "NaN: no data or masked in either epoch"}};
+  return m;
+}
+
 int change_main(int argc, char** argv) {
   cxxopts::Options options("reclaim change",
                            "Change classes and dNDVI between two epochs, from one read of each pixel");
@@ -63,6 +78,7 @@ int change_main(int argc, char** argv) {
   options.add_options()
       ("index", "also write these indices of each epoch (e.g. ndvi,bsi); default none",
        cxxopts::value<std::string>());
+  add_change_vector_options(options);
   add_zone_options(options, "zone-stats", "count,area_ha,mean,stddev,min,max,median,coverage", "zones-out");
   auto const parsed = parse_raster_command(options, argc, argv, index_help());
   if (!parsed) return 0;  // --help
@@ -76,6 +92,7 @@ int change_main(int argc, char** argv) {
 
   EventLog log(run.log_format, run.quiet);
   auto in = prepare_change_inputs(r, extra, /*year_labels=*/false);
+  auto const vector_request = change_vector_request(r, in);
   auto& params = in.params;
 
   fs::path const out_dir = output_folder(r);
@@ -110,6 +127,20 @@ int change_main(int argc, char** argv) {
   if (runner.dry_run()) {
     runner.describe(layout);
     return 0;
+  }
+  // The magnitude's standardisation and threshold: two reads before the pass; they set the rules.
+  auto const vector_metadata = prepare_change_vector(in, vector_request, layout.plan.tiles, thread_count(run.threads), log);
+  if (!vector_metadata.empty()) {
+    layout.pass = params;
+    for (auto& o : layout.outputs) {
+      if (o.path.filename() == "change_class.tif") {  // the rules as run
+        int const plane = o.plane;
+        o = change_class_output(o.path, in);
+        o.plane = plane;
+      }
+      if (o.path.filename() == "change_class.tif" || o.path.filename() == "change_magnitude.tif")
+        o.metadata.insert(o.metadata.end(), vector_metadata.begin(), vector_metadata.end());
+    }
   }
   auto const stats = runner.run(layout);
   if (work) {

@@ -7,6 +7,7 @@
 #include "cli/zonal_options.hpp"
 #include "reclaim/index_names.hpp"
 #include "reclaim/error.hpp"
+#include "reclaim/io/number_text.hpp"
 
 namespace reclaim::cli {
 namespace fs = std::filesystem;
@@ -126,7 +127,105 @@ ChangePlanes change_planes(ChangeInputs& in, std::vector<pixel::Index> const& pe
       ++plane;
     }
   }
+  if (in.params.write_magnitude) {
+    RECLAIM_EXPECTS(plane == in.params.magnitude_plane(), "the magnitude plane follows the epochs' outputs");
+    auto o = magnitude_output(out_dir / "change_magnitude.tif", in);
+    o.plane = plane;
+    planes.outputs.push_back(std::move(o));
+    planes.names.push_back("change_magnitude");
+  }
   return planes;
+}
+
+void add_change_vector_options(cxxopts::Options& options) {
+  options.add_options("Change magnitude")
+      ("magnitude", "also write change_magnitude.tif: the change-vector magnitude of the standardised bands")
+      ("threshold", "classes gated by the magnitude, with this threshold: otsu, ki (Kittler-Illingworth) or a "
+                    "value (implies --magnitude; docs/change.md)", cxxopts::value<std::string>());
+}
+
+ChangeVectorRequest change_vector_request(OptionValues const& r, ChangeInputs& in) {
+  ChangeVectorRequest q;
+  q.write = r.count("magnitude") > 0 || r.count("threshold") > 0;
+  if (r.count("threshold")) {
+    if (r.count("rules"))
+      throw usage_error("--threshold gates the built-in classes; a rules file reads `magnitude` with thresholds of "
+                        "its own (give --magnitude to write it)");
+    std::string const text = lower(r["threshold"].as<std::string>());
+    if (text == "otsu") {
+      q.method = ThresholdMethod::otsu;
+    } else if (text == "ki" || text == "kittler-illingworth") {
+      q.method = ThresholdMethod::kittler_illingworth;
+    } else {
+      q.value = r.positive("threshold");
+    }
+    in.scheme = io::gated_change_scheme(in.scheme.thresholds, q.value.value_or(0.0));
+    in.params.rules = in.scheme.rules;
+  }
+  in.params.write_magnitude = q.write ? 1 : 0;
+  return q;
+}
+
+std::vector<std::pair<std::string, std::string>> prepare_change_vector(ChangeInputs& in,
+                                                                       ChangeVectorRequest const& request,
+                                                                       std::span<TileWindow const> tiles, int threads,
+                                                                       EventLog& log) {
+  if (!request.write && !in.scheme.rules.needs(pixel::ChangeVar::magnitude)) return {};
+  std::uint32_t const bands = shared_bands(in.params);
+  log.event("change_vector_read", {{"step", "standardisation"}}, "change magnitude: standardising the bands (a first read)");
+  auto const moments = band_moments(*in.source, tiles, in.params, threads);
+  in.params.vector = standardisation_from(moments, bands);
+  std::string const scenes = in.before_scene.input.string() + " and " + in.after_scene.input.string();
+  if (!in.params.vector.enabled)
+    throw input_error(scenes + ": no band varies over the pixels clear in both epochs (" +
+                      std::to_string(static_cast<std::uint64_t>(moments.count)) +
+                      "): the change magnitude cannot be standardised");
+  std::vector<std::pair<std::string, std::string>> metadata;
+  std::string used;
+  for (int b = 0; b < pixel::kBandCount; ++b) {
+    if (!in.params.vector.use[b]) continue;
+    std::string const name(band_name(static_cast<pixel::Band>(b)));
+    std::string key = name;
+    for (auto& c : key) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    used += (used.empty() ? "" : ",") + name;
+    for (int e = 0; e < 2; ++e)
+      metadata.emplace_back("RECLAIM_STANDARDISATION_" + std::string(e == 0 ? "BEFORE_" : "AFTER_") + key,
+                            "mean=" + io::shortest_text(in.params.vector.mean[e][b]) +
+                                " sd=" + io::shortest_text(1.0 / in.params.vector.inv_sd[e][b]));
+  }
+  metadata.emplace(metadata.begin(), "RECLAIM_MAGNITUDE_BANDS", used);
+  metadata.emplace(metadata.begin() + 1, "RECLAIM_STANDARDISATION_PIXELS",
+                   std::to_string(static_cast<std::uint64_t>(moments.count)));
+  if (!request.gated()) {
+    log.event("change_vector", {{"bands", used}, {"pixels", moments.count}},
+              "change magnitude over " + used + ", standardised over " +
+                  std::to_string(static_cast<std::uint64_t>(moments.count)) + " pixels clear in both epochs");
+    return metadata;
+  }
+  double threshold = request.value.value_or(0.0);
+  std::string method = "fixed";
+  if (request.method) {
+    log.event("change_vector_read", {{"step", "histogram"}}, "change magnitude: its histogram (a second read)");
+    auto const histogram = magnitude_histogram(*in.source, tiles, in.params, threads);
+    auto const chosen = histogram_threshold(histogram.counts, kMagnitudeBinWidth, *request.method);
+    method = threshold_method_name(*request.method);
+    if (!chosen)
+      throw input_error(scenes + ": the change magnitude has no two classes to separate (" +
+                        std::to_string(histogram.total()) + " pixels); give --threshold VALUE");
+    threshold = *chosen;
+    if (histogram.clamped > 0)
+      log.warning(std::to_string(histogram.clamped) + " pixels have a change magnitude beyond " +
+                  io::shortest_text(kMagnitudeBins * kMagnitudeBinWidth) + ": counted in the histogram's last bin");
+  }
+  in.scheme = io::gated_change_scheme(in.scheme.thresholds, threshold);
+  in.params.rules = in.scheme.rules;
+  metadata.emplace_back("RECLAIM_THRESHOLD_METHOD", method);
+  metadata.emplace_back("RECLAIM_THRESHOLD", io::shortest_text(threshold));
+  log.event("change_threshold", {{"method", method}, {"threshold", threshold}, {"bands", used}, {"pixels", moments.count}},
+            "change magnitude over " + used + ": " + method + " threshold " + io::shortest_text(threshold) +
+                " (standardised over " + std::to_string(static_cast<std::uint64_t>(moments.count)) +
+                " pixels clear in both epochs)");
+  return metadata;
 }
 
 std::vector<ZonalProduct> change_zonal_products(ChangeInputs const& in, ChangePlanes const& planes,

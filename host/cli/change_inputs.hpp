@@ -8,11 +8,14 @@
 #include <utility>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "cli/option_values.hpp"
 #include "cli/common_options.hpp"
+#include "cli/logging.hpp"
+#include "reclaim/change_vector.hpp"
 #include "reclaim/io/cog_writer.hpp"
 #include "reclaim/io/gdal_source.hpp"
 #include "reclaim/io/rules.hpp"
@@ -66,8 +69,36 @@ struct ChangePlanes {
 [[nodiscard]] std::vector<ZonalProduct> change_zonal_products(ChangeInputs const& in, ChangePlanes const& planes,
                                                               struct ZoneRequest const& request);
 
-/// The change-class COG (colour table, category names, rules as metadata) and the dNDVI COG.
+/// The change-class COG (colour table, category names, rules as metadata), the dNDVI COG and
+/// the change-magnitude COG.
 [[nodiscard]] io::OutputRaster change_class_output(std::filesystem::path path, ChangeInputs const& in);
 [[nodiscard]] io::OutputRaster dndvi_output(std::filesystem::path path, ChangeInputs const& in);
+[[nodiscard]] io::OutputRaster magnitude_output(std::filesystem::path path, ChangeInputs const& in);
+
+/// Adds --magnitude and --threshold (docs/change.md, "Change magnitude").
+void add_change_vector_options(cxxopts::Options& options);
+
+/// What --magnitude and --threshold ask for.
+struct ChangeVectorRequest {
+  bool write = false;                     ///< change_magnitude.tif (--magnitude, implied by --threshold)
+  std::optional<ThresholdMethod> method;  ///< --threshold otsu|ki
+  std::optional<double> value;            ///< --threshold VALUE
+  [[nodiscard]] bool gated() const noexcept { return method.has_value() || value.has_value(); }
+};
+
+/** @brief Reads --magnitude and --threshold (refused beside --rules: a rules file reads
+ * `magnitude` with thresholds of its own). With --threshold, in.scheme becomes the gated scheme
+ * (its threshold is set by prepare_change_vector). Sets in.params.write_magnitude. */
+[[nodiscard]] ChangeVectorRequest change_vector_request(OptionValues const& r, ChangeInputs& in);
+
+/** @brief When the pass reads the magnitude (the gated scheme, a rules file that reads it, or
+ * --magnitude): reads the tiles twice before the pass, for the standardisation and the magnitude
+ * histogram, chooses the threshold (gated), and sets in.params.vector and in.params.rules.
+ * Logs what it found; returns the metadata items that record it (empty when it did nothing).
+ * Throws input_error when the scenes leave no band or no pixel to standardise. */
+std::vector<std::pair<std::string, std::string>> prepare_change_vector(ChangeInputs& in,
+                                                                       ChangeVectorRequest const& request,
+                                                                       std::span<TileWindow const> tiles, int threads,
+                                                                       EventLog& log);
 
 }  // namespace reclaim::cli

@@ -307,6 +307,16 @@ ChangeClassInfo const* ChangeScheme::find_class(std::uint8_t value) const noexce
 
 ChangeScheme default_change_scheme() { return SchemeBuilder("(built-in defaults)").build(json::object()); }
 
+ChangeScheme gated_change_scheme(pixel::ChangeThresholds const& thresholds, double magnitude_threshold) {
+  ChangeScheme scheme;
+  scheme.thresholds = thresholds;
+  scheme.mode = RulesMode::replace;
+  scheme.rules = pixel::default_gated_rules(thresholds, magnitude_threshold);
+  for (pixel::ChangeClassStyle const& s : pixel::kGatedChangeClasses)
+    scheme.classes.push_back(ChangeClassInfo{s.value, s.name, {s.rgba[0], s.rgba[1], s.rgba[2], s.rgba[3]}});
+  return scheme;
+}
+
 ChangeScheme parse_change_rules(std::string_view text, RulesFormat format, std::string const& source) {
   SchemeBuilder const builder(source);
   json doc;

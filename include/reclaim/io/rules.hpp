@@ -54,6 +54,9 @@ enum class RulesFormat { json, toml };
 /// The built-in scheme: default_change_rules() and kDefaultChangeClasses.
 ChangeScheme default_change_scheme();
 
+/// The magnitude-gated scheme: default_gated_rules() and kGatedChangeClasses.
+ChangeScheme gated_change_scheme(pixel::ChangeThresholds const& thresholds, double magnitude_threshold);
+
 /** @brief Loads a rules file. The format follows the extension (.json, .toml); any other
  * extension is JSON when the first non-blank character is `{`, TOML otherwise.
  * @throws reclaim::input_error naming the file and the problem

@@ -37,8 +37,9 @@ enum class ChangeVar : std::uint8_t {
   mndwi_after,
   fvc_before,
   fvc_after,
+  magnitude,  ///< change-vector magnitude of the standardised bands (change_pass.hpp: change_magnitude)
 };
-inline constexpr int kChangeVarCount = 9;
+inline constexpr int kChangeVarCount = 10;
 
 enum class CompareOp : std::uint8_t { lt, le, gt, ge };
 inline constexpr int kCompareOpCount = 4;
@@ -60,9 +61,9 @@ inline constexpr int kLastCustomClass = 254;
 
 /// Name of a variable as written in rules files ("ndvi_before", ...); nullptr when out of range.
 constexpr char const* change_var_name(ChangeVar v) noexcept {
-  constexpr char const* names[kChangeVarCount] = {"ndvi_before",  "ndvi_after",  "dndvi",
-                                                  "bsi_before",   "bsi_after",   "mndwi_before",
-                                                  "mndwi_after",  "fvc_before",  "fvc_after"};
+  constexpr char const* names[kChangeVarCount] = {"ndvi_before",  "ndvi_after", "dndvi",     "bsi_before",
+                                                  "bsi_after",    "mndwi_before", "mndwi_after", "fvc_before",
+                                                  "fvc_after",    "magnitude"};
   auto const i = static_cast<int>(v);
   return i < kChangeVarCount ? names[i] : nullptr;
 }
@@ -230,14 +231,68 @@ inline ChangeRules default_change_rules(ChangeThresholds const& t = {}) noexcept
 }
 inline constexpr int kDefaultChangeRuleCount = 7;
 
+/// Classes of the magnitude-gated scheme (default_gated_rules) beyond 1..6; a scheme of its own,
+/// so these values do not collide with a rules file's custom classes (which extend the rule scheme).
+inline constexpr std::uint8_t kClassWaterGained = 7;
+inline constexpr std::uint8_t kClassWaterLost = 8;
+inline constexpr std::uint8_t kClassOtherChange = 9;
+inline constexpr std::uint8_t kClassStableOther = 10;
+
+/** @brief The magnitude-gated rule table (docs/change.md, "Change magnitude"): a pixel whose
+ * change-vector magnitude is at least `magnitude_threshold` changed, and gets a direction class;
+ * below it, a stable class. In order (first match wins), with m = magnitude, w, b, s, gain, loss
+ * and VEG as in default_change_rules:
+ *
+ *   7 water gained       m >= t, mndwi_before <= w, mndwi_after > w
+ *   8 water lost         m >= t, mndwi_before > w, mndwi_after <= w
+ *   6 water (stable)     mndwi_before > w, mndwi_after > w
+ *   2 revegetated        m >= t, ndvi_before < b, bsi_before > s, VEG_after
+ *   5 vegetation loss    m >= t, dndvi <= loss
+ *   3 partial recovery   m >= t, dndvi >= gain
+ *   9 other change       m >= t
+ *   4 stable vegetation  VEG_before, VEG_after
+ *   1 stable bare        ndvi_before < b, bsi_before > s, ndvi_after < b, bsi_after > s
+ *  10 stable, other      (every other pixel)
+ *
+ * Returns 10 rules.
+ */
+inline ChangeRules default_gated_rules(ChangeThresholds const& t, double magnitude_threshold) noexcept {
+  using V = ChangeVar;
+  using O = CompareOp;
+  bool const fvc = t.vegetated_by_fvc;
+  ChangeCondition const changed{V::magnitude, O::ge, magnitude_threshold};
+  ChangeCondition const veg_before = fvc ? ChangeCondition{V::fvc_before, O::ge, t.fvc_vegetated}
+                                         : ChangeCondition{V::ndvi_before, O::ge, t.ndvi_vegetated};
+  ChangeCondition const veg_after = fvc ? ChangeCondition{V::fvc_after, O::ge, t.fvc_vegetated}
+                                        : ChangeCondition{V::ndvi_after, O::ge, t.ndvi_vegetated};
+  ChangeRules r;
+  r.add(kClassWaterGained, {changed, {V::mndwi_before, O::le, t.mndwi_water}, {V::mndwi_after, O::gt, t.mndwi_water}});
+  r.add(kClassWaterLost, {changed, {V::mndwi_before, O::gt, t.mndwi_water}, {V::mndwi_after, O::le, t.mndwi_water}});
+  r.add(kClassWater, {{V::mndwi_before, O::gt, t.mndwi_water}, {V::mndwi_after, O::gt, t.mndwi_water}});
+  r.add(kClassRevegetated, {changed, {V::ndvi_before, O::lt, t.ndvi_bare}, {V::bsi_before, O::gt, t.bsi_bare}, veg_after});
+  r.add(kClassVegetationLoss, {changed, {V::dndvi, O::le, t.dndvi_loss}});
+  r.add(kClassPartialRecovery, {changed, {V::dndvi, O::ge, t.dndvi_gain}});
+  r.add(kClassOtherChange, {changed});
+  r.add(kClassStableVegetation, {veg_before, veg_after});
+  r.add(kClassStableBare, {{V::ndvi_before, O::lt, t.ndvi_bare},
+                           {V::bsi_before, O::gt, t.bsi_bare},
+                           {V::ndvi_after, O::lt, t.ndvi_bare},
+                           {V::bsi_after, O::gt, t.bsi_bare}});
+  r.add(kClassStableOther, {});
+  return r;
+}
+inline constexpr int kGatedChangeRuleCount = 10;
+
 /** @brief The class of one pixel: 0 when a needed variable (ChangeRules::needed) is NaN,
- * else the class of the first rule whose conditions all hold, else 255.
+ * else the class of the first rule whose conditions all hold, else 255. `magnitude` is the
+ * pixel's change-vector magnitude (NaN when the pass does not compute it).
  */
 RECLAIM_HD inline std::uint8_t change_class(ChangeRules const& rules, EpochIndices const& before,
-                                            EpochIndices const& after) noexcept {
-  double const v[kChangeVarCount] = {before.ndvi,  after.ndvi, dndvi(before.ndvi, after.ndvi),
-                                     before.bsi,   after.bsi,  before.mndwi,
-                                     after.mndwi,  before.fvc, after.fvc};
+                                            EpochIndices const& after, double magnitude = nan_d()) noexcept {
+  double const v[kChangeVarCount] = {before.ndvi, after.ndvi,  dndvi(before.ndvi, after.ndvi),
+                                     before.bsi,  after.bsi,   before.mndwi,
+                                     after.mndwi, before.fvc,  after.fvc,
+                                     magnitude};
   std::uint32_t const needed = rules.needed();
   for (int i = 0; i < kChangeVarCount; ++i)
     if (((needed >> i) & 1u) != 0u && is_nan(v[i])) return kClassNodata;
@@ -267,6 +322,22 @@ inline constexpr ChangeClassStyle kDefaultChangeClasses[] = {
     {kClassStableVegetation, "stable vegetation", {0, 90, 50, 255}},
     {kClassVegetationLoss, "vegetation loss / new disturbance", {215, 48, 39, 255}},
     {kClassWater, "water", {49, 130, 189, 255}},
+    {kClassUnclassified, "unclassified", {190, 190, 190, 255}},
+};
+
+/// The classes of the magnitude-gated scheme (default_gated_rules), ascending by value.
+inline constexpr ChangeClassStyle kGatedChangeClasses[] = {
+    {kClassNodata, "no data", {0, 0, 0, 0}},
+    {kClassStableBare, "stable bare", {191, 129, 45, 255}},
+    {kClassRevegetated, "revegetated", {26, 152, 80, 255}},
+    {kClassPartialRecovery, "partial recovery", {166, 217, 106, 255}},
+    {kClassStableVegetation, "stable vegetation", {0, 90, 50, 255}},
+    {kClassVegetationLoss, "vegetation loss / new disturbance", {215, 48, 39, 255}},
+    {kClassWater, "water (stable)", {49, 130, 189, 255}},
+    {kClassWaterGained, "water gained", {107, 174, 214, 255}},
+    {kClassWaterLost, "water lost", {8, 48, 107, 255}},
+    {kClassOtherChange, "other change", {152, 78, 163, 255}},
+    {kClassStableOther, "stable, other", {224, 224, 224, 255}},
     {kClassUnclassified, "unclassified", {190, 190, 190, 255}},
 };
 

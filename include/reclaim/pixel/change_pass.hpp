@@ -11,19 +11,53 @@
 
 namespace reclaim::pixel {
 
+/** @brief The standardisation of the change vector: per epoch and band, the mean and 1/sd of the
+ * band's reflectance over the pixels clear in both epochs (host/core/change_vector.cpp). Bands
+ * with use[b] == 0 are left out (absent in either epoch, or constant).
+ */
+struct ChangeVector {
+  std::int32_t enabled = 0;
+  std::int32_t use[kBandCount] = {};
+  double mean[2][kBandCount] = {};
+  double inv_sd[2][kBandCount] = {};
+};
+
+/** @brief Change-vector magnitude of the standardised bands (Malila 1980's change vector
+ * analysis, on z-scores per epoch and band so that DN, TOA and surface reflectance give the same
+ * value):  sqrt( sum_b ( (a_b - mean_a,b) / sd_a,b - (x_b - mean_x,b) / sd_x,b )^2 )  over the
+ * used bands, x before and a after. NaN when a used band is NaN in either epoch. Summed in band
+ * order, in double, without FMA (both backends give the same bits).
+ */
+RECLAIM_HD inline double change_magnitude(ChangeVector const& cv, Reflectance const& before,
+                                          Reflectance const& after) noexcept {
+  double sum = 0.0;
+  for (int b = 0; b < kBandCount; ++b) {
+    if (cv.use[b] == 0) continue;
+    double const z_before = (before.band[b] - cv.mean[0][b]) * cv.inv_sd[0][b];
+    double const z_after = (after.band[b] - cv.mean[1][b]) * cv.inv_sd[1][b];
+    double const d = z_after - z_before;
+    sum += d * d;
+  }
+  return sqrt(sum);
+}
+
 /** @brief Parameters of the change pass (trivially copyable, passed by value to kernels).
  *
  * `before` and `after` describe each epoch's planes in the combined input tile (the after
  * epoch's planes follow the before epoch's) and list the per-epoch indices to write.
  * Outputs: plane 0 the class (a whole number stored in float; 0 = nodata), plane 1 dNDVI,
- * then before.outputs, then after.outputs.
+ * then before.outputs, then after.outputs, then the change magnitude when write_magnitude.
+ * The magnitude is computed when vector.enabled (the rules read it, or it is written).
  */
 struct ChangeParams {
   FusedParams before;
   FusedParams after;
   ChangeRules rules;
+  ChangeVector vector;
+  std::int32_t write_magnitude = 0;
 
-  [[nodiscard]] RECLAIM_HD int output_count() const noexcept { return 2 + before.output_count + after.output_count; }
+  [[nodiscard]] RECLAIM_HD int magnitude_plane() const noexcept { return 2 + before.output_count + after.output_count; }
+  [[nodiscard]] RECLAIM_HD int output_count() const noexcept { return magnitude_plane() + (write_magnitude ? 1 : 0); }
   [[nodiscard]] RECLAIM_HD int input_plane_count() const noexcept {
     return before.input_plane_count + after.input_plane_count;
   }
@@ -47,7 +81,8 @@ RECLAIM_HD inline void compute_change_pixel(ChangeParams const& p, float const* 
   bool const clear_after = epoch_reflectance(p.after, in, plane_stride, i, ra);
   EpochIndices const eb = epoch_indices(clear_before, rb, p.before.index_params);
   EpochIndices const ea = epoch_indices(clear_after, ra, p.after.index_params);
-  out[i] = static_cast<float>(change_class(p.rules, eb, ea));
+  double const magnitude = p.vector.enabled && clear_before && clear_after ? change_magnitude(p.vector, rb, ra) : nan_d();
+  out[i] = static_cast<float>(change_class(p.rules, eb, ea, magnitude));
   out[plane_stride + i] = static_cast<float>(dndvi(eb.ndvi, ea.ndvi));
   int k = 2;
   for (int o = 0; o < p.before.output_count; ++o, ++k)
@@ -56,6 +91,7 @@ RECLAIM_HD inline void compute_change_pixel(ChangeParams const& p, float const* 
   for (int o = 0; o < p.after.output_count; ++o, ++k)
     out[k * plane_stride + i] =
         clear_after ? static_cast<float>(index_value(p.after.outputs[o], ra, p.after.index_params)) : nan_f();
+  if (p.write_magnitude) out[k * plane_stride + i] = static_cast<float>(magnitude);
 }
 
 }  // namespace reclaim::pixel

@@ -1,0 +1,77 @@
+#pragma once
+/** @file
+ * @brief The change vector's standardisation and its automatic threshold (docs/change.md,
+ * "Change magnitude"): host code that runs before the change pass.
+ *
+ * 1. standardisation: per epoch and band, the mean and standard deviation of the reflectance
+ *    over the pixels clear in both epochs (a first read of the tiles, with the change pass's own
+ *    pixel functions);
+ * 2. a histogram of the magnitude (pixel::change_magnitude) over the same pixels (a second read);
+ * 3. the threshold: Otsu (1979) or Kittler & Illingworth (1986) on that histogram, or a value.
+ *
+ * Every tile's partial result is merged in tile order, so the numbers do not depend on the thread
+ * count. No GDAL, no CUDA: the tiles come from any TileSource.
+ */
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "reclaim/grid.hpp"
+#include "reclaim/pixel/change_pass.hpp"
+#include "reclaim/tile_source.hpp"
+
+namespace reclaim {
+
+/// Per (epoch, band): pixels, mean and sum of squared deviations (Welford per pixel, Chan et al.
+/// per merge), over pixels clear in both epochs whose every band the vector could use is finite.
+struct BandMoments {
+  double count = 0.0;
+  double mean[2][pixel::kBandCount] = {};
+  double m2[2][pixel::kBandCount] = {};
+  void add(pixel::Reflectance const& before, pixel::Reflectance const& after, std::uint32_t bands) noexcept;
+  void merge(BandMoments const& o) noexcept;
+};
+
+/** @brief The standardisation from `moments`: bands in `bands` (bit b = band b) whose standard
+ * deviation is positive in both epochs. `enabled` stays 0 when no band qualifies. */
+[[nodiscard]] pixel::ChangeVector standardisation_from(BandMoments const& moments, std::uint32_t bands);
+
+/// Bands the two epochs both read (bit b = band b), from the change pass's plane layout.
+[[nodiscard]] std::uint32_t shared_bands(pixel::ChangeParams const& params) noexcept;
+
+/// The magnitude histogram: bins of kMagnitudeBinWidth from 0; a magnitude beyond the last bin
+/// counts in the last bin (`clamped` says how many).
+inline constexpr double kMagnitudeBinWidth = 1.0 / 256.0;
+inline constexpr int kMagnitudeBins = 64 * 256;  // up to 64 standard deviations
+struct MagnitudeHistogram {
+  std::vector<std::uint64_t> counts = std::vector<std::uint64_t>(kMagnitudeBins, 0);
+  std::uint64_t clamped = 0;
+  void add(double magnitude) noexcept;
+  void merge(MagnitudeHistogram const& o) noexcept;
+  [[nodiscard]] std::uint64_t total() const noexcept;
+};
+
+/// The first read: moments of every tile of `tiles`, merged in tile order.
+[[nodiscard]] BandMoments band_moments(TileSource const& source, std::span<TileWindow const> tiles,
+                                       pixel::ChangeParams const& params, int threads);
+
+/// The second read: the histogram of pixel::change_magnitude under params.vector.
+[[nodiscard]] MagnitudeHistogram magnitude_histogram(TileSource const& source, std::span<TileWindow const> tiles,
+                                                     pixel::ChangeParams const& params, int threads);
+
+enum class ThresholdMethod { otsu, kittler_illingworth };
+
+/** @brief The threshold of `counts` (bins of `bin_width` from 0): the upper edge of the last bin
+ * of the lower class, so that "changed" is magnitude >= threshold. Otsu maximises the
+ * between-class variance; Kittler-Illingworth minimises the minimum-error criterion
+ * J = 1 + 2 (P1 ln s1 + P2 ln s2) - 2 (P1 ln P1 + P2 ln P2). Both use bin centres; a tie goes to
+ * the lowest cut. nullopt when no cut splits the pixels into two classes (one occupied bin;
+ * for Kittler-Illingworth also when no cut leaves both classes a positive spread). */
+[[nodiscard]] std::optional<double> histogram_threshold(std::span<std::uint64_t const> counts, double bin_width,
+                                                        ThresholdMethod method);
+
+[[nodiscard]] char const* threshold_method_name(ThresholdMethod method) noexcept;
+
+}  // namespace reclaim
