@@ -31,6 +31,7 @@
 #include "cli/common_options.hpp"
 #include "cli/pass_runner.hpp"
 #include "cli/zonal_options.hpp"
+#include "reclaim/cpus.hpp"
 #include "reclaim/error.hpp"
 #include "reclaim/index_names.hpp"
 #include "reclaim/io/assess.hpp"
@@ -725,6 +726,9 @@ int assess_main(int argc, char** argv) {
     return 0;
   }
   io::keep_output_digests(true);  // for manifest.json, hashed as each output is written
+  // A rules file that reads `magnitude`: its standardisation comes from a first read of the tiles.
+  if (!prepare_change_vector(plan.in, {}, plan.layout.plan.tiles, thread_count(run.threads), log).empty())
+    plan.layout.pass = plan.in.params;
   auto const& in = plan.in;
   auto const& ap = plan.ap;
   auto const& grid = in.grid();

@@ -140,18 +140,23 @@ ChangePlanes change_planes(ChangeInputs& in, std::vector<pixel::Index> const& pe
 void add_change_vector_options(cxxopts::Options& options) {
   options.add_options("Change magnitude")
       ("magnitude", "also write change_magnitude.tif: the change-vector magnitude of the standardised bands")
-      ("threshold", "classes gated by the magnitude, with this threshold: otsu, ki (Kittler-Illingworth) or a "
-                    "value (implies --magnitude; docs/change.md)", cxxopts::value<std::string>());
+      ("threshold", "classes gated by the magnitude, with this threshold: otsu (default without --rules), ki "
+                    "(Kittler-Illingworth) or a value (each writes change_magnitude.tif), or none: the rule classes "
+                    "alone (docs/change.md)", cxxopts::value<std::string>());
 }
 
 ChangeVectorRequest change_vector_request(OptionValues const& r, ChangeInputs& in) {
   ChangeVectorRequest q;
-  q.write = r.count("magnitude") > 0 || r.count("threshold") > 0;
-  if (r.count("threshold")) {
+  q.write = r.count("magnitude") > 0;
+  // The default: the gated classes with Otsu's threshold; a rules file keeps its own classes.
+  std::string const text = r.count("threshold") ? lower(r["threshold"].as<std::string>())
+                           : r.count("rules")   ? "none"
+                                                : "otsu";
+  if (text != "none") {
     if (r.count("rules"))
       throw usage_error("--threshold gates the built-in classes; a rules file reads `magnitude` with thresholds of "
                         "its own (give --magnitude to write it)");
-    std::string const text = lower(r["threshold"].as<std::string>());
+    q.write = true;
     if (text == "otsu") {
       q.method = ThresholdMethod::otsu;
     } else if (text == "ki" || text == "kittler-illingworth") {
@@ -209,10 +214,12 @@ std::vector<std::pair<std::string, std::string>> prepare_change_vector(ChangeInp
     auto const histogram = magnitude_histogram(*in.source, tiles, in.params, threads);
     auto const chosen = histogram_threshold(histogram.counts, kMagnitudeBinWidth, *request.method);
     method = threshold_method_name(*request.method);
+    // One occupied bin (e.g. a scene compared with itself): nothing to separate, nothing changed.
+    threshold = chosen.value_or(kMagnitudeBins * kMagnitudeBinWidth);
     if (!chosen)
-      throw input_error(scenes + ": the change magnitude has no two classes to separate (" +
-                        std::to_string(histogram.total()) + " pixels); give --threshold VALUE");
-    threshold = *chosen;
+      log.warning(scenes + ": the change magnitude has no two classes to separate (" +
+                  std::to_string(histogram.total()) + " pixels): every pixel is stable (give --threshold VALUE to "
+                  "choose otherwise)");
     if (histogram.clamped > 0)
       log.warning(std::to_string(histogram.clamped) + " pixels have a change magnitude beyond " +
                   io::shortest_text(kMagnitudeBins * kMagnitudeBinWidth) + ": counted in the histogram's last bin");

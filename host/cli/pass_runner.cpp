@@ -200,9 +200,9 @@ ZonalWork PassRunner::zonal_work(TilePlan const& plan, std::vector<Zone> const& 
     if (++outside <= 5) ids += (outside > 1 ? ", " : "") + z.id;
   }
   if (outside > 0)
-    m_log.warning(std::to_string(outside) + " of " + std::to_string(zones.size()) +
-                  " zones lie outside the raster (" + ids + (outside > 5 ? ", ..." : "") +
-                  "): their pixel counts are 0 and their statistics empty");
+    m_deferred_warnings.push_back(std::to_string(outside) + " of " + std::to_string(zones.size()) +
+                                  " zones lie outside the raster (" + ids + (outside > 5 ? ", ..." : "") +
+                                  "): their pixel counts are 0 and their statistics empty");
   return make_zonal_work(plan.grid, plan.tiles, zones, mode, geographic, std::move(products), threads());
 }
 
@@ -235,9 +235,17 @@ io::OutputLock PassRunner::claim_outputs(fs::path const& folder, std::vector<Pas
   claim.files.insert(claim.files.end(), extra.begin(), extra.end());
   if (m_run.dry_run) {
     refuse_existing_outputs(claim.files, m_run.overwrite);
+    say_deferred_warnings();
     return {};
   }
-  return cli::claim_outputs(claim, m_run.overwrite);
+  auto lock = cli::claim_outputs(claim, m_run.overwrite);
+  say_deferred_warnings();
+  return lock;
+}
+
+void PassRunner::say_deferred_warnings() const {
+  for (auto const& w : m_deferred_warnings) m_log.warning(w);
+  m_deferred_warnings.clear();
 }
 
 void PassRunner::describe(PassLayout const& l) {
@@ -307,6 +315,7 @@ void PassRunner::describe(PassLayout const& l) {
 
 RunStats PassRunner::run(PassLayout const& l) {
   refuse_overwriting_inputs(layout_outputs(l), l.inputs);
+  say_deferred_warnings();
   throw_if_stop_requested();
   std::unique_ptr<io::CogSink> cog;
   NullTileSink null_sink;

@@ -105,6 +105,10 @@ class PassRunner {
   std::unique_ptr<Backend> m_backend;
   BudgetSplit m_budget;
   std::vector<std::filesystem::path> m_written;
+  /// Warnings of the planning (zones outside the raster), said once the run is checked (a
+  /// refused run prints only its error): by claim_outputs, else by run.
+  mutable std::vector<std::string> m_deferred_warnings;
+  void say_deferred_warnings() const;
 };
 
 }  // namespace reclaim::cli

@@ -67,7 +67,8 @@ def read(path):
 def test_classes_and_dndvi_match_numpy(pair, reclaim_bin, tmp_path):
     before, after = pair
     proc = run_reclaim(reclaim_bin, "change", "--before", f"2019={before}", "--after", f"2025={after}", "--index",
-                       "ndvi", "--out", tmp_path, "--memory-budget", "3M", "--readers", "3", "--quiet")
+                       "ndvi", "--threshold", "none", "--out", tmp_path, "--memory-budget", "3M", "--readers", "3",
+                       "--quiet")
     assert proc.stdout.split() == [str(tmp_path / n) for n in
                                    ("change_class.tif", "dndvi.tif", "2019_ndvi.tif", "2025_ndvi.tif")]
     b, a = epoch(before), epoch(after)
@@ -91,13 +92,15 @@ def test_class_raster_is_a_described_byte_cog(pair, reclaim_bin, tmp_path):
     assert band.DataType == gdal.GDT_Byte and band.GetNoDataValue() == 0
     assert ds.GetMetadataItem("LAYOUT", "IMAGE_STRUCTURE") == "COG"
     assert ds.GetGeoTransform() == gdal.Open(str(before)).GetGeoTransform()
-    names = band.GetCategoryNames()
-    assert names[2] == "revegetated" and names[6] == "water" and names[255] == "unclassified"
+    names = band.GetCategoryNames()  # the default, gated scheme (docs/change.md)
+    assert names[2] == "revegetated" and names[6] == "water (stable)" and names[7] == "water gained"
+    assert names[10] == "stable, other" and names[255] == "unclassified"
     ct = band.GetColorTable()
     assert ct.GetColorEntry(2) == (26, 152, 80, 255) and ct.GetColorEntry(0)[3] == 0
     info = gdal.Info(str(tmp_path / "change_class.tif"))
     assert "revegetated" in info and "Color Table" in info
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["change_class.tif", "change_class.tif.aux.xml", "dndvi.tif"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["change_class.tif", "change_class.tif.aux.xml",
+                                                          "change_magnitude.tif", "dndvi.tif"]
 
 
 def test_rules_file_changes_thresholds_and_adds_a_class(pair, reclaim_bin, tmp_path):
@@ -140,8 +143,10 @@ def test_after_epoch_on_another_grid_is_warped_onto_the_before_grid(pair, reclai
     before, after = pair
     crop = tmp_path / "crop.tif"
     gdal.Translate(str(crop), str(after), srcWin=[100, 60, 400, 300])
-    run_reclaim(reclaim_bin, "change", "--before", before, "--after", after, "--out", tmp_path / "full", "--quiet")
-    run_reclaim(reclaim_bin, "change", "--before", before, "--after", crop, "--out", tmp_path / "crop", "--quiet")
+    # The rule classes: the gated ones' threshold comes from each run's own pixels (docs/change.md).
+    rules = ["--threshold", "none", "--quiet"]
+    run_reclaim(reclaim_bin, "change", "--before", before, "--after", after, "--out", tmp_path / "full", *rules)
+    run_reclaim(reclaim_bin, "change", "--before", before, "--after", crop, "--out", tmp_path / "crop", *rules)
     ds, classes = read(tmp_path / "crop" / "change_class.tif")
     _, full = read(tmp_path / "full" / "change_class.tif")
     assert ds.GetGeoTransform() == gdal.Open(str(before)).GetGeoTransform()
@@ -171,7 +176,8 @@ def test_after_epoch_at_another_resolution_and_crs(pair, reclaim_bin, tmp_path):
     before, after = pair
     geo = tmp_path / "after_geo.tif"
     gdal.Warp(str(geo), str(after), dstSRS="EPSG:4326", xRes=0.0002, yRes=0.0002, resampleAlg="near")
-    run_reclaim(reclaim_bin, "change", "--before", before, "--after", geo, "--out", tmp_path / "o", "--quiet")
+    run_reclaim(reclaim_bin, "change", "--before", before, "--after", geo, "--threshold", "none", "--out",
+                tmp_path / "o", "--quiet")
     ref = gdal.Open(str(before))
     gt = ref.GetGeoTransform()
     bounds = [gt[0], gt[3] + gt[5] * ref.RasterYSize, gt[0] + gt[1] * ref.RasterXSize, gt[3]]
@@ -203,8 +209,8 @@ def test_target_grid(pair, reclaim_bin, tmp_path):
     x0, y1 = gt[0] + 100 * gt[1], gt[3] + 40 * gt[5]
     gdal.Warp(str(grid), src, outputBounds=[x0, y1 - 200 * 20, x0 + 250 * 20, y1], xRes=20, yRes=20,
               resampleAlg="near")
-    run_reclaim(reclaim_bin, "change", "--before", before, "--after", after, "--target-grid", grid, "--out",
-                tmp_path / "o", "--quiet")
+    run_reclaim(reclaim_bin, "change", "--before", before, "--after", after, "--target-grid", grid,
+                "--threshold", "none", "--out", tmp_path / "o", "--quiet")
     ds, classes = read(tmp_path / "o" / "change_class.tif")
     assert ds.GetGeoTransform() == gdal.Open(str(grid)).GetGeoTransform() and classes.shape == (200, 250)
     common = dict(format="MEM", outputBounds=[x0, y1 - 200 * 20, x0 + 250 * 20, y1], width=250, height=200,
@@ -237,3 +243,126 @@ def test_scratch_writer_gives_the_same_class_raster(pair, reclaim_bin, tmp_path)
     band = ds.GetRasterBand(1)
     assert band.GetNoDataValue() == 0 and band.GetCategoryNames()[5].startswith("vegetation loss")
     assert band.GetColorTable().GetColorEntry(6) == (49, 130, 189, 255)
+
+
+# ---- change magnitude, thresholds and the gated classes (docs/change.md, "Change magnitude") ----
+MAGNITUDE_BANDS = ["blue", "green", "red", "nir", "swir1"]  # the bands the change pass reads
+BIN = 1 / 256
+
+
+def reflectance_stack(path):
+    """The magnitude bands' reflectance (NaN where nodata) and the SCL-clear mask of a synth scene."""
+    ds = gdal.Open(str(path))
+    dn = [ds.GetRasterBand(b + 1).ReadAsArray() for b in range(7)]
+    refl = np.stack([s2_reflectance(dn[ROLES.index(r)]) for r in MAGNITUDE_BANDS])
+    return refl, ~np.isin(dn[6], S2_MASKED_SCL)
+
+
+def magnitude_reference(before, after):
+    """Change-vector magnitude of z-scores (population sd over the pixels clear in both epochs
+    with every band valid), in float64; NaN elsewhere."""
+    (rb, cb), (ra, ca) = reflectance_stack(before), reflectance_stack(after)
+    valid = cb & ca & np.isfinite(rb).all(axis=0) & np.isfinite(ra).all(axis=0)
+    z = [(r - r[:, valid].mean(axis=1)[:, None, None]) / r[:, valid].std(axis=1)[:, None, None] for r in (rb, ra)]
+    m = np.sqrt(((z[1] - z[0]) ** 2).sum(axis=0))
+    return np.where(valid, m, np.nan)
+
+
+def otsu_reference(m):
+    counts = np.bincount(np.minimum(np.floor(m[np.isfinite(m)] / BIN), 64 * 256 - 1).astype(int), minlength=64 * 256)
+    centres = (np.arange(counts.size) + 0.5) * BIN
+    p = counts / counts.sum()
+    w0, mu0 = np.cumsum(p)[:-1], np.cumsum(p * centres)[:-1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        between = ((p * centres).sum() * w0 - mu0) ** 2 / (w0 * (1 - w0))
+    return (int(np.nanargmax(between)) + 1) * BIN
+
+
+def gated_reference(b, a, m, t, ndvi_bare=0.2, bsi_bare=0.0, ndvi_veg=0.4, gain=0.15, loss=-0.15, water=0.0):
+    """default_gated_rules of docs/change.md, first match wins, in float64."""
+    d = a["ndvi"] - b["ndvi"]
+    out = np.full(d.shape, 255, np.uint8)
+    done = np.zeros(d.shape, bool)
+
+    def rule(value, cond):
+        nonlocal done
+        hit = cond & ~done
+        out[hit] = value
+        done |= hit
+
+    with np.errstate(invalid="ignore"):
+        ch = m >= t
+        rule(7, ch & (b["mndwi"] <= water) & (a["mndwi"] > water))
+        rule(8, ch & (b["mndwi"] > water) & (a["mndwi"] <= water))
+        rule(6, (b["mndwi"] > water) & (a["mndwi"] > water))
+        rule(2, ch & (b["ndvi"] < ndvi_bare) & (b["bsi"] > bsi_bare) & (a["ndvi"] >= ndvi_veg))
+        rule(5, ch & (d <= loss))
+        rule(3, ch & (d >= gain))
+        rule(9, ch)
+        rule(4, (b["ndvi"] >= ndvi_veg) & (a["ndvi"] >= ndvi_veg))
+        rule(1, (b["ndvi"] < ndvi_bare) & (b["bsi"] > bsi_bare) & (a["ndvi"] < ndvi_bare) & (a["bsi"] > bsi_bare))
+        rule(10, np.ones(d.shape, bool))
+    nodata = np.isnan(m)
+    for e in (b, a):
+        for k in ("ndvi", "bsi", "mndwi"):
+            nodata |= np.isnan(e[k])
+    out[nodata] = 0
+    return out
+
+
+def test_magnitude_threshold_and_gated_classes_match_numpy(pair, reclaim_bin, tmp_path):
+    before, after = pair
+    proc = run_reclaim(reclaim_bin, "change", "--before", f"2019={before}", "--after", f"2025={after}",
+                       "--threshold", "otsu", "--out", tmp_path, "--memory-budget", "3M")
+    m = magnitude_reference(before, after)
+    ds, magnitude = read(tmp_path / "change_magnitude.tif")
+    assert np.array_equal(np.isnan(magnitude), np.isnan(m))
+    assert np.nanmax(np.abs(magnitude - m)) < 1e-5  # Float32 of a float64 value
+    meta = gdal.Open(str(tmp_path / "change_class.tif")).GetMetadata()
+    t = float(meta["RECLAIM_THRESHOLD"])
+    assert meta["RECLAIM_THRESHOLD_METHOD"] == "otsu" and meta["RECLAIM_MAGNITUDE_BANDS"] == ",".join(MAGNITUDE_BANDS)
+    assert ds.GetMetadata()["RECLAIM_THRESHOLD"] == meta["RECLAIM_THRESHOLD"]
+    assert abs(t - otsu_reference(m)) <= BIN  # one bin: a pixel at a bin edge may fall either way
+    assert f"otsu threshold {meta['RECLAIM_THRESHOLD']}" in proc.stderr
+    expected = gated_reference(epoch(before), epoch(after), m, t)
+    _, classes = read(tmp_path / "change_class.tif")
+    near_threshold = np.abs(m - t) < 1e-9
+    assert np.array_equal(classes[~near_threshold], expected[~near_threshold])
+    changed = np.isin(classes, (2, 3, 5, 7, 8, 9))
+    assert 0.01 < changed.mean() < 0.9, changed.mean()  # the demo pair changed, but not everywhere
+    assert set(np.unique(classes)) >= {0, 1, 2, 4, 5, 10}
+
+
+def write_reflectance_version(src, dst, gain=1.0, bias=0.0):
+    """The scene as Float32 reflectance (x gain + bias per band, NaN for nodata), SCL kept."""
+    ds = gdal.Open(str(src))
+    out = gdal.GetDriverByName("GTiff").Create(str(dst), ds.RasterXSize, ds.RasterYSize, 7, gdal.GDT_Float32)
+    out.SetGeoTransform(ds.GetGeoTransform())
+    out.SetProjection(ds.GetProjection())
+    for b in range(6):
+        dn = ds.GetRasterBand(b + 1).ReadAsArray()
+        refl = s2_reflectance(dn) * (gain + 0.05 * b) + bias * b
+        out.GetRasterBand(b + 1).WriteArray(refl.astype(np.float32))
+    out.GetRasterBand(7).WriteArray(ds.GetRasterBand(7).ReadAsArray().astype(np.float32))
+    out = None
+    return dst
+
+
+def test_dn_toa_and_surface_reflectance_give_the_same_gate(pair, reclaim_bin, tmp_path):
+    """The standardised magnitude does not see a per-band gain and offset (DN vs reflectance vs a
+    TOA-like affine version of the scene): the changed/stable gate is the same."""
+    before, after = pair
+    generic = ["--sensor", "generic", "--bands", "blue=1,green=2,red=3,nir=4,swir1=5,swir2=6", "--mask-band", "7",
+               "--mask-values", "3,8,9,10", "--threshold", "otsu", "--quiet"]
+    runs = {}
+    for name, files, extra in (
+            ("dn", (before, after), ["--scale", "0.0001", "--nodata", "0"]),
+            ("toa", tuple(write_reflectance_version(p, tmp_path / f"toa_{p.name}", 0.8, 0.01) for p in pair), ["--scale", "1"])):
+        run_reclaim(reclaim_bin, "change", "--before", files[0], "--after", files[1], *generic, *extra,
+                    "--out", tmp_path / name)
+        runs[name] = (read(tmp_path / name / "change_class.tif")[1], read(tmp_path / name / "change_magnitude.tif")[1])
+    (dn_classes, dn_m), (toa_classes, toa_m) = runs["dn"], runs["toa"]
+    assert np.array_equal(np.isnan(dn_m), np.isnan(toa_m))
+    assert np.nanmax(np.abs(dn_m - toa_m)) < 1e-4
+    changed = (2, 3, 5, 7, 8, 9)
+    assert np.mean(np.isin(dn_classes, changed) == np.isin(toa_classes, changed)) > 0.9999
