@@ -28,6 +28,7 @@
 
 #include <gtest/gtest.h>
 
+#include "reclaim/change_vector.hpp"
 #include "reclaim/backend.hpp"
 #include "reclaim/grid.hpp"
 #include "reclaim/scheduler.hpp"
@@ -50,7 +51,7 @@ struct PipelineCase {
 };
 
 inline std::vector<std::string> pipeline_case_names() {
-  return {"indices", "change", "trend", "band_values", "band_classes"};
+  return {"indices", "change", "change_gated", "trend", "band_values", "band_classes"};
 }
 
 /// 300 x 230 pixels of 30 m (UTM-like, projected), 32-pixel blocks.
@@ -165,7 +166,7 @@ inline PipelineCase make_pipeline_case(std::string const& name) {
     c.pass = p;
     c.planes = fused_random_planes(n, Sensor::sentinel2, 31);
     products = {value_product("ndvi", 0, true, -1.0, 1.0 + 1e-9), threshold_product("vegetated", 0, 0.3)};
-  } else if (name == "change") {
+  } else if (name == "change" || name == "change_gated") {
     // assess: a Sentinel-2 epoch then a Landsat epoch, each with NDVI and the visible bands.
     pixel::ChangeParams p;
     auto const epoch = {Index::ndvi, Index::red, Index::green, Index::blue};
@@ -185,6 +186,19 @@ inline PipelineCase make_pipeline_case(std::string const& name) {
     for (auto& plane : after) c.planes.push_back(std::move(plane));
     // Pixel 0: vegetation before (kClearDn), bare after (NIR down to red): class "loss".
     c.planes[kFusedPlanes + static_cast<int>(pixel::Band::nir)][0] = 10600.f;
+    if (name == "change_gated") {
+      // reclaim change's default: the magnitude's standardisation and Otsu threshold from the
+      // host reads (as the CLI does them), then the gated rules and the magnitude plane.
+      MemoryTileSource const source(c.grid, c.planes);
+      std::vector<TileWindow> const whole{{0, 0, 0, static_cast<std::int32_t>(c.grid.width),
+                                           static_cast<std::int32_t>(c.grid.height)}};
+      p.vector = standardisation_from(band_moments(source, whole, p, 1), shared_bands(p));
+      auto const histogram = magnitude_histogram(source, whole, p, 1);
+      auto const t = histogram_threshold(histogram.counts, kMagnitudeBinWidth, ThresholdMethod::otsu);
+      p.rules = pixel::default_gated_rules({}, t.value_or(1.0));
+      p.write_magnitude = 1;
+      c.pass = p;
+    }
     products = {class_product("change_class", 0),
                 value_product("dndvi", 1, true, -2.0, 2.0 + 1e-9),
                 value_product("ndvi_before", 2, true, -1.0, 1.0 + 1e-9),
