@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 #include "cli/pass_runner.hpp"
 #include "cli/zonal_options.hpp"
@@ -140,6 +141,9 @@ ChangePlanes change_planes(ChangeInputs& in, std::vector<pixel::Index> const& pe
 void add_change_vector_options(cxxopts::Options& options) {
   options.add_options("Change magnitude")
       ("magnitude", "also write change_magnitude.tif: the change-vector magnitude of the standardised bands")
+      ("normalise", "none, or pif: the after epoch normalised onto the before epoch's radiometry, per band, over "
+                    "the pixels the magnitude calls unchanged (docs/change.md)",
+       cxxopts::value<std::string>()->default_value("none"))
       ("threshold", "classes gated by the magnitude, with this threshold: otsu (default without --rules), ki "
                     "(Kittler-Illingworth) or a value (each writes change_magnitude.tif), or none: the rule classes "
                     "alone (docs/change.md)", cxxopts::value<std::string>());
@@ -167,6 +171,10 @@ ChangeVectorRequest change_vector_request(OptionValues const& r, ChangeInputs& i
     in.scheme = io::gated_change_scheme(in.scheme.thresholds, q.value.value_or(0.0));
     in.params.rules = in.scheme.rules;
   }
+  std::string const normalise = lower(r["normalise"].as<std::string>());
+  if (normalise != "none" && normalise != "pif")
+    throw usage_error("--normalise " + r["normalise"].as<std::string>() + ": expected none or pif");
+  q.normalise = normalise == "pif";
   in.params.write_magnitude = q.write ? 1 : 0;
   return q;
 }
@@ -175,7 +183,7 @@ std::vector<std::pair<std::string, std::string>> prepare_change_vector(ChangeInp
                                                                        ChangeVectorRequest const& request,
                                                                        std::span<TileWindow const> tiles, int threads,
                                                                        EventLog& log) {
-  if (!request.write && !in.scheme.rules.needs(pixel::ChangeVar::magnitude)) return {};
+  if (!request.write && !request.normalise && !in.scheme.rules.needs(pixel::ChangeVar::magnitude)) return {};
   std::uint32_t const bands = shared_bands(in.params);
   log.event("change_vector_read", {{"step", "standardisation"}}, "change magnitude: standardising the bands (a first read)");
   auto const moments = band_moments(*in.source, tiles, in.params, threads);
@@ -201,19 +209,21 @@ std::vector<std::pair<std::string, std::string>> prepare_change_vector(ChangeInp
   metadata.emplace(metadata.begin(), "RECLAIM_MAGNITUDE_BANDS", used);
   metadata.emplace(metadata.begin() + 1, "RECLAIM_STANDARDISATION_PIXELS",
                    std::to_string(static_cast<std::uint64_t>(moments.count)));
-  if (!request.gated()) {
+  if (!request.gated() && !request.normalise) {
     log.event("change_vector", {{"bands", used}, {"pixels", moments.count}},
               "change magnitude over " + used + ", standardised over " +
                   std::to_string(static_cast<std::uint64_t>(moments.count)) + " pixels clear in both epochs");
     return metadata;
   }
+  // The threshold: the gate's, or Otsu's for choosing the invariant pixels of --normalise.
   double threshold = request.value.value_or(0.0);
   std::string method = "fixed";
-  if (request.method) {
+  if (!request.value) {
+    auto const how = request.method.value_or(ThresholdMethod::otsu);
     log.event("change_vector_read", {{"step", "histogram"}}, "change magnitude: its histogram (a second read)");
     auto const histogram = magnitude_histogram(*in.source, tiles, in.params, threads);
-    auto const chosen = histogram_threshold(histogram.counts, kMagnitudeBinWidth, *request.method);
-    method = threshold_method_name(*request.method);
+    auto const chosen = histogram_threshold(histogram.counts, kMagnitudeBinWidth, how);
+    method = threshold_method_name(how);
     // One occupied bin (e.g. a scene compared with itself): nothing to separate, nothing changed.
     threshold = chosen.value_or(kMagnitudeBins * kMagnitudeBinWidth);
     if (!chosen)
@@ -224,14 +234,46 @@ std::vector<std::pair<std::string, std::string>> prepare_change_vector(ChangeInp
       log.warning(std::to_string(histogram.clamped) + " pixels have a change magnitude beyond " +
                   io::shortest_text(kMagnitudeBins * kMagnitudeBinWidth) + ": counted in the histogram's last bin");
   }
-  in.scheme = io::gated_change_scheme(in.scheme.thresholds, threshold);
-  in.params.rules = in.scheme.rules;
-  metadata.emplace_back("RECLAIM_THRESHOLD_METHOD", method);
-  metadata.emplace_back("RECLAIM_THRESHOLD", io::shortest_text(threshold));
+  if (request.gated()) {
+    in.scheme = io::gated_change_scheme(in.scheme.thresholds, threshold);
+    in.params.rules = in.scheme.rules;
+  }
+  // Without the gate, the threshold only chose the invariant pixels: named so.
+  std::string const key = request.gated() ? "RECLAIM_THRESHOLD" : "RECLAIM_INVARIANT_THRESHOLD";
+  metadata.emplace_back(key + "_METHOD", method);
+  metadata.emplace_back(key, io::shortest_text(threshold));
   log.event("change_threshold", {{"method", method}, {"threshold", threshold}, {"bands", used}, {"pixels", moments.count}},
             "change magnitude over " + used + ": " + method + " threshold " + io::shortest_text(threshold) +
                 " (standardised over " + std::to_string(static_cast<std::uint64_t>(moments.count)) +
                 " pixels clear in both epochs)");
+  if (request.normalise) {
+    log.event("change_vector_read", {{"step", "normalisation"}},
+              "radiometric normalisation: the invariant pixels' fit (a third read)");
+    auto const fit = invariant_fit(*in.source, tiles, in.params, threshold, threads);
+    metadata.emplace_back("RECLAIM_NORMALISATION", "pif: after' = (after - a) / b per band, after = a + b before "
+                                                   "by major-axis regression over " +
+                                                       std::to_string(static_cast<std::uint64_t>(fit.count)) +
+                                                       " pixels with magnitude < the threshold");
+    std::string fitted;
+    for (int b = 0; b < pixel::kBandCount; ++b) {
+      if (!((shared_bands(in.params) >> b) & 1u)) continue;
+      std::string name(band_name(static_cast<pixel::Band>(b)));
+      auto const [a, slope] = fit.line(b);
+      if (!std::isfinite(slope)) {
+        log.warning("radiometric normalisation: band " + name + " has no positive relation over the " +
+                    std::to_string(static_cast<std::uint64_t>(fit.count)) + " invariant pixels: not normalised");
+        continue;
+      }
+      normalise_after_band(in.params, b, a, slope);
+      for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      metadata.emplace_back("RECLAIM_NORMALISATION_" + name, "a=" + io::shortest_text(a) + " b=" + io::shortest_text(slope));
+      fitted += (fitted.empty() ? "" : ", ") + std::string(band_name(static_cast<pixel::Band>(b))) + " " +
+                io::shortest_text(slope) + "x" + (a < 0 ? "" : "+") + io::shortest_text(a);
+    }
+    log.event("change_normalisation", {{"pixels", fit.count}},
+              "radiometric normalisation of the after epoch over " +
+                  std::to_string(static_cast<std::uint64_t>(fit.count)) + " invariant pixels: after = " + fitted);
+  }
   return metadata;
 }
 

@@ -83,6 +83,7 @@ struct ChangeVectorRequest {
   bool write = false;                     ///< change_magnitude.tif (--magnitude, implied by --threshold)
   std::optional<ThresholdMethod> method;  ///< --threshold otsu|ki
   std::optional<double> value;            ///< --threshold VALUE
+  bool normalise = false;                 ///< --normalise pif
   [[nodiscard]] bool gated() const noexcept { return method.has_value() || value.has_value(); }
 };
 

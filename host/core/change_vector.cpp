@@ -202,6 +202,74 @@ std::optional<double> histogram_threshold(std::span<std::uint64_t const> counts,
   return static_cast<double>(*best + 1) * bin_width;
 }
 
+void InvariantFit::add(pixel::Reflectance const& before, pixel::Reflectance const& after, std::uint32_t bands) noexcept {
+  for (int b = 0; b < kBandCount; ++b)
+    if (((bands >> b) & 1u) != 0u && (!std::isfinite(before.band[b]) || !std::isfinite(after.band[b]))) return;
+  count += 1.0;
+  for (int b = 0; b < kBandCount; ++b) {
+    if (((bands >> b) & 1u) == 0u) continue;
+    double const dx = before.band[b] - mean_x[b];
+    double const dy = after.band[b] - mean_y[b];
+    mean_x[b] += dx / count;
+    mean_y[b] += dy / count;
+    cxx[b] += dx * (before.band[b] - mean_x[b]);
+    cyy[b] += dy * (after.band[b] - mean_y[b]);
+    cxy[b] += dx * (after.band[b] - mean_y[b]);
+  }
+}
+
+void InvariantFit::merge(InvariantFit const& o) noexcept {
+  if (o.count == 0.0) return;
+  double const n = count + o.count;
+  for (int b = 0; b < kBandCount; ++b) {
+    double const dx = o.mean_x[b] - mean_x[b];
+    double const dy = o.mean_y[b] - mean_y[b];
+    double const f = count * o.count / n;
+    cxx[b] += o.cxx[b] + dx * dx * f;
+    cyy[b] += o.cyy[b] + dy * dy * f;
+    cxy[b] += o.cxy[b] + dx * dy * f;
+    mean_x[b] += dx * (o.count / n);
+    mean_y[b] += dy * (o.count / n);
+  }
+  count = n;
+}
+
+std::pair<double, double> InvariantFit::line(int band) const noexcept {
+  double const sxx = cxx[band], syy = cyy[band], sxy = cxy[band];
+  if (count < 2.0 || !(sxy > 0.0)) return {std::nan(""), std::nan("")};  // no positive relation
+  // Major axis: the first principal axis of the (before, after) scatter.
+  double const slope = (syy - sxx + std::sqrt((syy - sxx) * (syy - sxx) + 4.0 * sxy * sxy)) / (2.0 * sxy);
+  return {mean_y[band] - slope * mean_x[band], slope};
+}
+
+InvariantFit invariant_fit(TileSource const& source, std::span<TileWindow const> tiles,
+                           pixel::ChangeParams const& params, double threshold, int threads) {
+  std::uint32_t const bands = shared_bands(params);
+  auto const parts = over_tiles<InvariantFit>(source, tiles, threads, [&](float const* in, std::size_t pixels) {
+    InvariantFit f;
+    pixel::Reflectance rb, ra;
+    for (std::size_t i = 0; i < pixels; ++i)
+      if (pixel::epoch_reflectance(params.before, in, pixels, i, rb) &&
+          pixel::epoch_reflectance(params.after, in, pixels, i, ra) &&
+          pixel::change_magnitude(params.vector, rb, ra) < threshold)
+        f.add(rb, ra, bands);
+    return f;
+  });
+  InvariantFit all;
+  for (auto const& f : parts) all.merge(f);
+  return all;
+}
+
+void normalise_after_band(pixel::ChangeParams& params, int band, double a, double b) noexcept {
+  // reflectance = (dn + dn_offset) * scale + offset, then (reflectance - a) / b.
+  auto& cal = params.after.calibration[band];
+  cal.scale /= b;
+  cal.offset = (cal.offset - a) / b;
+  // The standardisation of the after epoch, in the new units: the same z-scores.
+  params.vector.mean[1][band] = (params.vector.mean[1][band] - a) / b;
+  params.vector.inv_sd[1][band] *= b;
+}
+
 char const* threshold_method_name(ThresholdMethod method) noexcept {
   return method == ThresholdMethod::otsu ? "otsu" : "kittler-illingworth";
 }

@@ -16,6 +16,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "reclaim/grid.hpp"
@@ -60,6 +61,29 @@ struct MagnitudeHistogram {
 /// The second read: the histogram of pixel::change_magnitude under params.vector.
 [[nodiscard]] MagnitudeHistogram magnitude_histogram(TileSource const& source, std::span<TileWindow const> tiles,
                                                      pixel::ChangeParams const& params, int threads);
+
+/** @brief Relative radiometric normalisation of the after epoch onto the before epoch over
+ * pseudo-invariant pixels (Schott, Salvaggio & Volchok 1988), here the pixels the gate calls
+ * unchanged (magnitude < threshold), with an orthogonal (major-axis) regression per band as
+ * Canty, Nielsen & Schmidt (2004) fit their no-change pixels: after = a + b before. Co-moments per
+ * band (Welford per pixel, Chan et al. per merge) over pixels with every shared band finite. */
+struct InvariantFit {
+  double count = 0.0;
+  double mean_x[pixel::kBandCount] = {}, mean_y[pixel::kBandCount] = {};
+  double cxx[pixel::kBandCount] = {}, cyy[pixel::kBandCount] = {}, cxy[pixel::kBandCount] = {};
+  void add(pixel::Reflectance const& before, pixel::Reflectance const& after, std::uint32_t bands) noexcept;
+  void merge(InvariantFit const& o) noexcept;
+  /// Band b's line after = a + b before: {a, b}; b NaN when the pixels do not define it.
+  [[nodiscard]] std::pair<double, double> line(int band) const noexcept;
+};
+
+/// The third read: the fit over the pixels whose magnitude is below `threshold`.
+[[nodiscard]] InvariantFit invariant_fit(TileSource const& source, std::span<TileWindow const> tiles,
+                                         pixel::ChangeParams const& params, double threshold, int threads);
+
+/** @brief Folds after' = (after - a) / b into the after epoch's calibration of band `band` (and
+ * its standardisation, so that the magnitude stays the same). */
+void normalise_after_band(pixel::ChangeParams& params, int band, double a, double b) noexcept;
 
 enum class ThresholdMethod { otsu, kittler_illingworth };
 

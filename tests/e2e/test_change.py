@@ -366,3 +366,53 @@ def test_dn_toa_and_surface_reflectance_give_the_same_gate(pair, reclaim_bin, tm
     assert np.nanmax(np.abs(dn_m - toa_m)) < 1e-4
     changed = (2, 3, 5, 7, 8, 9)
     assert np.mean(np.isin(dn_classes, changed) == np.isin(toa_classes, changed)) > 0.9999
+
+
+def test_normalisation_recovers_a_per_band_gain_and_offset(pair, reclaim_bin, tmp_path):
+    """--normalise pif: an after epoch that is the before epoch through a per-band gain and offset
+    (another sensor's calibration), except a block that really changed. The unchanged pixels lie
+    on the line after = o + g before exactly, so the fit must find g and o, and the normalised
+    after epoch's NDVI must equal the before epoch's there (dNDVI 0); without it, it does not."""
+    before, _ = pair
+    ds = gdal.Open(str(before))
+    dn = [ds.GetRasterBand(b + 1).ReadAsArray() for b in range(7)]
+    refl = np.stack([s2_reflectance(d) for d in dn[:6]])
+    after = refl.copy()
+    block = (slice(100, 220), slice(150, 420))
+    for k, (v0, v1) in enumerate(zip((0.03, 0.06, 0.03, 0.45, 0.20, 0.10), (0.12, 0.16, 0.30, 0.18, 0.38, 0.33))):
+        refl[k][block] = v0  # vegetation before, cleared to bare ground after
+        after[k][block] = v1
+    gain, offset = (0.9, 0.95, 1.1, 1.2, 0.85, 1.0), (0.01, 0.02, -0.01, 0.03, 0.0, 0.015)
+    other_sensor = np.stack([g * a + o for g, a, o in zip(gain, after, offset)])
+    files = []
+    for name, planes in (("b.tif", refl), ("a.tif", other_sensor)):
+        out = gdal.GetDriverByName("GTiff").Create(str(tmp_path / name), ds.RasterXSize, ds.RasterYSize, 7,
+                                                   gdal.GDT_Float32)
+        out.SetGeoTransform(ds.GetGeoTransform())
+        out.SetProjection(ds.GetProjection())
+        for k in range(6):
+            out.GetRasterBand(k + 1).WriteArray(planes[k].astype(np.float32))
+        out.GetRasterBand(7).WriteArray(dn[6].astype(np.float32))
+        out = None
+        files.append(tmp_path / name)
+    common = ["change", "--before", files[0], "--after", files[1], "--sensor", "generic", "--bands",
+              "blue=1,green=2,red=3,nir=4,swir1=5,swir2=6", "--mask-band", "7", "--mask-values", "3,8,9,10",
+              "--scale", "1", "--quiet"]
+    run_reclaim(reclaim_bin, *common, "--normalise", "pif", "--out", tmp_path / "n")
+    run_reclaim(reclaim_bin, *common, "--out", tmp_path / "raw")
+    meta = gdal.Open(str(tmp_path / "n" / "change_class.tif")).GetMetadata()
+    assert meta["RECLAIM_NORMALISATION"].startswith("pif")
+    for k, role in enumerate(["blue", "green", "red", "nir", "swir1"]):  # the bands the pass reads
+        fit = dict(item.split("=") for item in meta[f"RECLAIM_NORMALISATION_{role.upper()}"].split())
+        assert abs(float(fit["b"]) - gain[k]) < 1e-5 and abs(float(fit["a"]) - offset[k]) < 1e-5, (role, fit)
+    valid = ~np.isin(dn[6], S2_MASKED_SCL) & np.isfinite(refl).all(axis=0)
+    unchanged = valid.copy()
+    unchanged[block] = False
+    d_norm = read(tmp_path / "n" / "dndvi.tif")[1]
+    d_raw = read(tmp_path / "raw" / "dndvi.tif")[1]
+    assert np.nanmax(np.abs(d_norm[unchanged])) < 1e-4
+    assert np.nanmean(np.abs(d_raw[unchanged])) > 0.01  # the gains differ between red and NIR
+    # The block changed either way: the gate does not depend on the normalisation.
+    for run in ("n", "raw"):
+        classes = read(tmp_path / run / "change_class.tif")[1]
+        assert np.isin(classes[block][valid[block]], (2, 3, 5, 7, 8, 9)).mean() > 0.99
