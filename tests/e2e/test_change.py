@@ -416,3 +416,25 @@ def test_normalisation_recovers_a_per_band_gain_and_offset(pair, reclaim_bin, tm
     for run in ("n", "raw"):
         classes = read(tmp_path / run / "change_class.tif")[1]
         assert np.isin(classes[block][valid[block]], (2, 3, 5, 7, 8, 9)).mean() > 0.99
+
+
+def test_a_rules_file_can_read_the_magnitude(pair, reclaim_bin, tmp_path):
+    """A rules file's class on `magnitude >= 3`, placed before the defaults: the standardisation
+    runs for it (without it every pixel would be nodata), and the class is where numpy's
+    magnitude is at least 3; elsewhere the rule classes as usual. With --magnitude the raster too."""
+    before, after = pair
+    rules = tmp_path / "rules.toml"
+    rules.write_text('mode = "prepend"\n[[classes]]\nvalue = 20\nname = "large change"\ncolour = "#ff00ff"\n'
+                     '[[rules]]\nclass = 20\nwhen = ["magnitude >= 3"]\n')
+    run_reclaim(reclaim_bin, "change", "--before", before, "--after", after, "--rules", rules, "--magnitude",
+                "--out", tmp_path / "o", "--quiet")
+    m = magnitude_reference(before, after)
+    expected, _ = classify(epoch(before), epoch(after))
+    with np.errstate(invalid="ignore"):
+        expected[(expected != 0) & (m >= 3)] = 20
+    expected[np.isnan(m) & (expected != 0)] = 0
+    classes = read(tmp_path / "o" / "change_class.tif")[1]
+    near = np.abs(m - 3) < 1e-9
+    assert np.array_equal(classes[~near], expected[~near])
+    assert 0 < (classes == 20).mean() < 0.5
+    assert np.nanmax(np.abs(read(tmp_path / "o" / "change_magnitude.tif")[1] - m)) < 1e-5

@@ -76,7 +76,7 @@ RECLAIM_HD inline EpochIndices epoch_indices(bool clear, Reflectance const& r, I
 
 RECLAIM_HD inline void compute_change_pixel(ChangeParams const& p, float const* in, float* out,
                                             std::size_t plane_stride, std::size_t i) noexcept {
-  Reflectance rb, ra;
+  Reflectance rb{}, ra{};  // zeroed: GCC cannot see that a masked epoch's bands are never read
   bool const clear_before = epoch_reflectance(p.before, in, plane_stride, i, rb);
   bool const clear_after = epoch_reflectance(p.after, in, plane_stride, i, ra);
   EpochIndices const eb = epoch_indices(clear_before, rb, p.before.index_params);
