@@ -438,3 +438,24 @@ def test_a_rules_file_can_read_the_magnitude(pair, reclaim_bin, tmp_path):
     assert np.array_equal(classes[~near], expected[~near])
     assert 0 < (classes == 20).mean() < 0.5
     assert np.nanmax(np.abs(read(tmp_path / "o" / "change_magnitude.tif")[1] - m)) < 1e-5
+
+
+def test_a_scene_compared_with_itself_has_no_change(pair, reclaim_bin, tmp_path):
+    """Magnitude 0 everywhere: Otsu has nothing to separate. Every pixel is stable, with a warning
+    (the run used to be refused: no threshold)."""
+    before, _ = pair
+    proc = run_reclaim(reclaim_bin, "change", "--before", before, "--after", before, "--out", tmp_path / "o")
+    assert "no two classes to separate" in proc.stderr and "every pixel is stable" in proc.stderr
+    classes = read(tmp_path / "o" / "change_class.tif")[1]
+    assert not np.isin(classes, (2, 3, 5, 7, 8, 9)).any()
+    assert np.isin(classes, (1, 4, 6, 10)).mean() > 0.5
+
+
+def test_threshold_and_rules_together_are_refused(pair, reclaim_bin, tmp_path):
+    before, after = pair
+    rules = tmp_path / "r.json"
+    rules.write_text('{"thresholds": {"ndvi_bare": 0.25}}')
+    proc = run_reclaim(reclaim_bin, "change", "--before", before, "--after", after, "--rules", rules, "--threshold",
+                       "otsu", "--out", tmp_path / "o", check=False)
+    assert proc.returncode == 2 and "--threshold gates the built-in classes" in proc.stderr
+    assert not (tmp_path / "o").exists()
