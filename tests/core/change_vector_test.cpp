@@ -115,6 +115,22 @@ TEST(HistogramThreshold, OtsuAndKittlerIllingworthEqualTheirCriteriaEvaluatedByB
   }
 }
 
+TEST(MagnitudeHistogram, BinsFromZeroAndClampsBeyondTheLast) {
+  reclaim::MagnitudeHistogram h;
+  h.add(0.0);                          // bin 0
+  h.add(1.0 / 256);                    // bin 1: a bin includes its lower edge
+  h.add(2.5);                          // bin 640
+  h.add(64.0 - 1.0 / 512);             // the last bin, inside it
+  h.add(100.0);                        // beyond: the last bin, counted as clamped
+  h.add(std::nan(""));                 // not clear in both epochs: not counted
+  EXPECT_EQ(h.counts[0], 1u);
+  EXPECT_EQ(h.counts[1], 1u);
+  EXPECT_EQ(h.counts[640], 1u);
+  EXPECT_EQ(h.counts.back(), 2u);
+  EXPECT_EQ(h.clamped, 1u);
+  EXPECT_EQ(h.total(), 5u);
+}
+
 TEST(ChangeMagnitude, HandWorkedPixel) {
   ChangeVector cv;
   cv.enabled = 1;
