@@ -318,3 +318,83 @@ TEST(ChangeClassStyles, DefaultsCoverEveryDefaultClassInOrder) {
 }
 
 }  // namespace
+
+// ---- the magnitude-gated table (default_gated_rules): each class on both sides of the gate ----
+namespace gated {
+
+constexpr double kT = 2.5;  // the magnitude threshold
+int classify_gated(EpochIndices const& before, EpochIndices const& after, double magnitude) {
+  return change_class(default_gated_rules({}, kT), before, after, magnitude);
+}
+EpochIndices water(double mndwi = 0.4) { return epoch(-0.2, -0.4, mndwi); }
+
+TEST(GatedChangeClass, TableHoldsTenRulesAndNeedsTheMagnitude) {
+  ChangeRules const r = default_gated_rules({}, kT);
+  EXPECT_EQ(r.size(), kGatedChangeRuleCount);
+  EXPECT_TRUE(r.needs(ChangeVar::magnitude));
+  EXPECT_EQ(r.rule(r.size() - 1).class_value, kClassStableOther);
+  EXPECT_EQ(r.rule(r.size() - 1).condition_count, 0);
+}
+
+TEST(GatedChangeClass, EveryChangeClassNeedsTheMagnitudeAtOrAboveTheThreshold) {
+  struct Case {
+    EpochIndices before, after;
+    int changed, stable;
+  };
+  Case const cases[] = {
+      {bare(), water(), kClassWaterGained, kClassStableOther},
+      {water(), bare(), kClassWaterLost, kClassStableOther},
+      {bare(), vegetated(), kClassRevegetated, kClassStableOther},
+      {vegetated(0.6), vegetated(0.4), kClassVegetationLoss, kClassStableVegetation},  // dNDVI -0.2
+      {epoch(0.25, -0.1, -0.3), epoch(0.4, -0.1, -0.3), kClassPartialRecovery, kClassStableOther},  // +0.15
+      {vegetated(0.7), vegetated(0.65), kClassOtherChange, kClassStableVegetation},
+      {bare(), bare(0.15), kClassOtherChange, kClassStableBare},
+  };
+  for (auto const& c : cases) {
+    EXPECT_EQ(classify_gated(c.before, c.after, kT), c.changed) << c.changed;         // at the threshold: changed
+    EXPECT_EQ(classify_gated(c.before, c.after, above(kT)), c.changed) << c.changed;
+    EXPECT_EQ(classify_gated(c.before, c.after, below(kT)), c.stable) << c.changed;  // one ULP below: stable
+  }
+}
+
+TEST(GatedChangeClass, StableWaterWhateverTheMagnitude) {
+  EXPECT_EQ(classify_gated(water(0.4), water(0.6), 10.0), kClassWater);
+  EXPECT_EQ(classify_gated(water(0.4), water(0.6), 0.1), kClassWater);
+  // The water tests' own sides: MNDWI exactly 0 is not water.
+  EXPECT_EQ(classify_gated(water(0.0), water(0.6), kT), kClassWaterGained);
+  EXPECT_EQ(classify_gated(water(above(0.0)), water(0.0), kT), kClassWaterLost);
+}
+
+TEST(GatedChangeClass, DirectionThresholdsOnBothSides) {
+  // Loss at dNDVI <= -0.15 (exact in double: 0.0 - 0.15), else other change.
+  EXPECT_EQ(classify_gated(epoch(0.15, -0.1, -0.3), epoch(0.0, -0.1, -0.3), kT), kClassVegetationLoss);
+  EXPECT_EQ(classify_gated(epoch(below(0.15), -0.1, -0.3), epoch(0.0, -0.1, -0.3), kT), kClassOtherChange);
+  // Gain at dNDVI >= 0.15, below the vegetated NDVI and not from bare: partial recovery.
+  EXPECT_EQ(classify_gated(epoch(0.0, -0.1, -0.3), epoch(0.15, -0.1, -0.3), kT), kClassPartialRecovery);
+  EXPECT_EQ(classify_gated(epoch(0.0, -0.1, -0.3), epoch(below(0.15), -0.1, -0.3), kT), kClassOtherChange);
+  // Revegetated needs bare before (NDVI < 0.2, BSI > 0) and vegetated after (NDVI >= 0.4).
+  EXPECT_EQ(classify_gated(bare(below(0.2)), vegetated(0.4), kT), kClassRevegetated);
+  EXPECT_EQ(classify_gated(bare(0.2), vegetated(0.4), kT), kClassPartialRecovery);  // dNDVI 0.2: gain
+  EXPECT_EQ(classify_gated(bare(0.1, 0.0), vegetated(0.4), kT), kClassPartialRecovery);  // BSI 0 is not bare
+}
+
+TEST(GatedChangeClass, NaNMagnitudeIsNodata) {
+  EXPECT_EQ(classify_gated(bare(), vegetated(), kNaN), kClassNodata);
+  EXPECT_EQ(classify_gated(bare(), epoch(kNaN, 0.1, -0.3), 5.0), kClassNodata);
+}
+
+TEST(GatedChangeClass, StylesCoverEveryGatedClassInOrder) {
+  int previous = -1;
+  for (auto const& s : kGatedChangeClasses) {
+    EXPECT_GT(static_cast<int>(s.value), previous);
+    previous = s.value;
+  }
+  ChangeRules const r = default_gated_rules({}, kT);
+  for (int i = 0; i < r.size(); ++i) {
+    bool found = false;
+    for (auto const& s : kGatedChangeClasses) found |= s.value == r.rule(i).class_value;
+    EXPECT_TRUE(found) << static_cast<int>(r.rule(i).class_value);
+  }
+}
+
+}  // namespace gated
