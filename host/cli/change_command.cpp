@@ -40,35 +40,37 @@ io::OutputRaster change_class_output(fs::path path, ChangeInputs const& in) {
   return classes;
 }
 
-io::OutputRaster dndvi_output(fs::path path, ChangeInputs const& in) {
-  io::OutputRaster dndvi;
-  dndvi.path = std::move(path);
-  dndvi.description = "dNDVI = NDVI " + in.after.label + " - NDVI " + in.before.label;
-  dndvi.metadata = {{"RECLAIM_PRODUCT", "dndvi"},
-                    {"RECLAIM_BEFORE", in.before_scene.input.string()},
-                    {"RECLAIM_AFTER", in.after_scene.input.string()},
-                    {"RECLAIM_VERSION", RECLAIM_VERSION},
-                    {"RECLAIM_BEFORE_MASK", in.before_scene.mask_text},
-                    {"RECLAIM_AFTER_MASK", in.after_scene.mask_text},
-                    {"RECLAIM_NODATA", in.before_scene.mask_text == "none" && in.after_scene.mask_text == "none"
-                                           ? "NaN: no data in either epoch (no quality mask was applied)"
-                                           : "NaN: no data or masked (RECLAIM_BEFORE_MASK, RECLAIM_AFTER_MASK) in "
-                                             "either epoch"}};
-  return dndvi;
-}
+namespace {
 
-io::OutputRaster magnitude_output(fs::path path, ChangeInputs const& in) {
-  io::OutputRaster m;
-  m.path = std::move(path);
-  m.description = "change-vector magnitude " + in.before.label + " -> " + in.after.label + " (standardised bands)";
-  m.metadata = {{"RECLAIM_PRODUCT", "change_magnitude"},
+/// A Float32 product of both epochs: its name, the scenes and masks, and what NaN means.
+io::OutputRaster two_epoch_output(fs::path path, ChangeInputs const& in, std::string const& product,
+                                  std::string description) {
+  io::OutputRaster o;
+  o.path = std::move(path);
+  o.description = std::move(description);
+  o.metadata = {{"RECLAIM_PRODUCT", product},
                 {"RECLAIM_BEFORE", in.before_scene.input.string()},
                 {"RECLAIM_AFTER", in.after_scene.input.string()},
                 {"RECLAIM_VERSION", RECLAIM_VERSION},
                 {"RECLAIM_BEFORE_MASK", in.before_scene.mask_text},
                 {"RECLAIM_AFTER_MASK", in.after_scene.mask_text},
-                {"RECLAIM_NODATA", "NaN: no data or masked in either epoch"}};
-  return m;
+                {"RECLAIM_NODATA", in.before_scene.mask_text == "none" && in.after_scene.mask_text == "none"
+                                       ? "NaN: no data in either epoch (no quality mask was applied)"
+                                       : "NaN: no data or masked (RECLAIM_BEFORE_MASK, RECLAIM_AFTER_MASK) in "
+                                         "either epoch"}};
+  return o;
+}
+
+}  // namespace
+
+io::OutputRaster dndvi_output(fs::path path, ChangeInputs const& in) {
+  return two_epoch_output(std::move(path), in, "dndvi", "dNDVI = NDVI " + in.after.label + " - NDVI " + in.before.label);
+}
+
+io::OutputRaster magnitude_output(fs::path path, ChangeInputs const& in) {
+  return two_epoch_output(std::move(path), in, "change_magnitude",
+                          "change-vector magnitude " + in.before.label + " -> " + in.after.label +
+                              " (standardised bands)");
 }
 
 int change_main(int argc, char** argv) {

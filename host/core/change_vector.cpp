@@ -49,6 +49,25 @@ std::vector<Result> over_tiles(TileSource const& source, std::span<TileWindow co
   return results;
 }
 
+/// `add(acc, before, after)` for every pixel clear in both epochs, per tile, the tiles' results
+/// merged in tile order.
+template <class Acc, class Add>
+Acc over_clear_pixels(TileSource const& source, std::span<TileWindow const> tiles, pixel::ChangeParams const& params,
+                      int threads, Add add) {
+  auto const parts = over_tiles<Acc>(source, tiles, threads, [&](float const* in, std::size_t pixels) {
+    Acc acc;
+    pixel::Reflectance rb{}, ra{};
+    for (std::size_t i = 0; i < pixels; ++i)
+      if (pixel::epoch_reflectance(params.before, in, pixels, i, rb) &&
+          pixel::epoch_reflectance(params.after, in, pixels, i, ra))
+        add(acc, rb, ra);
+    return acc;
+  });
+  Acc all;
+  for (auto const& part : parts) all.merge(part);
+  return all;
+}
+
 }  // namespace
 
 void BandMoments::add(pixel::Reflectance const& before, pixel::Reflectance const& after, std::uint32_t bands) noexcept {
@@ -128,34 +147,15 @@ std::uint64_t MagnitudeHistogram::total() const noexcept {
 BandMoments band_moments(TileSource const& source, std::span<TileWindow const> tiles,
                          pixel::ChangeParams const& params, int threads) {
   std::uint32_t const bands = shared_bands(params);
-  auto const parts = over_tiles<BandMoments>(source, tiles, threads, [&](float const* in, std::size_t pixels) {
-    BandMoments m;
-    pixel::Reflectance rb, ra;
-    for (std::size_t i = 0; i < pixels; ++i)
-      if (pixel::epoch_reflectance(params.before, in, pixels, i, rb) &&
-          pixel::epoch_reflectance(params.after, in, pixels, i, ra))
-        m.add(rb, ra, bands);
-    return m;
-  });
-  BandMoments all;
-  for (auto const& m : parts) all.merge(m);
-  return all;
+  return over_clear_pixels<BandMoments>(source, tiles, params, threads,
+                                        [&](BandMoments& m, auto const& rb, auto const& ra) { m.add(rb, ra, bands); });
 }
 
 MagnitudeHistogram magnitude_histogram(TileSource const& source, std::span<TileWindow const> tiles,
                                        pixel::ChangeParams const& params, int threads) {
-  auto const parts = over_tiles<MagnitudeHistogram>(source, tiles, threads, [&](float const* in, std::size_t pixels) {
-    MagnitudeHistogram h;
-    pixel::Reflectance rb, ra;
-    for (std::size_t i = 0; i < pixels; ++i)
-      if (pixel::epoch_reflectance(params.before, in, pixels, i, rb) &&
-          pixel::epoch_reflectance(params.after, in, pixels, i, ra))
-        h.add(pixel::change_magnitude(params.vector, rb, ra));
-    return h;
-  });
-  MagnitudeHistogram all;
-  for (auto const& h : parts) all.merge(h);
-  return all;
+  return over_clear_pixels<MagnitudeHistogram>(
+      source, tiles, params, threads,
+      [&](MagnitudeHistogram& h, auto const& rb, auto const& ra) { h.add(pixel::change_magnitude(params.vector, rb, ra)); });
 }
 
 std::optional<double> histogram_threshold(std::span<std::uint64_t const> counts, double bin_width,
@@ -245,19 +245,9 @@ std::pair<double, double> InvariantFit::line(int band) const noexcept {
 InvariantFit invariant_fit(TileSource const& source, std::span<TileWindow const> tiles,
                            pixel::ChangeParams const& params, double threshold, int threads) {
   std::uint32_t const bands = shared_bands(params);
-  auto const parts = over_tiles<InvariantFit>(source, tiles, threads, [&](float const* in, std::size_t pixels) {
-    InvariantFit f;
-    pixel::Reflectance rb, ra;
-    for (std::size_t i = 0; i < pixels; ++i)
-      if (pixel::epoch_reflectance(params.before, in, pixels, i, rb) &&
-          pixel::epoch_reflectance(params.after, in, pixels, i, ra) &&
-          pixel::change_magnitude(params.vector, rb, ra) < threshold)
-        f.add(rb, ra, bands);
-    return f;
+  return over_clear_pixels<InvariantFit>(source, tiles, params, threads, [&](InvariantFit& f, auto const& rb, auto const& ra) {
+    if (pixel::change_magnitude(params.vector, rb, ra) < threshold) f.add(rb, ra, bands);
   });
-  InvariantFit all;
-  for (auto const& f : parts) all.merge(f);
-  return all;
 }
 
 void normalise_after_band(pixel::ChangeParams& params, int band, double a, double b) noexcept {

@@ -29,18 +29,24 @@ def epoch(path):
     return {k: np.where(masked, np.nan, values[k]) for k in ("ndvi", "bsi", "mndwi", "fvc")}
 
 
+def first_match(shape):
+    """An ordered rule table in numpy: rule(value, condition) sets the pixels no earlier rule
+    took; the rest stay 255 (unclassified)."""
+    out = np.full(shape, 255, np.uint8)
+    done = np.zeros(shape, bool)
+
+    def rule(value, cond):
+        hit = cond & ~done
+        out[hit] = value
+        done[hit] = True
+
+    return out, rule
+
+
 def classify(b, a, ndvi_bare=0.2, bsi_bare=0.0, ndvi_veg=0.4, gain=0.15, loss=-0.15, water=0.0):
     """The default rules of docs/change.md, first match wins, in float64."""
     d = a["ndvi"] - b["ndvi"]
-    out = np.full(d.shape, 255, np.uint8)
-    done = np.zeros(d.shape, bool)
-
-    def rule(value, cond):
-        nonlocal done
-        hit = cond & ~done
-        out[hit] = value
-        done |= hit
-
+    out, rule = first_match(d.shape)
     with np.errstate(invalid="ignore"):
         bare_b = (b["ndvi"] < ndvi_bare) & (b["bsi"] > bsi_bare)
         bare_a = (a["ndvi"] < ndvi_bare) & (a["bsi"] > bsi_bare)
@@ -281,15 +287,7 @@ def otsu_reference(m):
 def gated_reference(b, a, m, t, ndvi_bare=0.2, bsi_bare=0.0, ndvi_veg=0.4, gain=0.15, loss=-0.15, water=0.0):
     """default_gated_rules of docs/change.md, first match wins, in float64."""
     d = a["ndvi"] - b["ndvi"]
-    out = np.full(d.shape, 255, np.uint8)
-    done = np.zeros(d.shape, bool)
-
-    def rule(value, cond):
-        nonlocal done
-        hit = cond & ~done
-        out[hit] = value
-        done |= hit
-
+    out, rule = first_match(d.shape)
     with np.errstate(invalid="ignore"):
         ch = m >= t
         rule(7, ch & (b["mndwi"] <= water) & (a["mndwi"] > water))

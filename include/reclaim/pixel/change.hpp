@@ -313,32 +313,39 @@ struct ChangeClassStyle {
   std::uint8_t rgba[4];
 };
 
-/// The default classes, ascending by value. Nodata is transparent; the greens darken with cover.
+/// The classes both schemes share. Nodata is transparent; the greens darken with cover.
+namespace class_style {
+inline constexpr ChangeClassStyle nodata{kClassNodata, "no data", {0, 0, 0, 0}};
+inline constexpr ChangeClassStyle stable_bare{kClassStableBare, "stable bare", {191, 129, 45, 255}};
+inline constexpr ChangeClassStyle revegetated{kClassRevegetated, "revegetated", {26, 152, 80, 255}};
+inline constexpr ChangeClassStyle partial{kClassPartialRecovery, "partial recovery", {166, 217, 106, 255}};
+inline constexpr ChangeClassStyle stable_vegetation{kClassStableVegetation, "stable vegetation", {0, 90, 50, 255}};
+inline constexpr ChangeClassStyle loss{kClassVegetationLoss, "vegetation loss / new disturbance", {215, 48, 39, 255}};
+inline constexpr ChangeClassStyle unclassified{kClassUnclassified, "unclassified", {190, 190, 190, 255}};
+}  // namespace class_style
+
+/// The default classes, ascending by value.
 inline constexpr ChangeClassStyle kDefaultChangeClasses[] = {
-    {kClassNodata, "no data", {0, 0, 0, 0}},
-    {kClassStableBare, "stable bare", {191, 129, 45, 255}},
-    {kClassRevegetated, "revegetated", {26, 152, 80, 255}},
-    {kClassPartialRecovery, "partial recovery", {166, 217, 106, 255}},
-    {kClassStableVegetation, "stable vegetation", {0, 90, 50, 255}},
-    {kClassVegetationLoss, "vegetation loss / new disturbance", {215, 48, 39, 255}},
+    class_style::nodata,       class_style::stable_bare, class_style::revegetated,
+    class_style::partial,      class_style::stable_vegetation, class_style::loss,
     {kClassWater, "water", {49, 130, 189, 255}},
-    {kClassUnclassified, "unclassified", {190, 190, 190, 255}},
+    class_style::unclassified,
 };
 
 /// The classes of the magnitude-gated scheme (default_gated_rules), ascending by value.
 inline constexpr ChangeClassStyle kGatedChangeClasses[] = {
-    {kClassNodata, "no data", {0, 0, 0, 0}},
-    {kClassStableBare, "stable bare", {191, 129, 45, 255}},
-    {kClassRevegetated, "revegetated", {26, 152, 80, 255}},
-    {kClassPartialRecovery, "partial recovery", {166, 217, 106, 255}},
-    {kClassStableVegetation, "stable vegetation", {0, 90, 50, 255}},
-    {kClassVegetationLoss, "vegetation loss / new disturbance", {215, 48, 39, 255}},
+    class_style::nodata,
+    class_style::stable_bare,
+    class_style::revegetated,
+    class_style::partial,
+    class_style::stable_vegetation,
+    class_style::loss,
     {kClassWater, "water (stable)", {49, 130, 189, 255}},
     {kClassWaterGained, "water gained", {107, 174, 214, 255}},
     {kClassWaterLost, "water lost", {8, 48, 107, 255}},
     {kClassOtherChange, "other change", {152, 78, 163, 255}},
     {kClassStableOther, "stable, other", {224, 224, 224, 255}},
-    {kClassUnclassified, "unclassified", {190, 190, 190, 255}},
+    class_style::unclassified,
 };
 
 }  // namespace reclaim::pixel
