@@ -3,7 +3,7 @@
 # against the same classification scripted with gdal_calc.py, and against the GDAL I/O floor,
 # side by side in one run.
 #
-#   reclaim     reclaim change --before 2019.tif --after 2025.tif (default rules, docs/change.md):
+#   reclaim     reclaim change --before 2019.tif --after 2025.tif --threshold none (the rule classes, docs/change.md):
 #               change_class.tif (Byte COG) and dndvi.tif (Float32 COG), DEFLATE
 #   gdal_calc   gdal_calc.py, two calls, every threading option set (GDAL_NUM_THREADS=ALL_CPUS,
 #               --co NUM_THREADS=ALL_CPUS):
@@ -170,7 +170,9 @@ command_of() {  # fills the array `cmd` for step $1
   case $1 in
     reclaim)
       o=$(out_of reclaim)
-      cmd=("$reclaim_bin" change --before "$before" --after "$after" --sensor sentinel2-l2a --boa-offset "$boa" --out "$o") ;;
+      # The rule classes, as gdal_calc computes them (the gated default adds two reads: docs/change.md).
+      cmd=("$reclaim_bin" change --before "$before" --after "$after" --sensor sentinel2-l2a --boa-offset "$boa"
+           --threshold none --out "$o") ;;
     gdal_calc_class)
       o=$(out_of gdal_calc)
       cmd=(env GDAL_NUM_THREADS=ALL_CPUS gdal_calc.py "${calc_common[@]}"
