@@ -142,8 +142,9 @@ void add_change_vector_options(cxxopts::Options& options) {
   options.add_options("Change magnitude")
       ("magnitude", "also write change_magnitude.tif: the change-vector magnitude of the standardised bands")
       ("normalise", "none, or pif: the after epoch normalised onto the before epoch's radiometry, per band, over "
-                    "the pixels the magnitude calls unchanged (docs/change.md)",
-       cxxopts::value<std::string>()->default_value("none"))
+                    "the pixels the magnitude calls unchanged; default: pif for top-of-atmosphere epochs or two "
+                    "sensors, none for surface reflectance (docs/change.md)",
+       cxxopts::value<std::string>())
       ("threshold", "classes gated by the magnitude, with this threshold: otsu (default without --rules), ki "
                     "(Kittler-Illingworth) or a value (each writes change_magnitude.tif), or none: the rule classes "
                     "alone (docs/change.md)", cxxopts::value<std::string>());
@@ -171,10 +172,24 @@ ChangeVectorRequest change_vector_request(OptionValues const& r, ChangeInputs& i
     in.scheme = io::gated_change_scheme(in.scheme.thresholds, q.value.value_or(0.0));
     in.params.rules = in.scheme.rules;
   }
-  std::string const normalise = lower(r["normalise"].as<std::string>());
-  if (normalise != "none" && normalise != "pif")
-    throw usage_error("--normalise " + r["normalise"].as<std::string>() + ": expected none or pif");
-  q.normalise = normalise == "pif";
+  if (r.count("normalise")) {
+    std::string const normalise = lower(r["normalise"].as<std::string>());
+    if (normalise != "none" && normalise != "pif")
+      throw usage_error("--normalise " + r["normalise"].as<std::string>() + ": expected none or pif");
+    q.normalise = normalise == "pif";
+  } else {
+    // The default per product level (docs/change.md): top-of-atmosphere epochs, or epochs of two
+    // sensors, differ by more than the change; surface reflectance pairs are left as they are.
+    auto const toa = [](io::Sensor s) { return s == io::Sensor::sentinel2_l1c || s == io::Sensor::landsat_c2l1; };
+    auto const b = in.before_sensor.sensor, a = in.after_sensor.sensor;
+    if (toa(b) || toa(a)) {
+      q.normalise = true;
+      q.normalise_reason = "top-of-atmosphere input (" + std::string(io::sensor_name(toa(b) ? b : a)) + ")";
+    } else if (b != a) {
+      q.normalise = true;
+      q.normalise_reason = "two sensors (" + std::string(io::sensor_name(b)) + ", " + std::string(io::sensor_name(a)) + ")";
+    }
+  }
   in.params.write_magnitude = q.write ? 1 : 0;
   return q;
 }
@@ -218,10 +233,13 @@ std::vector<std::pair<std::string, std::string>> prepare_change_vector(ChangeInp
   // The threshold: the gate's, or Otsu's for choosing the invariant pixels of --normalise.
   double threshold = request.value.value_or(0.0);
   std::string method = "fixed";
+  MagnitudeHistogram histogram;
+  if (!request.value || request.normalise) {
+    log.event("change_vector_read", {{"step", "histogram"}}, "change magnitude: its histogram (a second read)");
+    histogram = magnitude_histogram(*in.source, tiles, in.params, threads);
+  }
   if (!request.value) {
     auto const how = request.method.value_or(ThresholdMethod::otsu);
-    log.event("change_vector_read", {{"step", "histogram"}}, "change magnitude: its histogram (a second read)");
-    auto const histogram = magnitude_histogram(*in.source, tiles, in.params, threads);
     auto const chosen = histogram_threshold(histogram.counts, kMagnitudeBinWidth, how);
     method = threshold_method_name(how);
     // One occupied bin (e.g. a scene compared with itself): nothing to separate, nothing changed.
@@ -247,13 +265,19 @@ std::vector<std::pair<std::string, std::string>> prepare_change_vector(ChangeInp
                 " (standardised over " + std::to_string(static_cast<std::uint64_t>(moments.count)) +
                 " pixels clear in both epochs)");
   if (request.normalise) {
+    if (!request.normalise_reason.empty())
+      log.event("change_normalisation_default", {{"reason", request.normalise_reason}},
+                "radiometric normalisation (pif) by default for " + request.normalise_reason +
+                    " (--normalise none to skip)");
     log.event("change_vector_read", {{"step", "normalisation"}},
               "radiometric normalisation: the invariant pixels' fit (a third read)");
-    auto const fit = invariant_fit(*in.source, tiles, in.params, threshold, threads);
+    // The most invariant pixels: the quarter with the smallest magnitude, and below the threshold.
+    double const below = std::min(threshold, histogram.quantile(kInvariantShare));
+    auto const fit = invariant_fit(*in.source, tiles, in.params, below, threads);
     metadata.emplace_back("RECLAIM_NORMALISATION", "pif: after' = (after - a) / b per band, after = a + b before "
-                                                   "by major-axis regression over " +
+                                                   "by major-axis regression over the " +
                                                        std::to_string(static_cast<std::uint64_t>(fit.count)) +
-                                                       " pixels with magnitude < the threshold");
+                                                       " pixels with magnitude < " + io::shortest_text(below));
     std::string fitted;
     for (int b = 0; b < pixel::kBandCount; ++b) {
       if (!((shared_bands(in.params) >> b) & 1u)) continue;

@@ -138,6 +138,16 @@ void MagnitudeHistogram::merge(MagnitudeHistogram const& o) noexcept {
   clamped += o.clamped;
 }
 
+double MagnitudeHistogram::quantile(double share) const noexcept {
+  double const want = share * static_cast<double>(total());
+  double seen = 0.0;
+  for (std::size_t k = 0; k < counts.size(); ++k) {
+    seen += static_cast<double>(counts[k]);
+    if (seen > 0.0 && seen >= want) return static_cast<double>(k + 1) * kMagnitudeBinWidth;
+  }
+  return static_cast<double>(counts.size()) * kMagnitudeBinWidth;
+}
+
 std::uint64_t MagnitudeHistogram::total() const noexcept {
   std::uint64_t n = 0;
   for (auto c : counts) n += c;

@@ -52,7 +52,13 @@ struct MagnitudeHistogram {
   void add(double magnitude) noexcept;
   void merge(MagnitudeHistogram const& o) noexcept;
   [[nodiscard]] std::uint64_t total() const noexcept;
+  /// The upper edge of the first bin by which at least `share` of the pixels are counted (the
+  /// last bin's upper edge when empty).
+  [[nodiscard]] double quantile(double share) const noexcept;
 };
+
+/// The share of the pixels, smallest magnitudes first, that --normalise takes as invariant.
+inline constexpr double kInvariantShare = 0.25;
 
 /// The first read: moments of every tile of `tiles`, merged in tile order.
 [[nodiscard]] BandMoments band_moments(TileSource const& source, std::span<TileWindow const> tiles,

@@ -129,6 +129,12 @@ TEST(MagnitudeHistogram, BinsFromZeroAndClampsBeyondTheLast) {
   EXPECT_EQ(h.counts.back(), 2u);
   EXPECT_EQ(h.clamped, 1u);
   EXPECT_EQ(h.total(), 5u);
+  // Quantiles: the upper edge of the bin that reaches the share (5 pixels: 1 is 20 %, 2 are 40 %).
+  EXPECT_EQ(h.quantile(0.2), 1.0 / 256);
+  EXPECT_EQ(h.quantile(0.25), 2.0 / 256);
+  EXPECT_EQ(h.quantile(0.5), 641.0 / 256);
+  EXPECT_EQ(h.quantile(1.0), 64.0);
+  EXPECT_EQ(reclaim::MagnitudeHistogram{}.quantile(0.25), 64.0);
 }
 
 TEST(ChangeMagnitude, HandWorkedPixel) {

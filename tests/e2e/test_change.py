@@ -457,3 +457,22 @@ def test_threshold_and_rules_together_are_refused(pair, reclaim_bin, tmp_path):
                        "otsu", "--out", tmp_path / "o", check=False)
     assert proc.returncode == 2 and "--threshold gates the built-in classes" in proc.stderr
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("sensor, extra, normalised", [
+    ("sentinel2-l1c", [], True),  # top-of-atmosphere: pif by default
+    ("sentinel2-l1c", ["--normalise", "none"], False),
+    ("sentinel2-l2a", [], False),  # surface reflectance: none by default
+])
+def test_normalisation_default_follows_the_product_level(pair, reclaim_bin, tmp_path, sensor, extra, normalised):
+    before, after = pair
+    proc = run_reclaim(reclaim_bin, "change", "--before", before, "--after", after, "--sensor", sensor,
+                       "--boa-offset", "0", *extra, "--out", tmp_path / "o")
+    meta = gdal.Open(str(tmp_path / "o" / "change_class.tif")).GetMetadata()
+    assert ("RECLAIM_NORMALISATION" in meta) == normalised
+    announced = "radiometric normalisation (pif) by default for top-of-atmosphere input (sentinel2-l1c)"
+    assert (announced in proc.stderr) == (normalised and not extra)
+    if normalised:  # a fit near identity for this pair (the invariant quarter), not a wild slope
+        for role in ("blue", "green", "red", "nir", "swir1"):
+            fit = dict(item.split("=") for item in meta[f"RECLAIM_NORMALISATION_{role.upper()}"].split())
+            assert 0.8 < float(fit["b"]) < 1.25, (role, fit)
