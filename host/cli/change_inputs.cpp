@@ -145,6 +145,8 @@ void add_change_vector_options(cxxopts::Options& options) {
                     "the pixels the magnitude calls unchanged; default: pif for top-of-atmosphere epochs or two "
                     "sensors, none for surface reflectance (docs/change.md)",
        cxxopts::value<std::string>())
+      ("dndvi-threshold", "the gain and loss thresholds of dNDVI (default 0.15): otsu or ki on the histogram of "
+                          "|dNDVI|, or a value (docs/change.md)", cxxopts::value<std::string>())
       ("threshold", "classes gated by the magnitude, with this threshold: otsu (default without --rules), ki "
                     "(Kittler-Illingworth) or a value (each writes change_magnitude.tif), or none: the rule classes "
                     "alone (docs/change.md)", cxxopts::value<std::string>());
@@ -172,6 +174,24 @@ ChangeVectorRequest change_vector_request(OptionValues const& r, ChangeInputs& i
     in.scheme = io::gated_change_scheme(in.scheme.thresholds, q.value.value_or(0.0));
     in.params.rules = in.scheme.rules;
   }
+  if (r.count("dndvi-threshold")) {
+    if (r.count("rules")) throw usage_error("--dndvi-threshold sets the built-in classes' gain and loss; a rules file "
+                                            "sets them itself (thresholds.dndvi_gain, dndvi_loss)");
+    std::string const d = lower(r["dndvi-threshold"].as<std::string>());
+    if (d == "otsu") {
+      q.dndvi_method = ThresholdMethod::otsu;
+    } else if (d == "ki" || d == "kittler-illingworth") {
+      q.dndvi_method = ThresholdMethod::kittler_illingworth;
+    } else {
+      double const v = r.number_in("dndvi-threshold", 0.0, 2.0);
+      if (!(v > 0.0)) r.refuse("dndvi-threshold", "must be greater than 0");
+      in.scheme.thresholds.dndvi_gain = v;
+      in.scheme.thresholds.dndvi_loss = -v;
+      in.scheme.rules = q.gated() ? pixel::default_gated_rules(in.scheme.thresholds, q.value.value_or(0.0))
+                                  : pixel::default_change_rules(in.scheme.thresholds);
+      in.params.rules = in.scheme.rules;
+    }
+  }
   if (r.count("normalise")) {
     std::string const normalise = lower(r["normalise"].as<std::string>());
     if (normalise != "none" && normalise != "pif")
@@ -198,7 +218,9 @@ std::vector<std::pair<std::string, std::string>> prepare_change_vector(ChangeInp
                                                                        ChangeVectorRequest const& request,
                                                                        std::span<TileWindow const> tiles, int threads,
                                                                        EventLog& log) {
-  if (!request.write && !request.normalise && !in.scheme.rules.needs(pixel::ChangeVar::magnitude)) return {};
+  if (!request.write && !request.normalise && !request.dndvi_method &&
+      !in.scheme.rules.needs(pixel::ChangeVar::magnitude))
+    return {};
   std::uint32_t const bands = shared_bands(in.params);
   log.event("change_vector_read", {{"step", "standardisation"}}, "change magnitude: standardising the bands (a first read)");
   auto const moments = band_moments(*in.source, tiles, in.params, threads);
@@ -224,7 +246,7 @@ std::vector<std::pair<std::string, std::string>> prepare_change_vector(ChangeInp
   metadata.emplace(metadata.begin(), "RECLAIM_MAGNITUDE_BANDS", used);
   metadata.emplace(metadata.begin() + 1, "RECLAIM_STANDARDISATION_PIXELS",
                    std::to_string(static_cast<std::uint64_t>(moments.count)));
-  if (!request.gated() && !request.normalise) {
+  if (!request.gated() && !request.normalise && !request.dndvi_method) {
     log.event("change_vector", {{"bands", used}, {"pixels", moments.count}},
               "change magnitude over " + used + ", standardised over " +
                   std::to_string(static_cast<std::uint64_t>(moments.count)) + " pixels clear in both epochs");
@@ -233,10 +255,32 @@ std::vector<std::pair<std::string, std::string>> prepare_change_vector(ChangeInp
   // The threshold: the gate's, or Otsu's for choosing the invariant pixels of --normalise.
   double threshold = request.value.value_or(0.0);
   std::string method = "fixed";
-  MagnitudeHistogram histogram;
-  if (!request.value || request.normalise) {
+  ChangeHistograms histograms;
+  auto const& histogram = histograms.magnitude;
+  if (!request.value || request.normalise || request.dndvi_method) {
     log.event("change_vector_read", {{"step", "histogram"}}, "change magnitude: its histogram (a second read)");
-    histogram = magnitude_histogram(*in.source, tiles, in.params, threads);
+    histograms = change_histograms(*in.source, tiles, in.params, threads);
+  }
+  if (request.dndvi_method) {
+    auto const chosen = histogram_threshold(histograms.abs_dndvi.counts, kMagnitudeBinWidth, *request.dndvi_method);
+    std::string const how = threshold_method_name(*request.dndvi_method);
+    if (chosen) {
+      in.scheme.thresholds.dndvi_gain = *chosen;
+      in.scheme.thresholds.dndvi_loss = -*chosen;
+      metadata.emplace_back("RECLAIM_DNDVI_THRESHOLD_METHOD", how);
+      metadata.emplace_back("RECLAIM_DNDVI_THRESHOLD", io::shortest_text(*chosen));
+      log.event("change_dndvi_threshold", {{"method", how}, {"threshold", *chosen}},
+                "dNDVI: " + how + " threshold " + io::shortest_text(*chosen) + " (gain dNDVI >= " +
+                    io::shortest_text(*chosen) + ", loss <= -" + io::shortest_text(*chosen) + ")");
+    } else {
+      log.warning(scenes + ": |dNDVI| has no two classes to separate: the gain and loss thresholds stay " +
+                  io::shortest_text(in.scheme.thresholds.dndvi_gain) + " and " +
+                  io::shortest_text(in.scheme.thresholds.dndvi_loss));
+    }
+    if (!request.gated()) {  // the rule classes, with the new gain and loss
+      in.scheme.rules = pixel::default_change_rules(in.scheme.thresholds);
+      in.params.rules = in.scheme.rules;
+    }
   }
   if (!request.value) {
     auto const how = request.method.value_or(ThresholdMethod::otsu);

@@ -83,6 +83,7 @@ struct ChangeVectorRequest {
   bool write = false;                     ///< change_magnitude.tif (--magnitude, implied by --threshold)
   std::optional<ThresholdMethod> method;  ///< --threshold otsu|ki
   std::optional<double> value;            ///< --threshold VALUE
+  std::optional<ThresholdMethod> dndvi_method;  ///< --dndvi-threshold otsu|ki
   bool normalise = false;                 ///< --normalise pif, or its default
   std::string normalise_reason;           ///< why normalise is on by default ("" when asked for or off)
   [[nodiscard]] bool gated() const noexcept { return method.has_value() || value.has_value(); }

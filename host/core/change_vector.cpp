@@ -161,11 +161,20 @@ BandMoments band_moments(TileSource const& source, std::span<TileWindow const> t
                                         [&](BandMoments& m, auto const& rb, auto const& ra) { m.add(rb, ra, bands); });
 }
 
+ChangeHistograms change_histograms(TileSource const& source, std::span<TileWindow const> tiles,
+                                   pixel::ChangeParams const& params, int threads) {
+  return over_clear_pixels<ChangeHistograms>(
+      source, tiles, params, threads, [&](ChangeHistograms& h, auto const& rb, auto const& ra) {
+        h.magnitude.add(pixel::change_magnitude(params.vector, rb, ra));
+        double const d = pixel::dndvi(pixel::index_value(pixel::Index::ndvi, rb, params.before.index_params),
+                                      pixel::index_value(pixel::Index::ndvi, ra, params.after.index_params));
+        h.abs_dndvi.add(std::fabs(d));  // NaN (undefined NDVI) is not counted
+      });
+}
+
 MagnitudeHistogram magnitude_histogram(TileSource const& source, std::span<TileWindow const> tiles,
                                        pixel::ChangeParams const& params, int threads) {
-  return over_clear_pixels<MagnitudeHistogram>(
-      source, tiles, params, threads,
-      [&](MagnitudeHistogram& h, auto const& rb, auto const& ra) { h.add(pixel::change_magnitude(params.vector, rb, ra)); });
+  return change_histograms(source, tiles, params, threads).magnitude;
 }
 
 std::optional<double> histogram_threshold(std::span<std::uint64_t const> counts, double bin_width,

@@ -64,7 +64,22 @@ inline constexpr double kInvariantShare = 0.25;
 [[nodiscard]] BandMoments band_moments(TileSource const& source, std::span<TileWindow const> tiles,
                                        pixel::ChangeParams const& params, int threads);
 
-/// The second read: the histogram of pixel::change_magnitude under params.vector.
+/// What the second read counts: the magnitude, and |dNDVI| (same bins) for --dndvi-threshold.
+struct ChangeHistograms {
+  MagnitudeHistogram magnitude;
+  MagnitudeHistogram abs_dndvi;
+  void merge(ChangeHistograms const& o) noexcept {
+    magnitude.merge(o.magnitude);
+    abs_dndvi.merge(o.abs_dndvi);
+  }
+};
+
+/// The second read: the histograms of pixel::change_magnitude under params.vector and of
+/// |dNDVI|, over the pixels clear in both epochs.
+[[nodiscard]] ChangeHistograms change_histograms(TileSource const& source, std::span<TileWindow const> tiles,
+                                                 pixel::ChangeParams const& params, int threads);
+
+/// change_histograms(...).magnitude.
 [[nodiscard]] MagnitudeHistogram magnitude_histogram(TileSource const& source, std::span<TileWindow const> tiles,
                                                      pixel::ChangeParams const& params, int threads);
 

@@ -457,6 +457,13 @@ def test_threshold_and_rules_together_are_refused(pair, reclaim_bin, tmp_path):
                        "otsu", "--out", tmp_path / "o", check=False)
     assert proc.returncode == 2 and "--threshold gates the built-in classes" in proc.stderr
     assert not (tmp_path / "o").exists()
+    proc = run_reclaim(reclaim_bin, "change", "--before", before, "--after", after, "--rules", rules,
+                       "--dndvi-threshold", "otsu", "--out", tmp_path / "o", check=False)
+    assert proc.returncode == 2 and "a rules file sets them itself" in proc.stderr
+    proc = run_reclaim(reclaim_bin, "change", "--before", before, "--after", after, "--dndvi-threshold", "3",
+                       "--out", tmp_path / "o", check=False)
+    assert proc.returncode == 2 and "--dndvi-threshold 3" in proc.stderr
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize("sensor, extra, normalised", [
@@ -476,3 +483,24 @@ def test_normalisation_default_follows_the_product_level(pair, reclaim_bin, tmp_
         for role in ("blue", "green", "red", "nir", "swir1"):
             fit = dict(item.split("=") for item in meta[f"RECLAIM_NORMALISATION_{role.upper()}"].split())
             assert 0.8 < float(fit["b"]) < 1.25, (role, fit)
+
+
+def test_dndvi_threshold_from_otsu(pair, reclaim_bin, tmp_path):
+    """--dndvi-threshold otsu: the gain and loss thresholds are Otsu's cut of the |dNDVI| histogram
+    (bins of 1/256 from 0), numpy's within one bin; the rule classes then equal numpy's with that
+    gain and loss."""
+    before, after = pair
+    proc = run_reclaim(reclaim_bin, "change", "--before", before, "--after", after, "--threshold", "none",
+                       "--dndvi-threshold", "otsu", "--out", tmp_path / "o")
+    meta = gdal.Open(str(tmp_path / "o" / "change_class.tif")).GetMetadata()
+    t = float(meta["RECLAIM_DNDVI_THRESHOLD"])
+    b, a = epoch(before), epoch(after)
+    clear = reflectance_stack(before)[1] & reflectance_stack(after)[1]
+    d = np.abs(np.where(clear, a["ndvi"] - b["ndvi"], np.nan))
+    assert abs(t - otsu_reference(d)) <= BIN
+    assert f"dNDVI: otsu threshold {meta['RECLAIM_DNDVI_THRESHOLD']}" in proc.stderr
+    expected, dd = classify(b, a, gain=t, loss=-t)
+    classes = read(tmp_path / "o" / "change_class.tif")[1]
+    near = np.abs(np.abs(dd) - t) < 1e-9
+    assert np.array_equal(classes[~near], expected[~near])
+    assert meta["RECLAIM_RULE_3"].endswith(f"dndvi <= -{meta['RECLAIM_DNDVI_THRESHOLD']}")
