@@ -1,6 +1,7 @@
 // reclaim change: two epochs in one pass -> change classes, dNDVI and optional per-epoch indices.
 #include <cxxopts.hpp>
 
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -73,6 +74,27 @@ io::OutputRaster magnitude_output(fs::path path, ChangeInputs const& in) {
                               " (standardised bands)");
 }
 
+io::OutputRaster direction_output(fs::path path, ChangeInputs const& in) {
+  auto o = two_epoch_output(std::move(path), in, "change_direction",
+                            "change direction " + in.before.label + " -> " + in.after.label +
+                                " (sector of the standardised red-NIR change)");
+  o.categorical = true;
+  o.category_names.assign(256, "");
+  o.colors.assign(256, {0, 0, 0, 0});
+  auto const set = [&](int code, char const* name, std::array<std::uint8_t, 4> rgba) {
+    o.category_names[static_cast<std::size_t>(code)] = name;
+    o.colors[static_cast<std::size_t>(code)] = rgba;
+  };
+  set(0, "no data", {0, 0, 0, 0});
+  set(pixel::kDirectionGreening, "greening (NIR up, red down)", {26, 152, 80, 255});
+  set(pixel::kDirectionBrightening, "brightening (NIR and red up)", {254, 224, 139, 255});
+  set(pixel::kDirectionBrowning, "browning (NIR down, red up)", {215, 48, 39, 255});
+  set(pixel::kDirectionDarkening, "darkening (NIR and red down)", {69, 117, 180, 255});
+  for (auto& [key, value] : o.metadata)
+    if (key == "RECLAIM_NODATA") value = "0: " + value.substr(5);  // a class raster: 0, not NaN
+  return o;
+}
+
 int change_main(int argc, char** argv) {
   cxxopts::Options options("reclaim change",
                            "Change classes and dNDVI between two epochs, from one read of each pixel");
@@ -140,7 +162,8 @@ int change_main(int argc, char** argv) {
         o = change_class_output(o.path, in);
         o.plane = plane;
       }
-      if (o.path.filename() == "change_class.tif" || o.path.filename() == "change_magnitude.tif")
+      if (o.path.filename() == "change_class.tif" || o.path.filename() == "change_magnitude.tif" ||
+          o.path.filename() == "change_direction.tif")
         o.metadata.insert(o.metadata.end(), vector_metadata.begin(), vector_metadata.end());
     }
   }

@@ -134,6 +134,10 @@ ChangePlanes change_planes(ChangeInputs& in, std::vector<pixel::Index> const& pe
     o.plane = plane;
     planes.outputs.push_back(std::move(o));
     planes.names.push_back("change_magnitude");
+    auto d = direction_output(out_dir / "change_direction.tif", in);
+    d.plane = plane + 1;
+    planes.outputs.push_back(std::move(d));
+    planes.names.push_back("change_direction");
   }
   return planes;
 }

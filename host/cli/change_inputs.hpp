@@ -74,6 +74,7 @@ struct ChangePlanes {
 [[nodiscard]] io::OutputRaster change_class_output(std::filesystem::path path, ChangeInputs const& in);
 [[nodiscard]] io::OutputRaster dndvi_output(std::filesystem::path path, ChangeInputs const& in);
 [[nodiscard]] io::OutputRaster magnitude_output(std::filesystem::path path, ChangeInputs const& in);
+[[nodiscard]] io::OutputRaster direction_output(std::filesystem::path path, ChangeInputs const& in);
 
 /// Adds --magnitude and --threshold (docs/change.md, "Change magnitude").
 void add_change_vector_options(cxxopts::Options& options);

@@ -151,7 +151,19 @@ TEST(ChangeMagnitude, HandWorkedPixel) {
   before.band[nir] = 0.3, after.band[nir] = 0.45;  // z: 0 before, +1.5 after: difference 1.5
   before.band[0] = after.band[0] = NAN;           // blue is not used: its NaN does not matter
   EXPECT_NEAR(reclaim::pixel::change_magnitude(cv, before, after), 2.5, 1e-12);  // sqrt(4 + 2.25)
+  // Direction: red -2, NIR +1.5: greening.
+  EXPECT_EQ(reclaim::pixel::change_direction(cv, before, after), reclaim::pixel::kDirectionGreening);
+  Reflectance bared = after;
+  bared.band[red] = 0.4, bared.band[nir] = 0.2;  // red z 2 (+1 from before), NIR z -1 (-1): browning
+  EXPECT_EQ(reclaim::pixel::change_direction(cv, before, bared), reclaim::pixel::kDirectionBrowning);
+  bared.band[red] = 0.1;  // red -2, NIR -1: darkening
+  EXPECT_EQ(reclaim::pixel::change_direction(cv, before, bared), reclaim::pixel::kDirectionDarkening);
+  before.band[nir] = 0.45;  // NIR z-difference 0 counts as up; red still down
+  EXPECT_EQ(reclaim::pixel::change_direction(cv, before, after), reclaim::pixel::kDirectionGreening);
+  after.band[red] = 0.3;  // red z +1 after vs +1 before: 0, up; NIR 0, up: brightening
+  EXPECT_EQ(reclaim::pixel::change_direction(cv, before, after), reclaim::pixel::kDirectionBrightening);
   after.band[nir] = NAN;
+  EXPECT_TRUE(std::isnan(reclaim::pixel::change_direction(cv, before, after)));
   EXPECT_TRUE(std::isnan(reclaim::pixel::change_magnitude(cv, before, after)));
 }
 

@@ -106,6 +106,7 @@ def test_class_raster_is_a_described_byte_cog(pair, reclaim_bin, tmp_path):
     info = gdal.Info(str(tmp_path / "change_class.tif"))
     assert "revegetated" in info and "Color Table" in info
     assert sorted(p.name for p in tmp_path.iterdir()) == ["change_class.tif", "change_class.tif.aux.xml",
+                                                          "change_direction.tif", "change_direction.tif.aux.xml",
                                                           "change_magnitude.tif", "dndvi.tif"]
 
 
@@ -264,14 +265,28 @@ def reflectance_stack(path):
     return refl, ~np.isin(dn[6], S2_MASKED_SCL)
 
 
-def magnitude_reference(before, after):
-    """Change-vector magnitude of z-scores (population sd over the pixels clear in both epochs
-    with every band valid), in float64; NaN elsewhere."""
+def z_differences(before, after):
+    """After-minus-before z-scores per band (population sd over the pixels clear in both epochs
+    with every band valid), in float64, and that validity mask."""
     (rb, cb), (ra, ca) = reflectance_stack(before), reflectance_stack(after)
     valid = cb & ca & np.isfinite(rb).all(axis=0) & np.isfinite(ra).all(axis=0)
     z = [(r - r[:, valid].mean(axis=1)[:, None, None]) / r[:, valid].std(axis=1)[:, None, None] for r in (rb, ra)]
-    m = np.sqrt(((z[1] - z[0]) ** 2).sum(axis=0))
-    return np.where(valid, m, np.nan)
+    return z[1] - z[0], valid
+
+
+def magnitude_reference(before, after):
+    """Change-vector magnitude of the z-scores, in float64; NaN where not valid."""
+    dz, valid = z_differences(before, after)
+    return np.where(valid, np.sqrt((dz**2).sum(axis=0)), np.nan)
+
+
+def direction_reference(before, after):
+    """Sector codes in the red-NIR plane: 1 NIR up red down, 2 both up, 3 NIR down red up, 4 both
+    down (zero counts as up); 0 where not valid."""
+    dz, valid = z_differences(before, after)
+    red, nir = dz[MAGNITUDE_BANDS.index("red")], dz[MAGNITUDE_BANDS.index("nir")]
+    code = np.where(nir >= 0, np.where(red < 0, 1, 2), np.where(red >= 0, 3, 4))
+    return np.where(valid, code, 0).astype(np.uint8), np.minimum(np.abs(red), np.abs(nir))
 
 
 def otsu_reference(m):
@@ -321,6 +336,13 @@ def test_magnitude_threshold_and_gated_classes_match_numpy(pair, reclaim_bin, tm
     assert meta["RECLAIM_THRESHOLD_METHOD"] == "otsu" and meta["RECLAIM_MAGNITUDE_BANDS"] == ",".join(MAGNITUDE_BANDS)
     assert ds.GetMetadata()["RECLAIM_THRESHOLD"] == meta["RECLAIM_THRESHOLD"]
     assert abs(t - otsu_reference(m)) <= BIN  # one bin: a pixel at a bin edge may fall either way
+    direction, smallest = direction_reference(before, after)
+    ds_dir, got = read(tmp_path / "change_direction.tif")
+    sure = smallest > 1e-9  # a component this close to 0 may take either sign in float64
+    assert np.array_equal(got[sure], direction[sure]) and set(np.unique(got)) == {0, 1, 2, 3, 4}
+    band = ds_dir.GetRasterBand(1)
+    assert band.GetNoDataValue() == 0  # GDAL 3.6 reads the .aux.xml (category names) on this first query
+    assert band.GetCategoryNames()[1].startswith("greening")
     assert f"otsu threshold {meta['RECLAIM_THRESHOLD']}" in proc.stderr
     expected = gated_reference(epoch(before), epoch(after), m, t)
     _, classes = read(tmp_path / "change_class.tif")

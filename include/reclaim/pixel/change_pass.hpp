@@ -41,12 +41,36 @@ RECLAIM_HD inline double change_magnitude(ChangeVector const& cv, Reflectance co
   return sqrt(sum);
 }
 
+/// Sector codes of the change direction (change_direction).
+inline constexpr int kDirectionGreening = 1;    ///< NIR up, red down
+inline constexpr int kDirectionBrightening = 2; ///< both up
+inline constexpr int kDirectionBrowning = 3;    ///< NIR down, red up: vegetation lost, soil exposed
+inline constexpr int kDirectionDarkening = 4;   ///< both down: water, shadow, moisture
+
+/** @brief The direction of the change vector as a sector code (Malila 1980's sector coding), in
+ * the standardised red-NIR plane: the signs of the after-minus-before z-scores of NIR and red
+ * (zero counts as up). Comparisons only, so both backends agree exactly. NaN when red or NIR is
+ * not in the vector or NaN in either epoch.
+ */
+RECLAIM_HD inline double change_direction(ChangeVector const& cv, Reflectance const& before,
+                                          Reflectance const& after) noexcept {
+  int const red = static_cast<int>(Band::red), nir = static_cast<int>(Band::nir);
+  if (cv.use[red] == 0 || cv.use[nir] == 0) return nan_d();
+  double const d_red = (after.band[red] - cv.mean[1][red]) * cv.inv_sd[1][red] -
+                       (before.band[red] - cv.mean[0][red]) * cv.inv_sd[0][red];
+  double const d_nir = (after.band[nir] - cv.mean[1][nir]) * cv.inv_sd[1][nir] -
+                       (before.band[nir] - cv.mean[0][nir]) * cv.inv_sd[0][nir];
+  if (is_nan(d_red) || is_nan(d_nir)) return nan_d();
+  if (d_nir >= 0.0) return d_red < 0.0 ? kDirectionGreening : kDirectionBrightening;
+  return d_red >= 0.0 ? kDirectionBrowning : kDirectionDarkening;
+}
+
 /** @brief Parameters of the change pass (trivially copyable, passed by value to kernels).
  *
  * `before` and `after` describe each epoch's planes in the combined input tile (the after
  * epoch's planes follow the before epoch's) and list the per-epoch indices to write.
  * Outputs: plane 0 the class (a whole number stored in float; 0 = nodata), plane 1 dNDVI,
- * then before.outputs, then after.outputs, then the change magnitude when write_magnitude.
+ * then before.outputs, then after.outputs, then the change magnitude and direction when write_magnitude.
  * The magnitude is computed when vector.enabled (the rules read it, or it is written).
  */
 struct ChangeParams {
@@ -57,7 +81,7 @@ struct ChangeParams {
   std::int32_t write_magnitude = 0;
 
   [[nodiscard]] RECLAIM_HD int magnitude_plane() const noexcept { return 2 + before.output_count + after.output_count; }
-  [[nodiscard]] RECLAIM_HD int output_count() const noexcept { return magnitude_plane() + (write_magnitude ? 1 : 0); }
+  [[nodiscard]] RECLAIM_HD int output_count() const noexcept { return magnitude_plane() + (write_magnitude ? 2 : 0); }
   [[nodiscard]] RECLAIM_HD int input_plane_count() const noexcept {
     return before.input_plane_count + after.input_plane_count;
   }
@@ -91,7 +115,11 @@ RECLAIM_HD inline void compute_change_pixel(ChangeParams const& p, float const* 
   for (int o = 0; o < p.after.output_count; ++o, ++k)
     out[k * plane_stride + i] =
         clear_after ? static_cast<float>(index_value(p.after.outputs[o], ra, p.after.index_params)) : nan_f();
-  if (p.write_magnitude) out[k * plane_stride + i] = static_cast<float>(magnitude);
+  if (p.write_magnitude) {
+    out[k * plane_stride + i] = static_cast<float>(magnitude);
+    out[(k + 1) * plane_stride + i] =
+        p.vector.enabled && clear_before && clear_after ? static_cast<float>(change_direction(p.vector, rb, ra)) : nan_f();
+  }
 }
 
 }  // namespace reclaim::pixel
