@@ -156,6 +156,24 @@ void add_change_vector_options(cxxopts::Options& options) {
                     "alone (docs/change.md)", cxxopts::value<std::string>());
 }
 
+namespace {
+
+/// "otsu", "ki" or "kittler-illingworth"; nullopt for anything else (a value, checked by the caller).
+std::optional<ThresholdMethod> parse_threshold_method(std::string const& text) {
+  if (text == "otsu") return ThresholdMethod::otsu;
+  if (text == "ki" || text == "kittler-illingworth") return ThresholdMethod::kittler_illingworth;
+  return std::nullopt;
+}
+
+/// The built-in rules for the scheme's thresholds: gated by `magnitude_threshold`, or the rule classes.
+void rebuild_builtin_rules(ChangeInputs& in, bool gated, double magnitude_threshold) {
+  in.scheme.rules = gated ? pixel::default_gated_rules(in.scheme.thresholds, magnitude_threshold)
+                          : pixel::default_change_rules(in.scheme.thresholds);
+  in.params.rules = in.scheme.rules;
+}
+
+}  // namespace
+
 ChangeVectorRequest change_vector_request(OptionValues const& r, ChangeInputs& in) {
   ChangeVectorRequest q;
   q.write = r.count("magnitude") > 0;
@@ -168,32 +186,21 @@ ChangeVectorRequest change_vector_request(OptionValues const& r, ChangeInputs& i
       throw usage_error("--threshold gates the built-in classes; a rules file reads `magnitude` with thresholds of "
                         "its own (give --magnitude to write it)");
     q.write = true;
-    if (text == "otsu") {
-      q.method = ThresholdMethod::otsu;
-    } else if (text == "ki" || text == "kittler-illingworth") {
-      q.method = ThresholdMethod::kittler_illingworth;
-    } else {
-      q.value = r.positive("threshold");
-    }
+    q.method = parse_threshold_method(text);
+    if (!q.method) q.value = r.positive("threshold");
     in.scheme = io::gated_change_scheme(in.scheme.thresholds, q.value.value_or(0.0));
     in.params.rules = in.scheme.rules;
   }
   if (r.count("dndvi-threshold")) {
     if (r.count("rules")) throw usage_error("--dndvi-threshold sets the built-in classes' gain and loss; a rules file "
                                             "sets them itself (thresholds.dndvi_gain, dndvi_loss)");
-    std::string const d = lower(r["dndvi-threshold"].as<std::string>());
-    if (d == "otsu") {
-      q.dndvi_method = ThresholdMethod::otsu;
-    } else if (d == "ki" || d == "kittler-illingworth") {
-      q.dndvi_method = ThresholdMethod::kittler_illingworth;
-    } else {
+    q.dndvi_method = parse_threshold_method(lower(r["dndvi-threshold"].as<std::string>()));
+    if (!q.dndvi_method) {
       double const v = r.number_in("dndvi-threshold", 0.0, 2.0);
       if (!(v > 0.0)) r.refuse("dndvi-threshold", "must be greater than 0");
       in.scheme.thresholds.dndvi_gain = v;
       in.scheme.thresholds.dndvi_loss = -v;
-      in.scheme.rules = q.gated() ? pixel::default_gated_rules(in.scheme.thresholds, q.value.value_or(0.0))
-                                  : pixel::default_change_rules(in.scheme.thresholds);
-      in.params.rules = in.scheme.rules;
+      rebuild_builtin_rules(in, q.gated(), q.value.value_or(0.0));
     }
   }
   if (r.count("normalise")) {
@@ -281,10 +288,7 @@ std::vector<std::pair<std::string, std::string>> prepare_change_vector(ChangeInp
                   io::shortest_text(in.scheme.thresholds.dndvi_gain) + " and " +
                   io::shortest_text(in.scheme.thresholds.dndvi_loss));
     }
-    if (!request.gated()) {  // the rule classes, with the new gain and loss
-      in.scheme.rules = pixel::default_change_rules(in.scheme.thresholds);
-      in.params.rules = in.scheme.rules;
-    }
+    if (!request.gated()) rebuild_builtin_rules(in, false, 0.0);  // the rule classes, with the new gain and loss
   }
   if (!request.value) {
     auto const how = request.method.value_or(ThresholdMethod::otsu);
