@@ -414,7 +414,7 @@ void set_calibration(SceneSpec& scene, SensorOptions const& o) {
   }
   bool dn_offset_assumed = false;
   for (int b = 0; b < pixel::kBandCount; ++b) {
-    pixel::BandCalibration c;
+    pixel::BandCalibration c = preset_calibration(o.sensor);
     switch (o.sensor) {
       case Sensor::sentinel2_l2a:
       case Sensor::sentinel2_l1c:
@@ -424,24 +424,13 @@ void set_calibration(SceneSpec& scene, SensorOptions const& o) {
         } else if (msi) {
           c.dn_offset = msi->add_offset[b];
         } else {
-          c.dn_offset = o.sensor == Sensor::sentinel2_l1c ? -1000.0 : 0.0;
           auto const per_band = o.band_calibration.find(static_cast<Band>(b));
           bool const given = o.dn_offset || (per_band != o.band_calibration.end() && per_band->second.dn_offset);
           dn_offset_assumed = dn_offset_assumed || (scene.bands[b] && !given);
         }
-        c.scale = msi ? 1.0 / msi->quantification : 1e-4;
-        c.has_nodata = true;
-        c.nodata = 0.f;
-        c.has_saturation = true;
-        c.saturation = 65535.f;
+        if (msi) c.scale = 1.0 / msi->quantification;
         break;
       case Sensor::landsat_c2l2:
-        c.scale = 2.75e-5;
-        c.offset = -0.2;
-        c.has_nodata = true;
-        c.nodata = 0.f;
-        c.has_saturation = true;
-        c.saturation = 65535.f;
         break;
       case Sensor::landsat_c2l1:
         // rho = (M * DN + A) / sin(sun elevation), USGS Landsat 8-9 Collection 2 Level-1.
@@ -450,10 +439,6 @@ void set_calibration(SceneSpec& scene, SensorOptions const& o) {
           c.scale = mtl->number("LEVEL1_RADIOMETRIC_RESCALING", "REFLECTANCE_MULT_BAND_" + n) / sin_elevation;
           c.offset = mtl->number("LEVEL1_RADIOMETRIC_RESCALING", "REFLECTANCE_ADD_BAND_" + n) / sin_elevation;
         }
-        c.has_nodata = true;
-        c.nodata = 0.f;
-        c.has_saturation = true;
-        c.saturation = 65535.f;
         break;
       case Sensor::generic:
         // Without --nodata, the file's own nodata value applies.
@@ -468,22 +453,7 @@ void set_calibration(SceneSpec& scene, SensorOptions const& o) {
         }
         break;
     }
-    if (o.scale) c.scale = *o.scale;
-    if (o.offset) c.offset = *o.offset;
-    if (o.dn_offset) c.dn_offset = *o.dn_offset;
-    if (auto const it = o.band_calibration.find(static_cast<Band>(b)); it != o.band_calibration.end()) {
-      if (it->second.scale) c.scale = *it->second.scale;
-      if (it->second.offset) c.offset = *it->second.offset;
-      if (it->second.dn_offset) c.dn_offset = *it->second.dn_offset;
-    }
-    if (o.nodata) {
-      c.has_nodata = true;
-      c.nodata = *o.nodata;
-    }
-    if (o.saturation) {
-      c.has_saturation = true;
-      c.saturation = *o.saturation;
-    }
+    apply_calibration_options(c, static_cast<Band>(b), o);
     scene.calibration[b] = c;
   }
   // Without --sensor one warning says it all (resolve_scene); otherwise the baseline guess.
@@ -500,7 +470,10 @@ void set_calibration(SceneSpec& scene, SensorOptions const& o) {
 
 std::string join_values(std::vector<std::uint32_t> const& values) {
   std::string text;
-  for (auto v : values) text += (text.empty() ? "" : ",") + std::to_string(v);
+  for (auto v : values) {
+    if (!text.empty()) text += ',';
+    text += std::to_string(v);
+  }
   return text;
 }
 
@@ -512,20 +485,9 @@ std::string band_text(BandRef const& ref) {
 }
 
 void set_mask_rule(SceneSpec& scene, SensorOptions const& o) {
-  pixel::MaskRule rule;
-  std::vector<std::uint32_t> classes;
-  if (o.mask_values) {
-    classes = *o.mask_values;
-  } else if (o.sensor == Sensor::sentinel2_l2a) {
-    classes = {3u, 8u, 9u, 10u};  // cloud shadow, cloud medium/high, cirrus
-  }
-  for (auto v : classes) rule.add_class(v);
-  if (o.mask_bits)
-    rule.any_bits = *o.mask_bits;
-  else if (o.sensor == Sensor::landsat_c2l2 || o.sensor == Sensor::landsat_c2l1)
-    rule.any_bits = 0x1Fu;  // QA_PIXEL bits 0-4: fill, dilated cloud, cirrus, cloud, cloud shadow
-  scene.mask_rule = rule;
-  bool const rule_empty = rule.any_bits == 0 && classes.empty();
+  QualityMask const mask = quality_mask(o.sensor, o);
+  scene.mask_rule = mask.rule();
+  bool const rule_empty = mask.empty();
   bool const explicit_band = o.mask_band && *o.mask_band != "none";
   // An explicit mask that would do nothing is a mistake, not a request to run unmasked.
   if (explicit_band && rule_empty)
@@ -539,19 +501,84 @@ void set_mask_rule(SceneSpec& scene, SensorOptions const& o) {
     scene.mask_text = "none";
     return;
   }
-  SensorBands const* names = bands_of(o.sensor);
-  std::string text = !o.mask_band && names && names->quality ? names->quality : "quality band";
-  if (!classes.empty()) text += " classes " + join_values(classes);
-  if (!classes.empty() && rule.any_bits) text += " and";
-  if (rule.any_bits) {
-    char bits[16];
-    std::snprintf(bits, sizeof bits, "0x%X", rule.any_bits);
-    text += std::string(" bits ") + bits;
-  }
+  std::string const name = !o.mask_band && !mask.band.empty() ? mask.band : "quality band";
+  std::string const text = name + " " + mask.text();
   scene.mask_text = text + " (" + band_text(*scene.mask) + ")";
 }
 
 }  // namespace
+
+pixel::BandCalibration preset_calibration(Sensor sensor) noexcept {
+  pixel::BandCalibration c;
+  if (sensor == Sensor::generic) return c;
+  // Every preset reads 16-bit DNs: 0 is fill, 65535 saturated.
+  c.has_nodata = true;
+  c.nodata = 0.f;
+  c.has_saturation = true;
+  c.saturation = 65535.f;
+  switch (sensor) {
+    case Sensor::sentinel2_l2a: c.scale = 1e-4; break;
+    case Sensor::sentinel2_l1c:
+      c.scale = 1e-4;
+      c.dn_offset = -1000.0;
+      break;
+    case Sensor::landsat_c2l2:
+      c.scale = 2.75e-5;
+      c.offset = -0.2;
+      break;
+    case Sensor::landsat_c2l1:
+    case Sensor::generic: break;
+  }
+  return c;
+}
+
+void apply_calibration_options(pixel::BandCalibration& c, Band band, SensorOptions const& o) {
+  if (o.scale) c.scale = *o.scale;
+  if (o.offset) c.offset = *o.offset;
+  if (o.dn_offset) c.dn_offset = *o.dn_offset;
+  if (auto const it = o.band_calibration.find(band); it != o.band_calibration.end()) {
+    if (it->second.scale) c.scale = *it->second.scale;
+    if (it->second.offset) c.offset = *it->second.offset;
+    if (it->second.dn_offset) c.dn_offset = *it->second.dn_offset;
+  }
+  if (o.nodata) {
+    c.has_nodata = true;
+    c.nodata = *o.nodata;
+  }
+  if (o.saturation) {
+    c.has_saturation = true;
+    c.saturation = *o.saturation;
+  }
+}
+
+pixel::MaskRule QualityMask::rule() const noexcept {
+  pixel::MaskRule r;
+  for (auto v : classes) r.add_class(v);
+  r.any_bits = bits;
+  return r;
+}
+
+std::string QualityMask::text() const {
+  std::string t;
+  if (!classes.empty()) t = "classes " + join_values(classes);
+  if (bits) {
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "0x%X", bits);
+    t += std::string(t.empty() ? "" : " and ") + "bits " + hex;
+  }
+  return t;
+}
+
+QualityMask quality_mask(Sensor sensor, SensorOptions const& o) {
+  QualityMask m;
+  if (SensorBands const* names = bands_of(sensor); names && names->quality) m.band = names->quality;
+  if (sensor == Sensor::sentinel2_l2a) m.classes = {3u, 8u, 9u, 10u};  // cloud shadow, cloud medium/high, cirrus
+  if (sensor == Sensor::landsat_c2l2 || sensor == Sensor::landsat_c2l1)
+    m.bits = 0x1Fu;  // QA_PIXEL bits 0-4: fill, dilated cloud, cirrus, cloud, cloud shadow
+  if (o.mask_values) m.classes = *o.mask_values;
+  if (o.mask_bits) m.bits = *o.mask_bits;
+  return m;
+}
 
 std::string calibration_text(SceneSpec const& scene) {
   std::vector<int> present;

@@ -77,6 +77,30 @@ struct SceneSpec {
   std::vector<std::string> warnings;
 };
 
+/// A sensor preset's calibration of every reflective band before product metadata and options:
+/// Sentinel-2 1e-4 with the baseline offset unknown (L2A 0, L1C -1000), Landsat C2 L2 2.75e-5
+/// and -0.2, Landsat C2 L1 1 (its MTL gives the rest), generic identity without nodata.
+[[nodiscard]] pixel::BandCalibration preset_calibration(Sensor sensor) noexcept;
+
+/// Applies the calibration options of one band (--scale, --offset, --dn-offset, the --bands
+/// suffixes, --nodata, --saturation), which win over presets and metadata.
+void apply_calibration_options(pixel::BandCalibration& calibration, pixel::Band band, SensorOptions const& options);
+
+/** @brief A quality mask: the preset's quality band and the values that mark a pixel unusable. */
+struct QualityMask {
+  std::string band;  ///< "SCL", "QA_PIXEL"; empty where the preset reads none (L1C, generic)
+  std::vector<std::uint32_t> classes;
+  std::uint32_t bits = 0;
+
+  [[nodiscard]] bool empty() const noexcept { return classes.empty() && bits == 0; }
+  [[nodiscard]] pixel::MaskRule rule() const noexcept;
+  /// "classes 3,8,9,10", "bits 0x1F", "classes 1 and bits 0x8"; empty when it masks nothing.
+  [[nodiscard]] std::string text() const;
+};
+
+/// The preset's quality mask of `sensor`, with --mask-values / --mask-bits applied.
+[[nodiscard]] QualityMask quality_mask(Sensor sensor, SensorOptions const& options);
+
 /// How DNs became reflectance: "(DN + -1000) x 0.0001 + 0", or per band where bands differ
 /// ("blue (DN + 0) x 2e-05 + -0.1; red ..."); only the bands the scene has.
 [[nodiscard]] std::string calibration_text(SceneSpec const& scene);
