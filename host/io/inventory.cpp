@@ -633,14 +633,18 @@ std::vector<InventoryScene> filter_inventory(std::vector<InventoryScene> scenes,
       kept.push_back(std::move(s));
     }
   }
-  // By the instant, not the text: "...T08:00:00+02:00" is before "...T07:00:00Z".
-  auto const key = [](InventoryScene const& s) { return utc_seconds(s.datetime).value_or(0.0); };
-  std::stable_sort(kept.begin(), kept.end(), [&key](InventoryScene const& a, InventoryScene const& b) {
-    double const ka = key(a), kb = key(b);
-    if (ka != kb) return ka < kb;
-    return a.id < b.id;
+  // By the instant, not the text: "...T08:00:00+02:00" is before "...T07:00:00Z". Keys parsed
+  // once: an inventory may hold thousands of scenes.
+  std::vector<std::pair<double, std::size_t>> order;
+  for (std::size_t i = 0; i < kept.size(); ++i) order.emplace_back(utc_seconds(kept[i].datetime).value_or(0.0), i);
+  std::sort(order.begin(), order.end(), [&kept](auto const& a, auto const& b) {
+    if (a.first != b.first) return a.first < b.first;
+    return kept[a.second].id < kept[b.second].id;
   });
-  return kept;
+  std::vector<InventoryScene> sorted;
+  sorted.reserve(kept.size());
+  for (auto const& [when, i] : order) sorted.push_back(std::move(kept[i]));
+  return sorted;
 }
 
 InventoryFilter parse_window(std::string_view window) {
