@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU check, in one call: builds the GDAL-free targets, runs the host-side tests of that
-# build, every GPU test (ctest -L gpu: kernel, trend, change, zonal and pipeline parity, CPU vs
-# GPU bit for bit), compute-sanitizer memcheck over a small case of every GPU test binary and
+# build, every GPU test (ctest -L gpu: kernel, trend, change, zonal, composite and pipeline
+# parity, CPU vs GPU bit for bit), compute-sanitizer memcheck over a small case of every GPU test binary and
 # racecheck over the zonal (shared-memory atomics + block reduction) and trend kernels, then
 # times the kernels. The last thing printed is a table of kernel bandwidth against the measured
 # device-to-device copy.
@@ -212,6 +212,7 @@ memcheck_cases=(
   "tests/kernels_test|Cases/CudaParityCases.PipelineBitIdentical/SmallOddRaster:Cases/CudaParityCases.PipelineBitIdentical/OnePixel*:CudaParity.KernelEmptyInput:CudaParity.KernelPoisonedOutputEveryElementWritten:CudaParity.KernelQualityOutsideUint32Range:ZonalParity.*"
   "tests/trend_kernels_test|Sizes/TrendParityCases.DoubleAndFloatProductsBitIdentical/epochs4_pixels1:Sizes/TrendParityCases.DoubleAndFloatProductsBitIdentical/epochs12_pixels3001:TrendParity.*"
   "tests/change_parity_test|ChangeParity.DefaultRulesIdenticalOnCpuAndGpu"
+  "tests/composite_parity_test|Cases/CompositeParityCases.EveryPlaneBitIdentical/median_obs1_pixels1:Cases/CompositeParityCases.EveryPlaneBitIdentical/max_ndvi_obs7_pixels3001:CompositeParity.*"
   "tests/pipeline_parity_test|PassKinds/PipelineParity.*"
 )
 # The kernels with shared memory: zonal (privatised bins with atomics, cub::BlockReduce), trend (year table).

@@ -11,6 +11,9 @@
 //   kernel/<case>      fused_indices_async on a tile already on the device (8192 x 8192 by
 //                      default, 67 Mpixel: enough blocks to fill an H200 many times over).
 //                      Bytes = planes read (bands in use + SCL) + planes written.
+//   kernel/c_<rule>    composite_async (median, max_ndvi, medoid) over 20 observations x 4
+//                      bands on 1024 x 1024 pixels (at most), 20 % cloudy; bytes = the
+//                      composited planes read + 5 planes written.
 //   e2e/<case>         run_pipeline with make_cuda_backend over a MemoryTileSource: reader
 //                      threads -> pinned H2D -> kernel -> D2H -> MemoryTileSink, wall clock.
 //
@@ -28,10 +31,12 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench/cpu/bench_inputs.hpp"
 #include "host/cuda/cuda_raii.hpp"
+#include "kernels/composite_kernel.cuh"
 #include "kernels/fused_kernel.cuh"
 #include "kernels/trend_kernel.cuh"
 #include "reclaim/backend.hpp"
@@ -265,6 +270,45 @@ void bench_trend(cudaStream_t stream, Options const& o, std::vector<Row>& rows) 
   RECLAIM_CUDA_TRY(cudaStreamSynchronize(stream));
 }
 
+/// Composites of 20 observations x 4 bands (blue, red, nir, swir1) already on the device, per
+/// rule (CompositePixel through for_each_pixel_async), clear count included, no percentiles.
+/// 20 % of the observations cloudy. Bytes = the composited bands' planes read once + the
+/// output planes written (4 bands + clear count).
+void bench_composite(cudaStream_t stream, Options const& o, std::vector<Row>& rows) {
+  constexpr int kObservations = 20;
+  std::size_t const pixels = std::min<std::size_t>(static_cast<std::size_t>(o.size * o.size), std::size_t{1} << 20);
+  std::size_t const in_planes = static_cast<std::size_t>(kObservations) * pixel::kBandCount;
+  std::vector<float> h_in(in_planes * pixels);
+  for (std::size_t k = 0; k < in_planes; ++k) {
+    std::size_t const observation = k / pixel::kBandCount;
+    for (std::size_t i = 0; i < pixels; ++i) {
+      std::uint64_t const r = bench::splitmix64(bench::kSeed ^ (k << 40) ^ i);
+      bool const cloud = bench::splitmix64(bench::kSeed ^ (observation << 40) ^ i ^ 0x5555) % 5 == 0;
+      h_in[k * pixels + i] = cloud ? std::nanf("") : static_cast<float>(r >> 40) * (0.6f / 16777216.f);
+    }
+  }
+  cuda::DeviceBuffer<float> d_in(h_in.size(), stream);
+  RECLAIM_CUDA_TRY(cudaMemcpyAsync(d_in.data(), h_in.data(), h_in.size() * sizeof(float), cudaMemcpyHostToDevice, stream));
+  for (auto [name, method] : {std::pair{"c_median", pixel::CompositeMethod::median},
+                              std::pair{"c_maxndvi", pixel::CompositeMethod::max_ndvi},
+                              std::pair{"c_medoid", pixel::CompositeMethod::medoid}}) {
+    pixel::CompositeParams p;
+    p.method = method;
+    p.observation_count = kObservations;
+    p.bands = pixel::band_set::blue | pixel::band_set::red | pixel::band_set::nir | pixel::band_set::swir1;
+    auto const out_planes = static_cast<std::size_t>(pixel::composite_output_planes(p));
+    cuda::DeviceBuffer<float> d_out(out_planes * pixels, stream);
+    Row r{name, "kernel", static_cast<std::int64_t>(pixels),
+          static_cast<double>(pixels) * (kObservations * 4 + 5) * sizeof(float), 0};
+    r.ms = time_gpu_ms(stream, o, [&] {
+      kernels::composite_async(p, d_in.data(), d_out.data(), pixels, stream);
+      RECLAIM_CHECK_KERNEL(stream);
+    });
+    rows.push_back(r);
+    RECLAIM_CUDA_TRY(cudaStreamSynchronize(stream));  // d_out is freed on the stream next
+  }
+}
+
 void bench_e2e(Options const& o, std::vector<Row>& rows) {
   for (auto const& c : bench::index_cases()) {
     if (c.name != "ndvi" && c.name != "all10") continue;
@@ -353,6 +397,7 @@ int main(int argc, char** argv) {
       ok = parity_check(stream.get());
       bench_kernels(stream.get(), o, rows);
       bench_trend(stream.get(), o, rows);
+      bench_composite(stream.get(), o, rows);
     }
     if (o.e2e_size > 0) bench_e2e(o, rows);
     print_table(rows, o);

@@ -17,6 +17,7 @@
 #include "reclaim/grid.hpp"
 #include "reclaim/scheduler.hpp"
 #include "reclaim/tile_source.hpp"
+#include "tests/kernels/composite_parity_inputs.hpp"
 #include "tests/kernels/fused_parity_inputs.hpp"
 #include "tests/kernels/pipeline_parity_inputs.hpp"
 #include "tests/kernels/trend_parity_inputs.hpp"
@@ -154,6 +155,36 @@ TEST(TrendParityInputs, DesignedPixelByHand) {
   EXPECT_EQ(at(O::recovery_year), p.years[3]);
   // T = y3 - y2 = 1: dVI = VI(y3) - VI(y2) = 0.5 - 0.3 (float values, in double).
   EXPECT_NEAR(at(O::dvi), 0.2, 1e-7);
+}
+
+// ---- composites (tests/kernels/composite_parity_test.cu) -------------------------------------------
+
+class CompositeParityInputs : public ::testing::TestWithParam<test::CompositeParityCase> {};
+
+TEST_P(CompositeParityInputs, ReferenceNonVacuous) {
+  auto const c = GetParam();
+  auto const in = test::composite_parity_input(c);
+  EXPECT_TRUE(test::composite_reference_non_vacuous(in, test::composite_reference(in, c.pixels), c.pixels));
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, CompositeParityInputs, ::testing::ValuesIn(test::composite_parity_cases()),
+                         [](::testing::TestParamInfo<test::CompositeParityCase> const& info) {
+                           return std::string(test::composite_method_name(info.param.method)) + "_obs" +
+                                  std::to_string(info.param.observations) + "_pixels" +
+                                  std::to_string(info.param.pixels);
+                         });
+
+TEST(CompositeParityInputs, DesignedPixels) {
+  // Pixel 0: all 20 observations clear; pixel 1: none; pixel 2: all but one.
+  test::CompositeParityCase const c{pixel::CompositeMethod::median, 20, 3,
+                                    pixel::band_set::red | pixel::band_set::nir | pixel::band_set::swir1};
+  auto const in = test::composite_parity_input(c);
+  auto const out = test::composite_reference(in, 3);
+  auto const count = [&](std::size_t i) { return out[static_cast<std::size_t>(pixel::kClearCountPlane) * 3 + i]; };
+  EXPECT_EQ(count(0), 20.f);
+  EXPECT_EQ(count(1), 0.f);
+  EXPECT_EQ(count(2), 19.f);
+  EXPECT_TRUE(std::isnan(out[static_cast<std::size_t>(pixel::Band::red) * 3 + 1]));
 }
 
 // ---- zonal (tests/kernels/zonal_parity_test.cu) ---------------------------------------------------

@@ -17,6 +17,7 @@
 
 #include "reclaim/pixel/band_pass.hpp"
 #include "reclaim/pixel/change_pass.hpp"
+#include "reclaim/pixel/composite.hpp"
 #include "reclaim/pixel/fused.hpp"
 #include "reclaim/pixel/hd.hpp"
 #include "reclaim/pixel/zonal_items.hpp"
@@ -56,6 +57,17 @@ struct ThresholdClassPixel {
   float* out;
   float threshold;
   RECLAIM_HD void operator()(std::size_t i) const noexcept { out[i] = threshold_class(in[i], threshold); }
+};
+
+/// composite_pixel: one season of observations to one composite (composite.hpp). CompositeParams
+/// is 80 bytes, so it is held by value. `obs` holds observation_count * kBandCount planes and
+/// `out` composite_output_planes(params) planes, both `stride` floats apart.
+struct CompositePixel {
+  CompositeParams params;
+  float const* obs;
+  float* out;
+  std::size_t stride;
+  RECLAIM_HD void operator()(std::size_t i) const noexcept { composite_pixel(params, obs, out, stride, i); }
 };
 
 /// The CPU driver: f(0), f(1), ..., f(n - 1), in order on the calling thread.

@@ -1,0 +1,21 @@
+#include "kernels/composite_kernel.cuh"
+
+#include "kernels/for_each_pixel.cuh"
+#include "reclaim/error.hpp"
+#include "reclaim/pixel/per_pixel.hpp"
+
+// The composite pass: the CompositePixel functor that the CPU loops over, run by
+// for_each_pixel_async, so both backends run composite_pixel (bit-identical: comparisons and
+// IEEE double +, -, *, / only, -fmad=false). Each thread keeps its selection buffer (2 KiB of
+// doubles) and clear mask (32 bytes) in local memory, of which it touches 8 bytes per clear
+// observation (docs/composites.md, "Selection").
+namespace reclaim::kernels {
+
+void composite_async(pixel::CompositeParams const& params, float const* d_obs, float* d_out, std::size_t pixels,
+                     cudaStream_t stream) {
+  if (char const* why = pixel::composite_params_error(params)) throw input_error(why);
+  for_each_pixel_async("composite (composite_pixel)", pixels, pixel::CompositePixel{params, d_obs, d_out, pixels},
+                       stream);
+}
+
+}  // namespace reclaim::kernels
