@@ -29,7 +29,7 @@ class LaunchParams {
 
 void band_async(pixel::BandParams const& params, float const* d_in, float* d_out, std::size_t pixels,
                 cudaStream_t stream) {
-  for_each_pixel_async("band (compute_band_pixel)", pixels, pixel::BandPixel{params, d_in, d_out}, stream);
+  for_each_pixel_async("band (compute_band_pixel)", pixels, pixel::BandPixel{params, d_in, d_out, pixels}, stream);
 }
 
 void change_async(pixel::ChangeParams const& params, float const* d_in, float* d_out, std::size_t pixels,

@@ -280,7 +280,7 @@ ojson resolved_parameters(ChangeInputs const& in, io::AssessParams const& ap, oj
 
 /// summary.json: the epochs, years, totals over all sites and, with a region field, per region.
 ojson summary_document(ChangeInputs const& in, io::AssessParams const& ap,
-                       std::vector<std::pair<double, io::SceneSpec>> const& epochs, LoadedZones const& sites,
+                       std::vector<std::pair<double, Epoch>> const& epochs, LoadedZones const& sites,
                        std::vector<io::SiteMetrics> const& metrics, std::optional<std::string> const& region_field) {
   ojson summary;
   summary["before"] = scene_entry(in.before.label, in.before_scene);
@@ -288,9 +288,9 @@ ojson summary_document(ChangeInputs const& in, io::AssessParams const& ap,
   summary["years"] = std::isfinite(ap.years) ? ojson(ap.years) : ojson(nullptr);
   if (!epochs.empty()) {
     ojson list = ojson::array();
-    for (auto const& [year, scene] : epochs) {
+    for (auto const& [year, epoch] : epochs) {
       ojson entry = {{"year", year}};
-      entry.update(scene_entry(scene.label, scene));
+      entry.update(scene_entry(epoch.scene.label, epoch.scene));
       entry.erase("label");
       list.push_back(entry);
     }
@@ -345,17 +345,17 @@ AssessRequest assess_request_from(OptionValues const& r) {
 bool is_number(std::string const& t) { return to_number(t).has_value(); }
 
 /// The intermediate epochs (--epoch YEAR=PATH), resolved now so a bad one fails before any output exists.
-std::vector<std::pair<double, io::SceneSpec>> resolve_epochs(OptionValues const& r, ChangeInputs const& in) {
-  std::vector<std::pair<double, io::SceneSpec>> epochs;
+std::vector<std::pair<double, Epoch>> resolve_epochs(OptionValues const& r, ChangeInputs const& in) {
+  std::vector<std::pair<double, Epoch>> epochs;
   if (!r.count("epoch")) return epochs;
   if (!is_number(in.before.label) || !is_number(in.after.label))
     throw usage_error("--epoch needs years as the labels of --before and --after (YEAR=PATH or YEAR.tif)");
   for (auto const& text : r["epoch"].as<std::vector<std::string>>()) {
     auto const e = parse_labeled_path(text);
     if (!is_number(e.label)) throw usage_error("--epoch " + text + ": expected YEAR=PATH");
-    auto scene = io::resolve_scene(e.label, e.path, sensor_options_from(r));
-    io::require_bands(scene, {pixel::Index::ndvi});
-    epochs.emplace_back(*to_number(e.label), std::move(scene));
+    auto epoch = resolve_epoch(e.label, e.path, sensor_options_from(r), r);
+    io::require_bands(epoch.scene, {pixel::Index::ndvi});
+    epochs.emplace_back(*to_number(e.label), std::move(epoch));
   }
   return epochs;
 }
@@ -472,7 +472,7 @@ class PictureWriter {
 struct AssessPlan {
   ChangeInputs in;
   ChangePlanes planes;
-  std::vector<std::pair<double, io::SceneSpec>> epochs;
+  std::vector<std::pair<double, Epoch>> epochs;
   io::AssessParams ap;
   ZoneRequest zr;
   LoadedZones sites;
@@ -514,8 +514,8 @@ void plan_assess(OptionValues const& r, AssessRequest const& q, PassRunner& runn
   l.label = p.in.before.label + "->" + p.in.after.label;
   l.source = p.in.source.get();
   l.inputs = p.in.files();
-  for (auto const& [year, scene] : p.epochs)
-    for (auto const& f : io::scene_files(scene)) l.inputs.push_back(f);
+  for (auto const& [year, epoch] : p.epochs)
+    for (auto const& f : epoch.files()) l.inputs.push_back(f);
   l.inputs.push_back(p.zr.source.path);
   if (r.job_path()) l.inputs.push_back(*r.job_path());
   l.pass = p.in.params;
@@ -615,8 +615,10 @@ AssessResults run_assess(AssessPlan& p, PassRunner& runner) {
       res.series[s].push_back({y_after, io::value_stat(res.zonal[ids.ndvi_after], s, "mean")});
     }
   }
-  for (auto const& [year, scene] : p.epochs) {
-    io::GdalTileSource source(scene, pixel::bands_needed(pixel::Index::ndvi), grid);
+  for (auto const& [year, epoch] : p.epochs) {
+    auto const& scene = epoch.scene;
+    auto const source_ptr = open_epoch(epoch, pixel::bands_needed(pixel::Index::ndvi), grid);
+    auto const& source = *source_ptr;
     auto fused = source.fused_params();
     fused.index_params = p.in.params.before.index_params;
     fused.outputs[fused.output_count++] = pixel::Index::ndvi;
@@ -718,9 +720,9 @@ int assess_main(int argc, char** argv) {
   // written; this run's comes last.
   auto const claimed = runner.claim_outputs(plan.out_dir, {&plan.layout}, plan.picture_files);
   // Once the run is checked: a refused run prints only its error.
-  log_scene_warnings(log, plan.in.before_scene);
-  log_scene_warnings(log, plan.in.after_scene);
-  for (auto const& [year, scene] : plan.epochs) log_scene_warnings(log, scene);
+  log_epoch(log, plan.in.before_epoch, *plan.in.before_source);
+  log_epoch(log, plan.in.after_epoch, *plan.in.after_source);
+  for (auto const& [year, epoch] : plan.epochs) log_scene_warnings(log, epoch.scene);
   if (runner.dry_run()) {
     runner.describe(plan.layout);
     return 0;
@@ -739,10 +741,10 @@ int assess_main(int argc, char** argv) {
   // Checksums of the inputs while the pass runs (they are read from the page cache anyway).
   auto input_checksums = std::async(std::launch::async, [&plan] {
     ojson list = ojson::array();
-    for (auto const& f : io::scene_files(plan.in.before_scene)) list.push_back(file_entry(f, "before"));
-    for (auto const& f : io::scene_files(plan.in.after_scene)) list.push_back(file_entry(f, "after"));
-    for (auto const& [year, scene] : plan.epochs)
-      for (auto const& f : io::scene_files(scene)) list.push_back(file_entry(f, "epoch " + scene.label));
+    for (auto const& f : plan.in.before_epoch.files()) list.push_back(file_entry(f, "before"));
+    for (auto const& f : plan.in.after_epoch.files()) list.push_back(file_entry(f, "after"));
+    for (auto const& [year, epoch] : plan.epochs)
+      for (auto const& f : epoch.files()) list.push_back(file_entry(f, "epoch " + epoch.scene.label));
     return list;
   });
   auto const res = run_assess(plan, runner);

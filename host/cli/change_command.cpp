@@ -146,8 +146,8 @@ int change_main(int argc, char** argv) {
     if (zone_request->partial) layout.tables.push_back(*zone_request->partial);
   }
   auto const claimed = runner.claim_outputs(out_dir, {&layout});
-  log_scene_warnings(log, in.before_scene);  // once the run is checked: a refused run has only its error
-  log_scene_warnings(log, in.after_scene);
+  log_epoch(log, in.before_epoch, *in.before_source);  // once the run is checked: a refused run has only its error
+  log_epoch(log, in.after_epoch, *in.after_source);
   if (runner.dry_run()) {
     runner.describe(layout);
     return 0;

@@ -42,9 +42,10 @@ bool is_year(std::string const& s) {
 
 void add_change_input_options(cxxopts::Options& options) {
   options.add_options()
-      ("before", "the earlier scene: multiband file or product folder, optionally LABEL=PATH",
+      ("before", "the earlier epoch: multiband file, product folder or scene inventory (STAC JSON, CSV: "
+                 "composited), optionally LABEL=PATH",
        cxxopts::value<std::string>())
-      ("after", "the later scene; resampled on the fly onto the earlier scene's grid when they differ",
+      ("after", "the later epoch; resampled on the fly onto the earlier epoch's grid when they differ",
        cxxopts::value<std::string>())
       ("before-sensor", "sensor of the earlier scene (default: --sensor)", cxxopts::value<std::string>())
       ("after-sensor", "sensor of the later scene (default: --sensor)", cxxopts::value<std::string>())
@@ -52,11 +53,12 @@ void add_change_input_options(cxxopts::Options& options) {
                       "before scene's", cxxopts::value<std::string>())
       ("rules", "rules file (JSON or TOML) changing thresholds or adding classes (docs/change.md)",
        cxxopts::value<std::string>());
+  add_epoch_options(options);
 }
 
 std::vector<std::filesystem::path> ChangeInputs::files() const {
-  auto files = io::scene_files(before_scene);
-  for (auto const& f : io::scene_files(after_scene)) files.push_back(f);
+  auto files = before_epoch.files();
+  for (auto const& f : after_epoch.files()) files.push_back(f);
   return files;
 }
 
@@ -82,16 +84,19 @@ ChangeInputs prepare_change_inputs(OptionValues const& r, std::vector<pixel::Ind
   auto const base = sensor_options_from(r);
   in.before_sensor = epoch_sensor(base, r, "before-sensor");
   in.after_sensor = epoch_sensor(base, r, "after-sensor");
-  in.before_scene = io::resolve_scene(in.before.label, in.before.path, in.before_sensor);
-  in.after_scene = io::resolve_scene(in.after.label, in.after.path, in.after_sensor);
+  in.before_epoch = resolve_epoch(in.before.label, in.before.path, in.before_sensor, r);
+  in.after_epoch = resolve_epoch(in.after.label, in.after.path, in.after_sensor, r);
+  check_epoch_options_used(r, {in.before_epoch, in.after_epoch});
+  in.before_scene = in.before_epoch.scene;
+  in.after_scene = in.after_epoch.scene;
   io::require_bands(in.before_scene, checked);
   io::require_bands(in.after_scene, checked);
   // Both epochs are read onto the target grid, by default the before epoch's own (warped on
   // the fly where a scene's grid differs).
   std::optional<Grid> target;
   if (r.count("target-grid")) target = io::raster_grid(r["target-grid"].as<std::string>());
-  in.before_source = std::make_unique<io::GdalTileSource>(in.before_scene, needed, target);
-  in.after_source = std::make_unique<io::GdalTileSource>(in.after_scene, needed, in.before_source->grid());
+  in.before_source = open_epoch(in.before_epoch, needed, target);
+  in.after_source = open_epoch(in.after_epoch, needed, in.before_source->grid());
   in.source = std::make_unique<CompositeTileSource>(
       std::vector<TileSource const*>{in.before_source.get(), in.after_source.get()});
 

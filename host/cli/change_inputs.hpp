@@ -14,6 +14,7 @@
 
 #include "cli/option_values.hpp"
 #include "cli/common_options.hpp"
+#include "cli/epoch_inputs.hpp"
 #include "cli/logging.hpp"
 #include "reclaim/change_vector.hpp"
 #include "reclaim/io/cog_writer.hpp"
@@ -26,15 +27,17 @@
 
 namespace reclaim::cli {
 
-/// Adds --before, --after, --before-sensor, --after-sensor, --target-grid and --rules.
+/// Adds --before, --after, --before-sensor, --after-sensor, --target-grid, --rules and the epoch
+/// options (--composite, --window, ...).
 void add_change_input_options(cxxopts::Options& options);
 
 struct ChangeInputs {
   LabeledPath before, after;
   io::SensorOptions before_sensor, after_sensor;
-  io::SceneSpec before_scene, after_scene;
+  Epoch before_epoch, after_epoch;
+  io::SceneSpec before_scene, after_scene;  ///< the epochs' scenes (a composite's summary)
   io::ChangeScheme scheme;
-  std::unique_ptr<io::GdalTileSource> before_source, after_source;
+  std::unique_ptr<io::EpochSource> before_source, after_source;
   std::unique_ptr<CompositeTileSource> source;
   /// The pass: rules, calibration and plane layout; outputs still empty (callers add them).
   pixel::ChangeParams params;

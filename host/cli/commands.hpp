@@ -4,6 +4,7 @@
 namespace reclaim::cli {
 
 int indices_main(int argc, char** argv);
+int composite_main(int argc, char** argv);
 int change_main(int argc, char** argv);
 int trend_main(int argc, char** argv);
 int zonal_main(int argc, char** argv);

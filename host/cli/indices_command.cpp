@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common_options.hpp"
+#include "cli/epoch_inputs.hpp"
 #include "cli/pass_runner.hpp"
 #include "cli/zonal_options.hpp"
 #include "reclaim/error.hpp"
@@ -31,9 +32,11 @@ fs::path output_path(fs::path const& out_dir, std::string const& label, pixel::I
 int indices_main(int argc, char** argv) {
   cxxopts::Options options("reclaim indices", "Spectral indices of one or more scenes, one Cloud-Optimized GeoTIFF each");
   options.add_options()
-      ("input", "a scene: multiband file or product folder, optionally LABEL=PATH; repeat for several epochs",
+      ("input", "an epoch: multiband file, product folder or scene inventory (STAC JSON, CSV: composited), "
+                "optionally LABEL=PATH; repeat for several epochs",
        cxxopts::value<std::vector<std::string>>())
       ("index", "indices: " + index_name_list(), cxxopts::value<std::string>()->default_value("ndvi"));
+  add_epoch_options(options);
   add_zone_options(options, "zone-stats", "count,area_ha,mean,stddev,min,max,median,coverage", "zones-out");
   auto const parsed = parse_raster_command(options, argc, argv, index_help());
   if (!parsed) return 0;  // --help
@@ -62,15 +65,18 @@ int indices_main(int argc, char** argv) {
 
   EventLog log(run.log_format, run.quiet);
   // Resolve every epoch before any output exists: a bad input fails fast.
+  std::vector<Epoch> epochs;
   std::vector<io::SceneSpec> scenes;
   std::uint32_t needed = 0;
   for (auto index : indices) needed |= pixel::bands_needed(index);
-  std::vector<std::unique_ptr<io::GdalTileSource>> sources;
+  std::vector<std::unique_ptr<io::EpochSource>> sources;
   for (auto const& in : inputs) {
-    scenes.push_back(io::resolve_scene(in.label, in.path, sensor));
+    epochs.push_back(resolve_epoch(in.label, in.path, sensor, r));
+    scenes.push_back(epochs.back().scene);
     io::require_bands(scenes.back(), indices);
-    sources.push_back(std::make_unique<io::GdalTileSource>(scenes.back(), needed));
   }
+  check_epoch_options_used(r, epochs);
+  for (auto const& epoch : epochs) sources.push_back(open_epoch(epoch, needed));
 
   fs::path const out_dir = output_folder(r);
   // --zones: statistics of every index of every epoch, from the same pass (no second read).
@@ -94,7 +100,7 @@ int indices_main(int argc, char** argv) {
     auto& layout = layouts[e];
     layout.label = scene.label.empty() ? "indices" : scene.label;
     layout.source = sources[e].get();
-    layout.inputs = io::scene_files(scene);
+    layout.inputs = epochs[e].files();
     layout.pass = params;
     layout.plan = runner.plan(*sources[e], params);
     layout.outputs = outputs;
@@ -108,7 +114,7 @@ int indices_main(int argc, char** argv) {
   std::vector<PassLayout const*> all;
   for (auto const& l : layouts) all.push_back(&l);
   auto const claimed = runner.claim_outputs(out_dir, all);
-  for (auto const& scene : scenes) log_scene_warnings(log, scene);  // a run that was refused has only its error
+  for (std::size_t e = 0; e < epochs.size(); ++e) log_epoch(log, epochs[e], *sources[e]);  // a refused run has only its error
   for (std::size_t e = 0; e < scenes.size(); ++e) {
     auto const& scene = scenes[e];
     auto& layout = layouts[e];

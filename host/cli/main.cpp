@@ -29,6 +29,7 @@ void print_usage() {
       "commands:\n"
       "  assess    the rehabilitation assessment: two epochs + sites -> metrics, grades, pictures, report\n"
       "  indices   spectral indices (NDVI, EVI, ...) of one or more scenes, as Cloud-Optimized GeoTIFFs\n"
+      "  composite a per-pixel composite (median, max-NDVI, medoid) of a season of scenes (STAC, CSV inventory)\n"
       "  change    change classes (revegetated, still bare, ...) and dNDVI between two epochs\n"
       "  trend     per-pixel trend (Theil-Sen, Mann-Kendall), year of recovery over many epochs\n"
       "  zonal     per-site statistics of a value or class raster (exact coverage): CSV, GeoPackage, JSON\n"
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "assess") return reclaim::cli::assess_main(argc - 1, argv + 1);
     if (command == "indices") return reclaim::cli::indices_main(argc - 1, argv + 1);
+    if (command == "composite") return reclaim::cli::composite_main(argc - 1, argv + 1);
     if (command == "change") return reclaim::cli::change_main(argc - 1, argv + 1);
     if (command == "trend") return reclaim::cli::trend_main(argc - 1, argv + 1);
     if (command == "zonal") return reclaim::cli::zonal_main(argc - 1, argv + 1);

@@ -86,6 +86,7 @@ io::OutputRaster index_output(fs::path path, pixel::Index index, io::SceneSpec c
                   {"RECLAIM_NODATA", scene.mask_text == "none"
                                          ? "NaN: no data or undefined index (no quality mask was applied)"
                                          : "NaN: no data, masked by " + scene.mask_text + ", or undefined index"}};
+  if (!scene.composite.empty()) out.metadata.emplace_back("RECLAIM_COMPOSITE", scene.composite);
   return out;
 }
 

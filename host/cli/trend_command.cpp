@@ -14,6 +14,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common_options.hpp"
+#include "cli/epoch_inputs.hpp"
 #include "cli/pass_runner.hpp"
 #include "reclaim/error.hpp"
 #include "reclaim/index_names.hpp"
@@ -124,21 +125,21 @@ std::string trimmed(std::string const& s) {
   return s.substr(first, s.find_last_not_of(" \t") - first + 1);
 }
 
-using Epoch = std::pair<double, fs::path>;
+using YearPath = std::pair<double, fs::path>;
 
 /** @brief The epochs of an --epochs-from list (docs/cli.md): one epoch a line, `YEAR PATH`
  * (YEAR then a blank, a tab, ',' or '='), or `PATH` alone when the file's (or folder's) stem
  * is its year (`2019.tif`); `#` at the start of a line or after a blank starts a comment; blank
  * lines are skipped; relative paths are taken from the list's folder. Throws input_error
  * naming the list (and the line) when it cannot be read or a line has no year. */
-std::vector<Epoch> read_epoch_list(fs::path const& list) {
+std::vector<YearPath> read_epoch_list(fs::path const& list) {
   std::error_code ec;
   if (!fs::is_regular_file(list, ec))
     throw input_error(list.string() + ": " + (fs::exists(list, ec) ? "is not a file" : "does not exist") +
                       " (--epochs-from)");
   std::ifstream in(list);
   if (!in) throw input_error(list.string() + ": cannot be read (--epochs-from)");
-  std::vector<Epoch> epochs;
+  std::vector<YearPath> epochs;
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
     for (std::size_t k = 0; k < line.size(); ++k)
@@ -236,8 +237,8 @@ io::SceneSpec index_raster_scene(std::string label, fs::path const& path, EpochF
 int trend_main(int argc, char** argv) {
   cxxopts::Options options("reclaim trend", "Per-pixel trend statistics of an index over many epochs");
   options.add_options()
-      ("epoch", "YEAR=SCENE (multiband file or product folder, or a one-band index raster); repeat, at least "
-                "--min-epochs", cxxopts::value<std::vector<std::string>>())
+      ("epoch", "YEAR=SCENE (multiband file, product folder, scene inventory (STAC JSON, CSV: composited) or a "
+                "one-band index raster); repeat, at least --min-epochs", cxxopts::value<std::vector<std::string>>())
       ("epochs-from", "a list of epochs, one a line: YEAR PATH, or PATH named by its year; # comments; paths "
                       "relative to the list's folder", cxxopts::value<std::string>())
       ("index", "the index whose trend is computed", cxxopts::value<std::string>()->default_value("ndvi"))
@@ -254,6 +255,7 @@ int trend_main(int argc, char** argv) {
       ("percent", "P, percent of the recovery target (R80P, Y2R)", cxxopts::value<std::string>()->default_value("80"))
       ("target", "recovery target: pre (mean of the 2 years before t_d) or a value",
        cxxopts::value<std::string>()->default_value("pre"));
+  add_epoch_options(options);
   auto const parsed = parse_raster_command(options, argc, argv, index_help(/*list_all=*/false));
   if (!parsed) return 0;  // --help
   auto const& r = *parsed;
@@ -362,15 +364,18 @@ int trend_main(int argc, char** argv) {
   // Every epoch is read onto the first epoch's grid, with the same band layout.
   std::uint32_t const needed = index_inputs ? pixel::band_bit(pixel::Band::blue) : pixel::bands_needed(*index);
   std::vector<io::SceneSpec> scenes;
-  std::vector<std::unique_ptr<io::GdalTileSource>> sources;
+  std::vector<Epoch> epoch_specs;
+  std::vector<std::unique_ptr<io::EpochSource>> sources;
   for (std::size_t e = 0; e < epochs.size(); ++e) {
     auto const& [year, path] = epochs[e];
     std::string label = std::to_string(static_cast<long long>(year));
     if (index_inputs) {
-      scenes.push_back(index_raster_scene(std::move(label), path, facts[e], sensor));
+      epoch_specs.push_back(Epoch{index_raster_scene(std::move(label), path, facts[e], sensor), {}, {}});
+      scenes.push_back(epoch_specs.back().scene);
     } else {
       try {
-        scenes.push_back(io::resolve_scene(std::move(label), path, sensor));
+        epoch_specs.push_back(resolve_epoch(std::move(label), path, sensor, r));
+        scenes.push_back(epoch_specs.back().scene);
         io::require_bands(scenes.back(), {*index});
       } catch (std::runtime_error const& error) {
         // A one-band file refused as a scene (missing bands, or no quality band for the assumed
@@ -383,8 +388,9 @@ int trend_main(int argc, char** argv) {
     }
     std::optional<Grid> target;
     if (!sources.empty()) target = sources.front()->grid();
-    sources.push_back(std::make_unique<io::GdalTileSource>(scenes.back(), needed, target));
+    sources.push_back(open_epoch(epoch_specs.back(), needed, target));
   }
+  check_epoch_options_used(r, epoch_specs);
   auto const first = sources.front()->fused_params();
   for (std::size_t e = 1; e < sources.size(); ++e) {
     auto const p = sources[e]->fused_params();
@@ -428,14 +434,14 @@ int trend_main(int argc, char** argv) {
   PassLayout layout;
   layout.label = "trend";
   layout.source = &source;
-  for (auto const& scene : scenes)
-    for (auto const& f : io::scene_files(scene)) layout.inputs.push_back(f);
+  for (auto const& epoch : epoch_specs)
+    for (auto const& f : epoch.files()) layout.inputs.push_back(f);
   layout.pass = pass;
   layout.plan = runner.plan(source, pass);
   layout.outputs = outputs;
   for (auto const& o : outputs) layout.plane_names.push_back(o.metadata.front().second);
   auto const claimed = runner.claim_outputs(out_dir, {&layout});
-  for (auto const& scene : scenes) log_scene_warnings(log, scene);  // a refused run has only its error
+  for (std::size_t e = 0; e < epoch_specs.size(); ++e) log_epoch(log, epoch_specs[e], *sources[e]);  // a refused run has only its error
   if (runner.dry_run()) {
     runner.describe(layout);
     return 0;

@@ -47,7 +47,7 @@ void run_pass_cpu(PixelPass const& pass, float const* in, float* out, std::size_
                          scratch.resize(static_cast<std::size_t>(p.trend.epoch_count) * pixels);
                          run_trend_pass_cpu(p, in, out, scratch.data(), pixels);
                        },
-                       [&](pixel::BandParams const& p) { pixel::for_each_pixel(pixels, pixel::BandPixel{p, in, out}); },
+                       [&](pixel::BandParams const& p) { pixel::for_each_pixel(pixels, pixel::BandPixel{p, in, out, pixels}); },
                    },
                    pass);
 }
@@ -57,7 +57,7 @@ int input_plane_count(PixelPass const& pass) noexcept {
                               [](pixel::FusedParams const& p) { return int{p.input_plane_count}; },
                               [](pixel::ChangeParams const& p) { return p.input_plane_count(); },
                               [](TrendPass const& p) { return p.planes_per_epoch * p.trend.epoch_count; },
-                              [](pixel::BandParams const&) { return 1; },
+                              [](pixel::BandParams const& p) { return int{p.plane_count}; },
                           },
                           pass);
 }
@@ -67,7 +67,7 @@ int output_plane_count(PixelPass const& pass) noexcept {
                               [](pixel::FusedParams const& p) { return int{p.output_count}; },
                               [](pixel::ChangeParams const& p) { return p.output_count(); },
                               [](TrendPass const& p) { return int{p.trend.output_count}; },
-                              [](pixel::BandParams const&) { return 1; },
+                              [](pixel::BandParams const& p) { return int{p.plane_count}; },
                           },
                           pass);
 }
@@ -129,7 +129,10 @@ void validate_pass(PixelPass const& pass) {
                 throw logic_error("trend pass: product " + std::to_string(o) + " goes to output plane " +
                                   std::to_string(p.trend.plane[o]) + " of " + std::to_string(outputs));
           },
-          [](pixel::BandParams const&) {},
+          [](pixel::BandParams const& p) {
+            if (p.plane_count < 1 || p.plane_count > 4096)
+              throw logic_error("band pass: " + std::to_string(p.plane_count) + " planes");
+          },
       },
       pass);
 }

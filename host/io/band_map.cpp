@@ -581,6 +581,7 @@ QualityMask quality_mask(Sensor sensor, SensorOptions const& o) {
 }
 
 std::string calibration_text(SceneSpec const& scene) {
+  if (!scene.calibration_note.empty()) return scene.calibration_note;
   std::vector<int> present;
   for (int b = 0; b < pixel::kBandCount; ++b)
     if (scene.bands[b]) present.push_back(b);

@@ -98,39 +98,51 @@ bool same_grid(Grid const& a, Grid const& b) {
   return a.width == b.width && a.height == b.height && a.geotransform == b.geotransform && same_crs(a.crs_wkt, b.crs_wkt);
 }
 
+/// The extent of `g` in the CRS of `crs_wkt` (edges densified); throws input_error naming `what`.
+Bounds transformed_bounds(Grid const& g, std::string const& crs_wkt, std::string const& what) {
+  auto const& s = g.geotransform;
+  double const sx0 = s[0], sx1 = s[0] + s[1] * static_cast<double>(g.width);
+  double const sy1 = s[3], sy0 = s[3] + s[5] * static_cast<double>(g.height);
+  if (same_crs(g.crs_wkt, crs_wkt)) return {std::min(sx0, sx1), std::min(sy0, sy1), std::max(sx0, sx1), std::max(sy0, sy1)};
+  OGRSpatialReference from, to;
+  from.importFromWkt(g.crs_wkt.c_str());
+  to.importFromWkt(crs_wkt.c_str());
+  from.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  to.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&from, &to));
+  Bounds b{};
+  if (!ct || !ct->TransformBounds(sx0, sy0, sx1, sy1, &b[0], &b[1], &b[2], &b[3], 21))
+    throw input_error(what + ": cannot transform its extent into the target CRS");
+  return b;
+}
+
 /** A warped VRT (in /vsimem) of `file` on `target`: bilinear or nearest, nodata kept out of
- * the kernel and written where the source has no data. Throws input_error when the file
- * does not overlap the target at all. */
-fs::path warp_onto(fs::path const& file, Grid const& target, bool nearest, std::optional<double> nodata) {
+ * the kernel and written where the source has no data (NaN, as Float32, for a mosaic). Throws
+ * input_error when the file does not overlap the target at all. */
+fs::path warp_onto(fs::path const& file, Grid const& target, bool nearest, std::optional<double> nodata, bool mosaic) {
   static std::atomic<int> counter{0};
   auto src = open_raster(file);
   Grid const g = grid_of(*src);
+  if (!footprint_on(g, target)) throw input_error(file.string() + ": does not overlap the target grid at all");
   auto const& t = target.geotransform;
   double const tx0 = t[0], tx1 = t[0] + t[1] * static_cast<double>(target.width);
   double const ty1 = t[3], ty0 = t[3] + t[5] * static_cast<double>(target.height);
-  {  // overlap test in the target CRS (edges densified)
-    OGRSpatialReference from, to;
-    from.importFromWkt(g.crs_wkt.c_str());
-    to.importFromWkt(target.crs_wkt.c_str());
-    from.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-    to.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-    std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&from, &to));
-    auto const& s = g.geotransform;
-    double const sx0 = s[0], sx1 = s[0] + s[1] * static_cast<double>(g.width);
-    double const sy1 = s[3], sy0 = s[3] + s[5] * static_cast<double>(g.height);
-    double bx0 = 0, by0 = 0, bx1 = 0, by1 = 0;
-    if (!ct || !ct->TransformBounds(sx0, sy0, sx1, sy1, &bx0, &by0, &bx1, &by1, 21))
-      throw input_error(file.string() + ": cannot transform its extent into the target CRS");
-    if (bx1 <= tx0 || bx0 >= tx1 || by1 <= ty0 || by0 >= ty1)
-      throw input_error(file.string() + ": does not overlap the target grid at all");
-  }
   std::vector<std::string> args{"-of", "VRT", "-t_srs", target.crs_wkt, "-te", std::to_string(tx0),
                                 std::to_string(ty0), std::to_string(tx1), std::to_string(ty1), "-ts",
                                 std::to_string(target.width), std::to_string(target.height), "-r",
                                 nearest ? "near" : "bilinear"};
-  if (nodata) {
-    args.insert(args.end(), {"-srcnodata", std::to_string(*nodata), "-dstnodata", std::to_string(*nodata)});
-  }
+  // GDAL widens the kernel when a chunk's source window looks larger than its output (a
+  // downsampling), per chunk: across UTM zones the rotated frames look a little larger, so
+  // same-resolution warps were smoothed unevenly (up to 0.014 reflectance apart from gdalwarp's
+  // own). Unless the source is clearly finer than the target, the kernel keeps its size.
+  Bounds const b = transformed_bounds(g, target.crs_wkt, file.string());
+  double const source_pixel = (b[2] - b[0]) / static_cast<double>(g.width);
+  if (source_pixel >= 0.9 * std::abs(t[1])) args.insert(args.end(), {"-wo", "XSCALE=1", "-wo", "YSCALE=1"});
+  if (nodata) args.insert(args.end(), {"-srcnodata", std::to_string(*nodata)});
+  if (mosaic)
+    args.insert(args.end(), {"-ot", "Float32", "-dstnodata", "nan"});
+  else if (nodata)
+    args.insert(args.end(), {"-dstnodata", std::to_string(*nodata)});
   CPLStringList argv;
   for (auto const& a : args) argv.AddString(a.c_str());
   std::unique_ptr<GDALWarpAppOptions, decltype(&GDALWarpAppOptionsFree)> options(
@@ -146,7 +158,45 @@ fs::path warp_onto(fs::path const& file, Grid const& target, bool nearest, std::
 
 }  // namespace
 
-GdalTileSource::GdalTileSource(SceneSpec const& scene, std::uint32_t needed_bands, std::optional<Grid> const& target) {
+std::optional<TileWindow> footprint_on(Grid const& of, Grid const& target) {
+  Bounds const b = transformed_bounds(of, target.crs_wkt, "a raster");
+  Bounds const t = window_bounds(target, TileWindow{0, 0, 0, static_cast<std::int32_t>(target.width),
+                                                    static_cast<std::int32_t>(target.height)});
+  // Touching edges share no pixel.
+  if (b[2] <= t[0] || b[0] >= t[2] || b[3] <= t[1] || b[1] >= t[3]) return std::nullopt;
+  auto const w = clip_to_grid(target, window_of_bounds(target, b));
+  if (w.width <= 0 || w.height <= 0) return std::nullopt;
+  return w;
+}
+
+Grid extended_grid(Grid const& first, std::vector<Grid> const& others) {
+  Bounds all = transformed_bounds(first, first.crs_wkt, "a raster");
+  for (auto const& g : others) {
+    Bounds const b = transformed_bounds(g, first.crs_wkt, "a raster");
+    all = {std::min(all[0], b[0]), std::min(all[1], b[1]), std::max(all[2], b[2]), std::max(all[3], b[3])};
+  }
+  // Snap to the lattice, forgiving rounding in the transformed corners (a scene on the same
+  // lattice must not gain a column).
+  auto const& gt = first.geotransform;
+  auto const snap_down = [](double v) { return std::floor(v + 1e-6); };
+  auto const snap_up = [](double v) { return std::ceil(v - 1e-6); };
+  double const xa = (all[0] - gt[0]) / gt[1], xb = (all[2] - gt[0]) / gt[1];
+  double const ya = (all[1] - gt[3]) / gt[5], yb = (all[3] - gt[3]) / gt[5];
+  TileWindow w;
+  w.x0 = static_cast<std::int64_t>(snap_down(std::min(xa, xb)));
+  w.y0 = static_cast<std::int64_t>(snap_down(std::min(ya, yb)));
+  w.width = static_cast<std::int32_t>(snap_up(std::max(xa, xb)) - static_cast<double>(w.x0));
+  w.height = static_cast<std::int32_t>(snap_up(std::max(ya, yb)) - static_cast<double>(w.y0));
+  Grid out = first;
+  out.width = w.width;
+  out.height = w.height;
+  out.geotransform[0] = first.geotransform[0] + static_cast<double>(w.x0) * first.geotransform[1];
+  out.geotransform[3] = first.geotransform[3] + static_cast<double>(w.y0) * first.geotransform[5];
+  return out;
+}
+
+GdalTileSource::GdalTileSource(SceneSpec const& scene, std::uint32_t needed_bands, std::optional<Grid> const& target,
+                               bool mosaic) {
   ensure_gdal_initialized();
   // Gather the planes: needed bands in Band order, then the mask; then group by file so a
   // file's target-grid bands are consecutive (read together).
@@ -194,7 +244,10 @@ GdalTileSource::GdalTileSource(SceneSpec const& scene, std::uint32_t needed_band
   };
   find_grids();
   // Another epoch's grid: every file is warped onto it (GDAL warped VRTs, read like files).
-  if (target && !same_grid(grids.at(finest), *target)) {
+  // A mosaic warps every file not already on the target (its coarser bands included), so all
+  // bands of every scene are resampled by one method.
+  bool const warp_all = mosaic && target;
+  if (target && (warp_all || !same_grid(grids.at(finest), *target))) {
     std::map<std::pair<fs::path, bool>, fs::path> warped;
     for (auto& w : wanted) {
       if (w.signed_byte)  // GDAL 3.6's warper would blend the unsigned bytes
@@ -202,10 +255,11 @@ GdalTileSource::GdalTileSource(SceneSpec const& scene, std::uint32_t needed_band
                                             "it to Int16 first (gdal_translate -ot Int16)");
       bool const nearest = w.band_role < 0 || scene.resampling == Resampling::nearest;
       auto key = std::make_pair(w.ref.file, nearest);
+      if (warp_all && same_grid(grids.at(w.ref.file), *target)) continue;
       if (!warped.count(key)) {
         std::optional<double> nodata;
         if (w.band_role >= 0 && scene.calibration[w.band_role].has_nodata) nodata = scene.calibration[w.band_role].nodata;
-        warped[key] = warp_onto(w.ref.file, *target, nearest, nodata);
+        warped[key] = warp_onto(w.ref.file, *target, nearest, nodata, mosaic);
         m_warped.push_back(warped[key]);
       }
       w.ref.file = warped[key];

@@ -82,7 +82,7 @@ TEST(PerPixel, BandFunctorCalibratesAndMasksNodata) {
   p.calibration.has_nodata = true;
   std::vector<float> const in = {4.f, -1.f, 0.f};
   std::vector<float> out(3, -9.f);
-  pixel::for_each_pixel(3, pixel::BandPixel{p, in.data(), out.data()});
+  pixel::for_each_pixel(3, pixel::BandPixel{p, in.data(), out.data(), 3});
   EXPECT_EQ(out[0], 3.f);  // 4 * 0.5 + 1
   EXPECT_TRUE(std::isnan(out[1]));
   EXPECT_EQ(out[2], 1.f);

@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "reclaim/io/epoch_source.hpp"
 #include "reclaim/io/scene.hpp"
 #include "reclaim/tile_source.hpp"
 
@@ -17,15 +18,28 @@ namespace reclaim::io {
 /// The grid of a raster file (size, geotransform, CRS); throws input_error naming the file.
 [[nodiscard]] Grid raster_grid(std::filesystem::path const& path);
 
-class GdalTileSource final : public TileSource {
+/** The pixel window of `target` that holds the extent of `of` (transformed into the target's
+ * CRS, edges densified), clipped to the target; nullopt when they do not overlap. Throws
+ * input_error when the extent cannot be transformed. */
+[[nodiscard]] std::optional<TileWindow> footprint_on(Grid const& of, Grid const& target);
+
+/** `first` extended on its own pixel lattice to hold the extents of `others` (transformed into
+ * its CRS): the default grid of a mosaic. */
+[[nodiscard]] Grid extended_grid(Grid const& first, std::vector<Grid> const& others);
+
+class GdalTileSource final : public EpochSource {
  public:
   /** @param needed_bands Band bit set to read (from pixel::bands_needed)
    * @param target another grid to read onto (another epoch's): when the scene's own grid
    *        differs, every file is warped onto it on the fly (GDAL warped VRT: bilinear, or
    *        nearest for quality bands and --resampling nearest)
+   * @param mosaic with a target: every file whose grid is not the target's is warped onto it
+   *        as Float32 with NaN where the file has no pixel, so a scene covering part of a
+   *        mosaic reads NaN (not clear) elsewhere, and all bands of a scene are resampled alike
    * Throws input_error when the bands' grids differ in CRS or do not nest, or when a file
    * does not overlap the target at all. */
-  GdalTileSource(SceneSpec const& scene, std::uint32_t needed_bands, std::optional<Grid> const& target = {});
+  GdalTileSource(SceneSpec const& scene, std::uint32_t needed_bands, std::optional<Grid> const& target = {},
+                 bool mosaic = false);
   ~GdalTileSource() override;
 
   [[nodiscard]] Grid const& grid() const override { return m_grid; }
@@ -34,9 +48,9 @@ class GdalTileSource final : public TileSource {
 
   /// FusedParams with the plane layout, calibration and mask of this source; the
   /// caller adds the outputs.
-  [[nodiscard]] pixel::FusedParams fused_params() const { return m_params; }
+  [[nodiscard]] pixel::FusedParams fused_params() const override { return m_params; }
   /// Every file read, once each.
-  [[nodiscard]] std::vector<std::filesystem::path> files() const;
+  [[nodiscard]] std::vector<std::filesystem::path> files() const override;
   /// The scene's input (a file or product folder), else its files.
   [[nodiscard]] std::string name() const override;
 

@@ -75,6 +75,12 @@ struct SceneSpec {
   std::string mask_text = "none";
   /// What reclaim assumed rather than was told or read (one line each; the command logs them).
   std::vector<std::string> warnings;
+  /// A composited epoch (cli/epoch_inputs): how it was made, for logs and metadata; empty for
+  /// one scene.
+  std::string composite;
+  /// Said by calibration_text instead of the calibration above when set (a composite's planes
+  /// are reflectance already; this says how each scene was calibrated).
+  std::string calibration_note;
 };
 
 /// A sensor preset's calibration of every reflective band before product metadata and options:

@@ -42,13 +42,14 @@ struct ChangePixel {
   RECLAIM_HD void operator()(std::size_t i) const noexcept { compute_change_pixel(*params, in, out, stride, i); }
 };
 
-/// compute_band_pixel: one band's calibrated values (one plane in, one out); BandParams is
-/// small, so it is held by value.
+/// compute_band_pixel: calibrated band values (plane k in, plane k out); BandParams is small,
+/// so it is held by value.
 struct BandPixel {
   BandParams params;
   float const* in;
   float* out;
-  RECLAIM_HD void operator()(std::size_t i) const noexcept { compute_band_pixel(params, in, out, i); }
+  std::size_t stride;
+  RECLAIM_HD void operator()(std::size_t i) const noexcept { compute_band_pixel(params, in, out, stride, i); }
 };
 
 /// threshold_class of one value plane into a class plane (zonal products "by threshold").
