@@ -88,6 +88,24 @@ TEST(PerPixel, BandFunctorCalibratesAndMasksNodata) {
   EXPECT_EQ(out[2], 1.f);
 }
 
+TEST(PerPixel, BandFunctorHandsOnEveryPlane) {
+  // Two planes of three pixels, identity calibration: plane k in is plane k out (reclaim composite).
+  pixel::BandParams p;
+  p.plane_count = 2;
+  std::vector<float> const in = {1.f, 2.f, kNaN, 4.f, 5.f, 6.f};
+  std::vector<float> out(6, -9.f);
+  pixel::for_each_pixel(3, pixel::BandPixel{p, in.data(), out.data(), 3});
+  EXPECT_EQ(out[0], 1.f);
+  EXPECT_EQ(out[1], 2.f);
+  EXPECT_TRUE(std::isnan(out[2]));
+  EXPECT_EQ(out[3], 4.f);
+  EXPECT_EQ(out[5], 6.f);
+  EXPECT_EQ(input_plane_count(PixelPass{p}), 2);
+  EXPECT_EQ(output_plane_count(PixelPass{p}), 2);
+  p.plane_count = 0;
+  EXPECT_THROW(validate_pass(p), logic_error);
+}
+
 TEST(PerPixel, ThresholdClassFunctor) {
   // 2 at or above the threshold, 1 below, 0 for NaN (docs/zonal.md: vegetated by NDVI).
   std::vector<float> const in = {kNaN, 0.29f, 0.3f, 0.9f, -1.f};

@@ -262,6 +262,71 @@ TEST_F(GdalSourceTest, TargetThatDoesNotOverlapIsAnInputError) {
                reclaim::input_error);
 }
 
+std::string wkt_of(int epsg) {
+  OGRSpatialReference srs;
+  srs.importFromEPSG(epsg);
+  char* wkt = nullptr;
+  srs.exportToWkt(&wkt);
+  std::string s = wkt;
+  CPLFree(wkt);
+  return s;
+}
+
+TEST(MosaicGrid, ExtendedGridHoldsEveryScene) {
+  // Two scenes on one 10 m lattice: the second 35 px right and 12 px up of the first.
+  Grid a;
+  a.width = 100;
+  a.height = 80;
+  a.geotransform = {500000.0, 10.0, 0, 3300000.0, 0, -10.0};
+  a.crs_wkt = wkt_of(32649);
+  Grid b = a;
+  b.geotransform[0] += 350.0;
+  b.geotransform[3] += 120.0;
+  auto const g = reclaim::io::extended_grid(a, {b});
+  EXPECT_EQ(g.geotransform[0], 500000.0);
+  EXPECT_EQ(g.geotransform[3], 3300120.0);
+  EXPECT_EQ(g.width, 135);  // 35 + 100
+  EXPECT_EQ(g.height, 92);  // 12 + 80
+  // The first scene's footprint on it, and the second's.
+  auto const fa = reclaim::io::footprint_on(a, g);
+  ASSERT_TRUE(fa);
+  EXPECT_EQ(fa->x0, 0);
+  EXPECT_EQ(fa->y0, 12);
+  EXPECT_EQ(fa->width, 100);
+  EXPECT_EQ(fa->height, 80);
+  auto const fb = reclaim::io::footprint_on(b, g);
+  ASSERT_TRUE(fb);
+  EXPECT_EQ(fb->x0, 35);
+  EXPECT_EQ(fb->y0, 0);
+  // A grid that only touches the first one's edge shares no pixel.
+  Grid c = a;
+  c.geotransform[0] += 1000.0;
+  EXPECT_FALSE(reclaim::io::footprint_on(c, a));
+}
+
+TEST(MosaicGrid, FootprintAcrossUtmZones) {
+  // A zone-50 scene just east of 114 E (the zone boundary) on a zone-49 grid. Its corners in
+  // zone 49, from gdaltransform -s_srs EPSG:32650 -t_srs EPSG:32649: (789418.0, 3322600.5),
+  // (790416.7, 3322652.8), (789470.4, 3321601.8), (790469.0, 3321654.2); their bounding box on
+  // the grid below is columns 141..247 and rows 34..140.
+  Grid z49;
+  z49.width = 300;
+  z49.height = 200;
+  z49.geotransform = {788000.0, 10.0, 0, 3323000.0, 0, -10.0};
+  z49.crs_wkt = wkt_of(32649);
+  Grid z50;
+  z50.width = 100;
+  z50.height = 100;
+  z50.geotransform = {210600.0, 10.0, 0, 3322600.0, 0, -10.0};
+  z50.crs_wkt = wkt_of(32650);
+  auto const f = reclaim::io::footprint_on(z50, z49);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->x0, 141);
+  EXPECT_EQ(f->y0, 34);
+  EXPECT_NEAR(static_cast<double>(f->x0 + f->width), 247.0, 1.0);  // edges densified: may grow by one
+  EXPECT_NEAR(static_cast<double>(f->y0 + f->height), 140.0, 1.0);
+}
+
 TEST_F(GdalSourceTest, CoarseBandThatDoesNotNestIsAnInputError) {
   // A coarse file whose origin is off the fine lattice by a third of a pixel.
   auto* drv = GetGDALDriverManager()->GetDriverByName("GTiff");
