@@ -372,3 +372,33 @@ def test_assess_on_composited_epochs_equals_assess_on_written_composites(reclaim
             compared += 1
     assert compared > 20
     assert float(a["a"]["ndvi_after_mean"]) > float(a["a"]["ndvi_before_mean"])
+
+
+def test_indices_and_trend_take_inventory_epochs(reclaim_bin, season, tmp_path):
+    """indices --input INVENTORY: the NDVI of the median composite (numpy, float64 from the
+    float32 composite values); trend --epoch YEAR=INVENTORY reads composited epochs too."""
+    run_reclaim(reclaim_bin, "indices", "--input", f"2019={season['items']}", "--index", "ndvi",
+                "--out", tmp_path / "idx")
+    obs = season["per_day"]
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        red = np.nanmedian(obs[:, 2], axis=0).astype(np.float32).astype(np.float64)
+        nir = np.nanmedian(obs[:, 3], axis=0).astype(np.float32).astype(np.float64)
+        want = (nir - red) / (nir + red)
+    got, ds = read(tmp_path / "idx" / "2019_ndvi.tif")
+    assert_float32_close(got, want, "NDVI of the median composite")
+    assert "median" in ds.GetMetadataItem("RECLAIM_COMPOSITE")
+    # Four composited epochs (the same season relabelled): a flat trend, every pixel with a
+    # clear observation has n_valid 4 and slope 0.
+    epochs = []
+    for year in (2019, 2020, 2021, 2022):
+        epochs += ["--epoch", f"{year}={season['items']}"]
+    # A season window (MM-DD) would fall in each label's own year and keep nothing for 2020-2022;
+    # full dates apply to every epoch.
+    run_reclaim(reclaim_bin, "trend", *epochs, "--window", "2019-01-01/2019-12-31", "--out", tmp_path / "trend")
+    n_valid, _ = read(tmp_path / "trend" / "trend_n_valid.tif")
+    slope, _ = read(tmp_path / "trend" / "trend_slope.tif")
+    has = np.isfinite(want)
+    assert np.array_equal(n_valid[has], np.full(has.sum(), 4.0))
+    assert np.all(slope[has] == 0)
