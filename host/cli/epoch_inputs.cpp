@@ -5,6 +5,7 @@
 #include <set>
 
 #include "reclaim/error.hpp"
+#include "reclaim/io/number_text.hpp"
 
 namespace reclaim::cli {
 namespace fs = std::filesystem;
@@ -137,7 +138,8 @@ Epoch resolve_epoch(std::string label, fs::path const& path, io::SensorOptions c
                      std::to_string(epoch.scenes.size()) + " of " + std::to_string(listed) + " scenes in " +
                      path.string();
   if (filter.start || filter.end) what += ", " + filter.start.value_or("") + "/" + filter.end.value_or("");
-  if (filter.max_cloud) what += ", cloud cover <= " + std::to_string(static_cast<int>(*filter.max_cloud)) + " %";
+  if (filter.max_cloud) what += ", cloud cover <= " + io::shortest_text(*filter.max_cloud) + " %";
+  epoch.dropped = std::move(dropped);
   s.composite = what;
   return epoch;
 }
@@ -163,6 +165,18 @@ void log_epoch(EventLog& log, Epoch const& epoch, io::EpochSource const& source)
   auto const* composite = dynamic_cast<io::CompositeEpochSource const*>(&source);
   if (!composite) return;
   for (auto const& note : composite->notes()) log.warning(note);
+  // The scenes the filters left out: each named (a national inventory can drop thousands: the
+  // text log names the first kNamed, the JSON event all of them).
+  constexpr std::size_t kNamed = 20;
+  if (!epoch.dropped.empty()) {
+    std::string text = epoch.scene.label + ": " + std::to_string(epoch.dropped.size()) + " scene" +
+                       (epoch.dropped.size() == 1 ? "" : "s") + " left out: ";
+    for (std::size_t k = 0; k < epoch.dropped.size() && k < kNamed; ++k)
+      text += (k ? "; " : "") + epoch.dropped[k];
+    if (epoch.dropped.size() > kNamed)
+      text += "; and " + std::to_string(epoch.dropped.size() - kNamed) + " more (--log-format json lists all)";
+    log.event("scenes_left_out", {{"epoch", epoch.scene.label}, {"scenes", epoch.dropped}}, text);
+  }
   log.event("composite",
             {{"epoch", epoch.scene.label},
              {"method", std::string(io::composite_method_name(epoch.composite.method))},

@@ -29,6 +29,7 @@ struct Epoch {
   io::SceneSpec scene;
   std::vector<io::InventoryScene> scenes;  ///< the composite's scenes (empty: one scene)
   io::CompositeOptions composite;
+  std::vector<std::string> dropped;  ///< one reason line per scene the filters left out
   [[nodiscard]] bool is_composite() const noexcept { return !scenes.empty(); }
   /// Every file the epoch reads.
   [[nodiscard]] std::vector<std::filesystem::path> files() const;

@@ -403,21 +403,13 @@ def test_planetary_computer_season_window_and_max_cloud(pc_season):
     assert "median of 5 scenes on 5 days (2020-06-11 .. 2020-07-16)" in pc_season["proc"].stderr
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "reclaim composite does not log the scenes --window/--max-cloud left out when some are kept: "
-    "resolve_epoch (host/cli/epoch_inputs.cpp) collects filter_inventory's reason lines but only "
-    "uses them in the error when none is left; log_epoch's comment (epoch_inputs.hpp) says it logs "
-    "'which scenes it left out', docs/inventories.md 'each dropped scene gets one reason line'"))
 def test_planetary_computer_season_names_the_dropped_scenes(pc_season):
+    """Each scene --window/--max-cloud left out is named in the log (a scenes_left_out event)."""
     log = pc_season["proc"].stderr
     missing = [it["id"] for it in pc_season["dropped"] if it["id"] not in log]
     assert not missing, f"{len(missing)} of 8 left-out scenes not named:\n{log}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the RECLAIM_COMPOSITE metadata truncates --max-cloud to an integer (static_cast<int> in "
-    "resolve_epoch, host/cli/epoch_inputs.cpp): --max-cloud 1.5 is written 'cloud cover <= 1 %' "
-    "while scenes of 1.04 % and 1.21 % are kept"))
 def test_planetary_computer_season_fractional_max_cloud_in_metadata(reclaim_bin, pc_season, tmp_path):
     # 1.5 % keeps the same five scenes (07-16 0.007 %, 07-06 0.70 %, 06-21 1.04 %, 06-16 0.02 %,
     # 06-11 1.21 %), so the files written for them serve.
