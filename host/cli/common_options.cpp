@@ -216,8 +216,8 @@ void add_run_options(cxxopts::Options& options) {
   options.add_options("Run")
       ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("auto"))
       ("memory-budget", "host memory for tile buffers (a quarter), GDAL's block cache (an eighth) and the COG "
-                        "encoders (the rest), e.g. 512M, 2G; a composited epoch adds 64 MiB of scratch per reader "
-                        "thread (docs/composites.md)",
+                        "encoders (the rest), e.g. 512M, 2G; a composited epoch adds up to 480 MiB of scratch per "
+                        "reader thread (docs/composites.md)",
        cxxopts::value<std::string>()->default_value("512M"))
       ("readers", "reader (decode) threads", cxxopts::value<std::string>()->default_value("2"))
       ("threads", "CPU compute threads (0: one per core)", cxxopts::value<std::string>()->default_value("0"))

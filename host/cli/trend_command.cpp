@@ -370,7 +370,7 @@ int trend_main(int argc, char** argv) {
     auto const& [year, path] = epochs[e];
     std::string label = std::to_string(static_cast<long long>(year));
     if (index_inputs) {
-      epoch_specs.push_back(Epoch{index_raster_scene(std::move(label), path, facts[e], sensor), {}, {}});
+      epoch_specs.push_back(Epoch{index_raster_scene(std::move(label), path, facts[e], sensor), {}, {}, {}});
       scenes.push_back(epoch_specs.back().scene);
     } else {
       try {

@@ -47,8 +47,9 @@ std::string band_names(std::uint32_t bits) {
 
 class CompositeReader final : public TileReader {
  public:
-  CompositeReader(std::vector<CompositeEpochSource::Part> const& parts, pixel::CompositeParams const& params)
-      : m_parts(parts), m_params(params), m_readers(parts.size()) {}
+  CompositeReader(std::vector<CompositeEpochSource::Part> const& parts, pixel::CompositeParams const& params,
+                  std::uint32_t clear_bands)
+      : m_parts(parts), m_params(params), m_clear_bands(clear_bands), m_readers(parts.size()) {}
 
   void read(TileWindow const& w, float* out) override {
     // The scenes that meet this tile; a day's scenes stay in their (datetime, id) order.
@@ -66,8 +67,9 @@ class CompositeReader final : public TileReader {
     params.observation_count = observations;
     int const planes = pixel::composite_output_planes(params);
     std::size_t const tile_n = w.pixel_count();
-    std::size_t const row_bytes = static_cast<std::size_t>(w.width) * sizeof(float) * pixel::kBandCount *
-                                  static_cast<std::size_t>(std::max(observations, 1));
+    auto const per_obs = static_cast<std::size_t>(params.planes_per_observation);
+    std::size_t const row_bytes =
+        static_cast<std::size_t>(w.width) * sizeof(float) * per_obs * static_cast<std::size_t>(std::max(observations, 1));
     std::int32_t const chunk_rows =
         static_cast<std::int32_t>(std::clamp<std::size_t>(CompositeEpochSource::kScratchBytes / row_bytes, 1, w.height));
     int first_band = 0;
@@ -78,24 +80,27 @@ class CompositeReader final : public TileReader {
       c.y0 = w.y0 + y;
       c.height = std::min(chunk_rows, w.height - y);
       std::size_t const n = c.pixel_count();
-      m_obs.assign(static_cast<std::size_t>(observations) * pixel::kBandCount * n, pixel::nan_f());
+      m_obs.assign(static_cast<std::size_t>(observations) * per_obs * n, pixel::nan_f());
       for (std::size_t j = 0; j < here.size(); ++j) {
         auto const& part = m_parts[here[j]];
         auto& reader = m_readers[here[j]];
         if (!reader) reader = part.source->open_reader();
         m_scene.resize(static_cast<std::size_t>(part.source->plane_count()) * n);
         reader->read(c, m_scene.data());
-        float* obs = m_obs.data() + static_cast<std::size_t>(day_of[j]) * pixel::kBandCount * n;
+        float* obs = m_obs.data() + static_cast<std::size_t>(day_of[j]) * per_obs * n;
+        std::size_t const first_plane = static_cast<std::size_t>(params.band_plane[first_band]);
         for (std::size_t i = 0; i < n; ++i) {
-          if (!std::isnan(obs[static_cast<std::size_t>(first_band) * n + i])) continue;  // an earlier scene of the day
+          if (!std::isnan(obs[first_plane * n + i])) continue;  // an earlier scene of the day
           pixel::Reflectance r;
           if (!pixel::epoch_reflectance(part.params, m_scene.data(), n, i, r)) continue;  // masked
+          // Clear: every band the scenes share has a value (not only the bands kept).
           bool clear = true;
           for (int b = 0; b < pixel::kBandCount; ++b)
-            if (((params.bands >> b) & 1u) && std::isnan(r.band[b])) clear = false;
+            if (((m_clear_bands >> b) & 1u) && std::isnan(r.band[b])) clear = false;
           if (!clear) continue;
           for (int b = 0; b < pixel::kBandCount; ++b)
-            if ((params.bands >> b) & 1u) obs[static_cast<std::size_t>(b) * n + i] = static_cast<float>(r.band[b]);
+            if ((params.bands >> b) & 1u)
+              obs[static_cast<std::size_t>(params.band_plane[b]) * n + i] = static_cast<float>(r.band[b]);
         }
       }
       m_out.resize(static_cast<std::size_t>(planes) * n);
@@ -109,6 +114,7 @@ class CompositeReader final : public TileReader {
  private:
   std::vector<CompositeEpochSource::Part> const& m_parts;
   pixel::CompositeParams const m_params;
+  std::uint32_t const m_clear_bands;
   std::vector<std::unique_ptr<TileReader>> m_readers;  // opened when a tile first needs the scene
   std::vector<float> m_obs, m_scene, m_out;
 };
@@ -123,9 +129,15 @@ CompositeEpochSource::CompositeEpochSource(std::vector<InventoryScene> scenes, s
   // for (an NDVI-only read would count edge pixels where a coarser band has ended).
   std::uint32_t common = ~std::uint32_t{0};
   for (auto const& s : scenes) common &= bands_of(s.scene);
-  std::uint32_t bands = common | needed_bands;
+  std::uint32_t bands = common | needed_bands;  // read, and tested for clear observations
+  // Kept per observation: the bands the outputs need (the observations are most of a tile's
+  // memory), plus red and NIR for max-NDVI and the percentiles, and every band for the medoid
+  // (its distance is over all of them: it must not depend on the outputs either).
+  std::uint32_t kept = needed_bands;
   if (options.method == pixel::CompositeMethod::max_ndvi || !options.percentiles.empty())
-    bands |= pixel::bands_needed(pixel::Index::ndvi);
+    kept |= pixel::bands_needed(pixel::Index::ndvi);
+  if (options.method == pixel::CompositeMethod::medoid) kept |= bands;
+  bands |= kept;
   for (auto const& s : scenes) {
     std::uint32_t const missing = bands & ~bands_of(s.scene);
     if (missing)
@@ -135,7 +147,12 @@ CompositeEpochSource::CompositeEpochSource(std::vector<InventoryScene> scenes, s
   if (options.percentiles.size() > static_cast<std::size_t>(pixel::kMaxCompositePercentiles))
     throw usage_error("at most " + std::to_string(pixel::kMaxCompositePercentiles) + " percentiles");
   m_params.method = options.method;
-  m_params.bands = bands;
+  m_params.bands = kept;
+  m_clear_bands = bands;
+  m_params.planes_per_observation = 0;
+  for (int b = 0; b < pixel::kBandCount; ++b)
+    if ((kept >> b) & 1u) m_params.band_plane[b] = m_params.planes_per_observation++;
+  if (char const* error = pixel::composite_params_error(m_params)) throw logic_error(error);
   m_params.percentile_count = static_cast<std::int32_t>(options.percentiles.size());
   for (std::size_t k = 0; k < options.percentiles.size(); ++k) m_params.percentiles[k] = options.percentiles[k];
 
@@ -178,7 +195,7 @@ CompositeEpochSource::CompositeEpochSource(std::vector<InventoryScene> scenes, s
 CompositeEpochSource::~CompositeEpochSource() = default;
 
 std::unique_ptr<TileReader> CompositeEpochSource::open_reader() const {
-  return std::make_unique<CompositeReader>(m_parts, m_params);
+  return std::make_unique<CompositeReader>(m_parts, m_params, m_clear_bands);
 }
 
 pixel::FusedParams CompositeEpochSource::fused_params() const {

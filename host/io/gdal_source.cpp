@@ -98,6 +98,18 @@ bool same_grid(Grid const& a, Grid const& b) {
   return a.width == b.width && a.height == b.height && a.geotransform == b.geotransform && same_crs(a.crs_wkt, b.crs_wkt);
 }
 
+/// `coarse` nests in `fine`: same CRS and origin, an integer pixel-size ratio, full cover (the
+/// test the constructor applies to a scene's bands).
+bool nests_in(Grid const& coarse, Grid const& fine) {
+  auto const& c = coarse.geotransform;
+  auto const& f = fine.geotransform;
+  int const fx = integer_factor(std::abs(c[1]), std::abs(f[1]));
+  int const fy = integer_factor(std::abs(c[5]), std::abs(f[5]));
+  return fx > 0 && fy > 0 && c[2] == 0 && c[4] == 0 && f[2] == 0 && f[4] == 0 && std::abs(c[0] - f[0]) <= 1e-3 * std::abs(f[1]) &&
+         std::abs(c[3] - f[3]) <= 1e-3 * std::abs(f[5]) && coarse.width * fx >= fine.width &&
+         coarse.height * fy >= fine.height && same_crs(coarse.crs_wkt, fine.crs_wkt);
+}
+
 /// The extent of `g` in the CRS of `crs_wkt` (edges densified); throws input_error naming `what`.
 Bounds transformed_bounds(Grid const& g, std::string const& crs_wkt, std::string const& what) {
   auto const& s = g.geotransform;
@@ -247,6 +259,9 @@ GdalTileSource::GdalTileSource(SceneSpec const& scene, std::uint32_t needed_band
   // A mosaic warps every file not already on the target (its coarser bands included), so all
   // bands of every scene are resampled by one method.
   bool const warp_all = mosaic && target;
+  bool some_on_target = false;
+  if (warp_all)
+    for (auto const& [file, g] : grids) some_on_target = some_on_target || same_grid(g, *target);
   if (target && (warp_all || !same_grid(grids.at(finest), *target))) {
     std::map<std::pair<fs::path, bool>, fs::path> warped;
     for (auto& w : wanted) {
@@ -255,7 +270,10 @@ GdalTileSource::GdalTileSource(SceneSpec const& scene, std::uint32_t needed_band
                                             "it to Int16 first (gdal_translate -ot Int16)");
       bool const nearest = w.band_role < 0 || scene.resampling == Resampling::nearest;
       auto key = std::make_pair(w.ref.file, nearest);
-      if (warp_all && same_grid(grids.at(w.ref.file), *target)) continue;
+      // A file on the target, or nesting in it beside one that is (a scene's 20 m bands when its
+      // 10 m grid is the target), is read as it is: upsampled by reclaim, not warped.
+      if (warp_all && (same_grid(grids.at(w.ref.file), *target) || (some_on_target && nests_in(grids.at(w.ref.file), *target))))
+        continue;
       if (!warped.count(key)) {
         std::optional<double> nodata;
         if (w.band_role >= 0 && scene.calibration[w.band_role].has_nodata) nodata = scene.calibration[w.band_role].nodata;

@@ -333,3 +333,53 @@ TEST(CompositeParamsCheck, RefusesWhatCannotRun) {
 }
 
 }  // namespace
+
+TEST(CompositeLayout, PackedBandsGiveTheDefaultLayoutsBits) {
+  // The same observations stored with all six bands (default layout, the functor) and with
+  // only the bands composited, packed (red, nir, swir2 -> planes 0, 1, 2; run_composite_cpu):
+  // the same bits.
+  std::mt19937 rng(23);
+  std::uniform_real_distribution<float> unit(0.f, 1.f);
+  int const n = 13;
+  std::size_t const pixels = 2 * kCompositeBlock + 7;
+  std::uint32_t const bands = kRedNir | band_set::swir2;
+  int const kept[3] = {static_cast<int>(Band::red), static_cast<int>(Band::nir), static_cast<int>(Band::swir2)};
+  std::vector<float> full(static_cast<std::size_t>(n) * kBandCount * pixels, kNaN);
+  std::vector<float> packed(static_cast<std::size_t>(n) * 3 * pixels, kNaN);
+  for (int o = 0; o < n; ++o)
+    for (int k = 0; k < 3; ++k)
+      for (std::size_t i = 0; i < pixels; ++i) {
+        float const v = unit(rng) < 0.2f ? kNaN : std::round(unit(rng) * 40.f) / 64.f;
+        full[(static_cast<std::size_t>(o) * kBandCount + static_cast<std::size_t>(kept[k])) * pixels + i] = v;
+        packed[(static_cast<std::size_t>(o) * 3 + static_cast<std::size_t>(k)) * pixels + i] = v;
+      }
+  for (auto m : {CompositeMethod::median, CompositeMethod::max_ndvi, CompositeMethod::medoid}) {
+    auto const p = params(m, n, bands, {25, 50});
+    auto q = p;
+    q.planes_per_observation = 3;
+    for (int k = 0; k < 3; ++k) q.band_plane[kept[k]] = k;
+    ASSERT_EQ(composite_params_error(q), nullptr);
+    auto const planes = static_cast<std::size_t>(composite_output_planes(p));
+    std::vector<float> a(planes * pixels, -1.f), c(planes * pixels, -3.f);
+    for_each_pixel(pixels, CompositePixel{p, full.data(), a.data(), pixels});
+    run_composite_cpu(q, packed.data(), c.data(), pixels);
+    std::size_t finite = 0;
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      bool const ac = std::memcmp(&a[k], &c[k], sizeof(float)) == 0 || (std::isnan(a[k]) && std::isnan(c[k]));
+      ASSERT_TRUE(ac) << "method " << static_cast<int>(m) << " plane " << k / pixels << " pixel " << k % pixels;
+      finite += std::isfinite(a[k]);
+    }
+    EXPECT_GT(finite, pixels * 4);
+  }
+  // A layout that puts two bands on one plane, or a plane outside it, is refused.
+  auto bad = params(CompositeMethod::median, n, bands);
+  bad.planes_per_observation = 2;
+  bad.band_plane[static_cast<int>(Band::red)] = 0;
+  bad.band_plane[static_cast<int>(Band::nir)] = 1;
+  bad.band_plane[static_cast<int>(Band::swir2)] = 1;
+  EXPECT_NE(composite_params_error(bad), nullptr);
+  bad.band_plane[static_cast<int>(Band::swir2)] = 2;
+  EXPECT_NE(composite_params_error(bad), nullptr);
+  bad.planes_per_observation = 0;
+  EXPECT_NE(composite_params_error(bad), nullptr);
+}

@@ -35,8 +35,11 @@ struct CompositeOptions {
  */
 class CompositeEpochSource final : public EpochSource {
  public:
-  /// Observation scratch of one reader thread (the chunk's rows shrink as observations grow).
-  static constexpr std::size_t kScratchBytes = std::size_t{64} << 20;
+  /** Observation scratch of one reader thread: a tile of 1024 x 1024 px with 30 observations of
+   * four bands fits (480 MiB); more split the tile into row chunks, and every chunk reads the
+   * scenes again (their blocks are decoded again unless GDAL's cache holds them: 8 chunks
+   * took 25x the decode floor). */
+  static constexpr std::size_t kScratchBytes = std::size_t{480} << 20;
 
   /** @param scenes filtered, in (datetime, id) order
    * @param needed_bands the bands the caller's outputs read; every band all scenes have is
@@ -78,7 +81,8 @@ class CompositeEpochSource final : public EpochSource {
  private:
   Grid m_grid;
   std::vector<Part> m_parts;
-  pixel::CompositeParams m_params;
+  pixel::CompositeParams m_params;   ///< bands: those kept per observation, packed
+  std::uint32_t m_clear_bands = 0;  ///< bands read and required for a clear observation
   int m_days = 0;
   std::vector<std::string> m_notes;
 };

@@ -43,13 +43,20 @@ inline constexpr int kMaxObservations = 256;  ///< most observations per tile; t
 inline constexpr int kMaxCompositePercentiles = 8;
 
 /** @brief Everything a backend needs for a composite pass over a tile (trivially copyable,
- * 80 bytes, passed by value to kernels). */
+ * 108 bytes, passed by value to kernels). */
 struct CompositeParams {
   CompositeMethod method = CompositeMethod::median;
   std::int32_t observation_count = 0;  ///< observations in this tile (chronological order)
   std::uint32_t bands = 0;             ///< Band bit set (band_bit) of the bands composited
   std::int32_t percentile_count = 0;   ///< NDVI percentiles also produced (e.g. 10, 50, 90)
   double percentiles[kMaxCompositePercentiles] = {};
+  /// The observation planes' layout for run_composite_cpu: band b of observation o is plane
+  /// o * planes_per_observation + band_plane[b]. The default holds all six bands in Band
+  /// order; a caller may store only the bands in `bands`, packed (the composite epoch source
+  /// does: a tile's observations are most of its memory). composite_pixel and the kernel read
+  /// the default layout only (a dynamic layout spilled registers on sm_90).
+  std::int32_t planes_per_observation = kBandCount;
+  std::int32_t band_plane[kBandCount] = {0, 1, 2, 3, 4, 5};
 };
 
 /// Output plane of clear_count; the percentile planes follow it.
@@ -83,6 +90,16 @@ constexpr char const* composite_params_error(CompositeParams const& p) noexcept 
     return "composite: NDVI percentiles need the red and nir bands";
   for (int k = 0; k < p.percentile_count; ++k)
     if (!(p.percentiles[k] >= 0.0 && p.percentiles[k] <= 100.0)) return "composite: a percentile outside [0, 100]";
+  if (p.planes_per_observation < 1 || p.planes_per_observation > kBandCount)
+    return "composite: planes per observation outside 1..6";
+  std::uint32_t used = 0;
+  for (int b = 0; b < kBandCount; ++b) {
+    if (((p.bands >> b) & 1u) == 0u) continue;
+    int const k = p.band_plane[b];
+    if (k < 0 || k >= p.planes_per_observation || ((used >> k) & 1u) != 0u)
+      return "composite: a band's observation plane is outside the layout or shared";
+    used |= std::uint32_t{1} << k;
+  }
   return nullptr;
 }
 
@@ -171,7 +188,8 @@ RECLAIM_HD inline double observation_ndvi(float const* obs, std::size_t stride, 
 
 /** @brief Composite of pixel i.
  *
- * obs: observation o, band b at obs[(o * kBandCount + b) * stride + i] (float reflectance;
+ * obs: observation o, band b at obs[(o * kBandCount + b) * stride + i], the default layout
+ * whatever p.planes_per_observation says (run_composite_cpu reads packed layouts; float reflectance;
  * NaN = not observed / masked / nodata). An observation is clear at the pixel when every band
  * in p.bands is finite. out: composite_output_planes(p) planes, plane k at out[k * stride + i]:
  * the kBandCount reflectances (NaN for bands not in p.bands), clear_count, then the NDVI
@@ -300,17 +318,23 @@ inline void run_composite_cpu(CompositeParams const& p, float const* obs, float*
   // 256 observations x 6 bands x 32 pixels x 4 bytes = 192 KiB: static per thread, not on the stack.
   static thread_local float in_block[static_cast<std::size_t>(kMaxObservations) * kBandCount * B];
   static thread_local float out_block[(kBandCount + 1 + kMaxCompositePercentiles) * B];
+  // The block is laid out by default (all six bands, Band order), whatever obs's layout is.
+  CompositeParams block_params = p;
+  block_params.planes_per_observation = kBandCount;
+  for (int b = 0; b < kBandCount; ++b) block_params.band_plane[b] = b;
   for (std::size_t first = 0; first < pixels; first += B) {
     std::size_t const count = pixels - first < B ? pixels - first : B;
     for (int o = 0; o < n; ++o)
       for (int b = 0; b < kBandCount; ++b) {
         if (((p.bands >> b) & 1u) == 0u) continue;
         std::size_t const k = static_cast<std::size_t>(o) * kBandCount + static_cast<std::size_t>(b);
-        float const* src = obs + k * pixels + first;
+        std::size_t const from = static_cast<std::size_t>(o) * static_cast<std::size_t>(p.planes_per_observation) +
+                                 static_cast<std::size_t>(p.band_plane[b]);
+        float const* src = obs + from * pixels + first;
         float* dst = in_block + k * B;
         for (std::size_t j = 0; j < count; ++j) dst[j] = src[j];
       }
-    for (std::size_t j = 0; j < count; ++j) composite_pixel(p, in_block, out_block, B, j);
+    for (std::size_t j = 0; j < count; ++j) composite_pixel(block_params, in_block, out_block, B, j);
     for (std::size_t k = 0; k < planes; ++k)
       for (std::size_t j = 0; j < count; ++j) out[k * pixels + first + j] = out_block[k * B + j];
   }
