@@ -11,9 +11,10 @@
  * order every sum that must not depend on the grouping is accumulated EXACTLY in integers:
  *  - ValueAccumulator: the weight sum W, the nodata weight sum and the weighted sums of x and
  *    x^2 (S1, S2) are ExactSum, a 256-bit two's-complement fixed-point number with 128 fraction
- *    bits. Each term (w, or the doubles that w x and w x^2 split into EXACTLY by Dekker's
- *    TwoProduct) is converted exactly (any |term| in [2^-75, 2^126); smaller terms round to a
- *    multiple of 2^-128, the same way in every grouping) and integer addition is associative
+ *    bits. Each term (w as a double; w x and w x^2 as EXACT integer products of the doubles'
+ *    significands) is converted exactly (any w in [2^-75, 2^126), any product below 2^126 that
+ *    is a multiple of 2^-128; others round to a multiple of 2^-128 once per pixel, the same way
+ *    in every grouping) and integer addition is associative
  *    and commutative, so 1 tile, 100 tiles or 4 merged shards give the same integers, and
  *    weight(), sum(), mean() and variance() = (W S2 - S1^2) / W^2 (formed in exact 512-bit
  *    integers, rounded once) are bit-identical in any order, on host and device.
@@ -47,6 +48,25 @@ RECLAIM_HD inline double pow2(int k) noexcept {
 }
 
 RECLAIM_HD inline double inf_d() noexcept { return bits_double(0x7ff0000000000000ull); }
+
+/// Limb i of the 256-bit number (a0, a1, a2, a3), 0 outside 0..3; by value (no array index).
+RECLAIM_HD inline std::uint64_t limb(std::uint64_t a0, std::uint64_t a1, std::uint64_t a2, std::uint64_t a3,
+                                     int i) noexcept {
+  return i == 0 ? a0 : (i == 1 ? a1 : (i == 2 ? a2 : (i == 3 ? a3 : 0)));
+}
+
+/// A finite double as sign, integer significand and exponent: |x| = mant * 2^exp2 exactly.
+RECLAIM_HD inline void decode(double x, bool& negative, std::uint64_t& mant, int& exp2) noexcept {
+  std::uint64_t const bits = double_bits(x);
+  negative = (bits >> 63) != 0;
+  int const biased = static_cast<int>((bits >> 52) & 0x7ff);
+  mant = bits & ((std::uint64_t{1} << 52) - 1);
+  exp2 = -1074;  // subnormal
+  if (biased != 0) {
+    mant |= std::uint64_t{1} << 52;
+    exp2 = biased - 1075;
+  }
+}
 
 /// Veltkamp's split: x = hi + lo exactly, each with at most 26 significant bits (|x| < 2^996).
 RECLAIM_HD inline void split(double x, double& hi, double& lo) noexcept {
@@ -173,6 +193,53 @@ struct ExactSum {
     add_limbs(t);
   }
 
+  /// Adds m[0..3) * 2^exp2 (an unsigned 192-bit integer, little-endian limbs), negated when
+  /// `negative`: exact when it is a multiple of 2^-128 below 2^126 in magnitude, else rounded to
+  /// the nearest multiple of 2^-128 (ties away from zero) or, from 2^126 up, overflow.
+  RECLAIM_HD void add_wide(std::uint64_t const* m, int exp2, bool negative) noexcept {
+    std::uint64_t const m0 = m[0], m1 = m[1], m2 = m[2];
+    int const top = m2 != 0 ? 2 : (m1 != 0 ? 1 : (m0 != 0 ? 0 : -1));
+    if (top < 0) return;
+    int const bitlen = 64 * top + 64 - detail::clz64(top == 2 ? m2 : (top == 1 ? m1 : m0));
+    int const s = exp2 + kFractionBits;  // N = m * 2^s
+    if (bitlen + s > 254) {  // >= 2^126: no headroom for the sign
+      m_overflow = 1;
+      return;
+    }
+    // Limb selection by value, not by a run-time array index: keeps everything in registers
+    // on the device (no local memory).
+    std::uint64_t t[4];
+    if (s >= 0) {
+      int const q = s / 64, r = s % 64;
+      for (int j = 0; j < 4; ++j) {
+        std::uint64_t const lo = detail::limb(m0, m1, m2, 0, j - q);
+        std::uint64_t const below = detail::limb(m0, m1, m2, 0, j - q - 1);
+        t[j] = (lo << r) | (r != 0 ? below >> (64 - r) : 0);
+      }
+    } else {
+      int const rs = -s;
+      if (rs > bitlen) return;  // below 2^-129: rounds to 0
+      // + 2^(rs - 1): round half away from zero (on the magnitude), then shift right by rs.
+      int const bq = (rs - 1) / 64;
+      std::uint64_t const bit = std::uint64_t{1} << ((rs - 1) % 64);
+      std::uint64_t w[4] = {m0, m1, m2, 0};
+      std::uint64_t carry = 0;
+      for (int j = 0; j < 4; ++j) {
+        std::uint64_t const inc = (j == bq ? bit : 0) + carry;  // bit and carry never both
+        w[j] += inc;
+        carry = w[j] < inc ? 1 : 0;
+      }
+      int const q = rs / 64, r = rs % 64;
+      for (int j = 0; j < 4; ++j) {
+        std::uint64_t const hi = detail::limb(w[0], w[1], w[2], w[3], j + q);
+        std::uint64_t const above = detail::limb(w[0], w[1], w[2], w[3], j + q + 1);
+        t[j] = (hi >> r) | (r != 0 ? above << (64 - r) : 0);
+      }
+    }
+    if (negative) negate(t);
+    add_limbs(t);
+  }
+
   /// Adds another exact sum (associative and commutative: integer addition).
   RECLAIM_HD void merge(ExactSum const& o) noexcept {
     m_overflow |= o.m_overflow;
@@ -248,10 +315,11 @@ struct ExactSum {
  *  - min(), max(): over valid values with weight > 0, unweighted; NaN when there are none;
  *  - valid_fraction() = weight() / (weight() + nodata_weight()): the share of the zone with data.
  *
- * Exactness. Each pixel's w x and w x^2 are split EXACTLY into a few doubles (Dekker's
- * TwoProduct, no FMA: w x = p + e, x x = a + b, w a = c + d, w b = f + g) and every one is added
- * to an ExactSum, so W, S1 and S2 are exact (terms below 2^-128 round, the same way in every
- * grouping) and independent of the order and grouping of update() and merge(). variance() then
+ * Exactness. Each pixel's w x and w x^2 are formed EXACTLY as integer products of the doubles'
+ * significands (53 x 53 and 53 x 53 x 53 bits, ExactSum::add_wide; no floating-point rounding,
+ * so no FMA or libm question) and added to ExactSums, so W, S1 and S2 are exact (a product's
+ * bits below 2^-128 round once per pixel, the same way in every grouping) and independent of
+ * the order and grouping of update() and merge(). variance() then
  * forms W S2 - S1^2 and W^2 in exact 512-bit integers (no cancellation however large the mean)
  * and divides them as double-doubles, rounding once at the end (within an ulp of the exact
  * quotient, bit-identical in every grouping, on host and device). Range: S2's terms must stay
@@ -261,8 +329,8 @@ struct ExactSum {
 struct ValueAccumulator {
   ExactSum m_weight;         ///< W: sum of w over valid values
   ExactSum m_nodata_weight;  ///< sum of w over nodata values
-  ExactSum m_sum;            ///< S1: sum of w x (exact: p + e per pixel)
-  ExactSum m_sum2;           ///< S2: sum of w x^2 (exact: c + d + f + g per pixel)
+  ExactSum m_sum;            ///< S1: sum of w x (exact integer products)
+  ExactSum m_sum2;           ///< S2: sum of w x^2 (exact integer products)
   std::uint64_t m_pixels;         ///< valid pixels with w > 0
   std::uint64_t m_nodata_pixels;  ///< nodata pixels with w > 0
   double m_min;
@@ -276,20 +344,23 @@ struct ValueAccumulator {
       return;
     }
     m_weight.add(weight);
-    double p, e, a, b, c, d;
-    detail::two_product(weight, value, p, e);
-    m_sum.add(p);
-    m_sum.add(e);
-    detail::two_product(value, value, a, b);
-    detail::two_product(weight, a, c, d);
-    m_sum2.add(c);
-    m_sum2.add(d);
-    if (b != 0.0) {  // never for a float value: its square is exact in double
-      double f, g;
-      detail::two_product(weight, b, f, g);
-      m_sum2.add(f);
-      m_sum2.add(g);
-    }
+    // w x and w x^2 as exact integer products of the significands (53 x 53 and 53 x 106 bits).
+    bool neg;  // the weight is > 0: the sign is the value's
+    std::uint64_t mw, mx;
+    int ew, ex;
+    detail::decode(weight, neg, mw, ew);
+    detail::decode(value, neg, mx, ex);
+    std::uint64_t wx[3], xx[2], wxx[3];
+    detail::mul64(mw, mx, wx[1], wx[0]);
+    wx[2] = 0;
+    m_sum.add_wide(wx, ew + ex, neg);
+    detail::mul64(mx, mx, xx[1], xx[0]);
+    std::uint64_t h1, h2;
+    detail::mul64(mw, xx[0], h1, wxx[0]);
+    detail::mul64(mw, xx[1], h2, wxx[1]);
+    wxx[1] += h1;
+    wxx[2] = h2 + (wxx[1] < h1 ? 1 : 0);
+    m_sum2.add_wide(wxx, ew + 2 * ex, false);
     if (m_pixels == 0) {
       m_min = value;
       m_max = value;
