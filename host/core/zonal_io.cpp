@@ -114,11 +114,9 @@ std::vector<std::uint8_t> serialize(pixel::ValueAccumulator const& acc) {
   w.exact(acc.m_weight);
   w.exact(acc.m_nodata_weight);
   w.exact(acc.m_sum);
+  w.exact(acc.m_sum2);
   w.u64(acc.m_pixels);
   w.u64(acc.m_nodata_pixels);
-  w.f64(acc.m_w);
-  w.f64(acc.m_mean);
-  w.f64(acc.m_m2);
   w.f64(acc.m_min);
   w.f64(acc.m_max);
   return w.finish();
@@ -130,15 +128,12 @@ pixel::ValueAccumulator deserialize_value(std::span<std::uint8_t const> bytes) {
   acc.m_weight = r.exact();
   acc.m_nodata_weight = r.exact();
   acc.m_sum = r.exact();
+  acc.m_sum2 = r.exact();
   acc.m_pixels = r.u64();
   acc.m_nodata_pixels = r.u64();
-  acc.m_w = r.f64();
-  acc.m_mean = r.f64();
-  acc.m_m2 = r.f64();
   acc.m_min = r.f64();
   acc.m_max = r.f64();
   r.done();
-  if (!(acc.m_w >= 0.0) || !(acc.m_m2 >= 0.0)) r.fail("negative or NaN weight or M2");
   return acc;
 }
 

@@ -22,7 +22,7 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr std::uint32_t kPartialVersion = 2;
+constexpr std::uint32_t kPartialVersion = 3;  // 3: exact sum of w x^2 for the variance
 constexpr std::size_t kHeaderChecksumBytes = 64;  // SHA-256 as lower-case hex
 
 void put_u(std::vector<std::uint8_t>& out, std::uint64_t v, int n) {

@@ -3,12 +3,13 @@
  * @brief Host-only serialisation of the zonal accumulators (include/reclaim/pixel/zonal.hpp),
  * for merging shards computed by separate processes or machines.
  *
- * Format, version 1, every field little-endian whatever the host:
- *   "RZAC" | u16 version = 1 | u16 kind (1 value, 2 histogram, 3 class, 4 area) | u32 payload bytes |
+ * Format, version 2, every field little-endian whatever the host:
+ *   "RZAC" | u16 version = 2 | u16 kind (1 value, 2 histogram, 3 class, 4 area) | u32 payload bytes |
  *   payload | u64 FNV-1a-64 of every preceding byte.
  * Payloads (doubles as their IEEE-754 bit patterns in u64):
- *   value:     3 x ExactSum (4 x u64 limbs, u32 overflow) for weight, nodata weight, sum;
- *              u64 pixels, u64 nodata pixels; f64 w, mean, m2, min, max.
+ *   value:     4 x ExactSum (4 x u64 limbs, u32 overflow) for weight, nodata weight, sum of w x,
+ *              sum of w x^2; u64 pixels, u64 nodata pixels; f64 min, max. (Version 1 held the
+ *              running mean and M2 in double instead of the sum of w x^2: refused.)
  *   histogram: u32 bins, f64 lo, f64 hi, u64 under, u64 over, bins x u64.
  *   class:     u32 classes (256), u64 invalid, classes x u64.
  *   area:      2 x ExactSum (area_m2, valid_area_m2).
@@ -25,7 +26,7 @@
 
 namespace reclaim {
 
-inline constexpr std::uint16_t kZonalFormatVersion = 1;
+inline constexpr std::uint16_t kZonalFormatVersion = 2;
 
 std::vector<std::uint8_t> serialize(pixel::ValueAccumulator const& acc);
 std::vector<std::uint8_t> serialize(pixel::ClassAccumulator const& acc);

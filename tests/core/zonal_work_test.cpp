@@ -496,7 +496,8 @@ void expect_identical(std::vector<ProductAccumulators> const& a, std::vector<Pro
       if (x.pixels() > 0) {
         EXPECT_EQ(x.min(), y.min());
         EXPECT_EQ(x.max(), y.max());
-        EXPECT_NEAR(x.variance(), y.variance(), 1e-12 * std::max(1.0, std::abs(x.variance())));
+        EXPECT_TRUE(x.m_sum2 == y.m_sum2);
+        EXPECT_EQ(x.variance(), y.variance());  // exact sums: bit-identical
       }
       EXPECT_TRUE(a[p].areas[z].area_m2 == b[p].areas[z].area_m2);
       EXPECT_TRUE(a[p].areas[z].valid_area_m2 == b[p].areas[z].valid_area_m2);

@@ -151,7 +151,7 @@ def test_merge_tiles_and_shards_bit_identical(reclaim_bin, tmp_path, sites):
     rng = np.random.default_rng(9)
     v = (rng.normal(0, 1, (300, 420)) * 10 ** rng.uniform(-3, 3, (300, 420))).astype(np.float32)
     v[rng.random(v.shape) < 0.05] = -9999
-    stats = "count,nodata_count,sum,mean,min,max,median,p10,p90,area_ha,valid_area_ha,coverage"
+    stats = "count,nodata_count,sum,mean,stddev,min,max,median,p10,p90,area_ha,valid_area_ha,coverage"
     common = ["--zones", sites, "--id-field", "site_id", "--stats", stats, "--histogram-range", "-100,100",
               "--name", "v", "--quiet"]
     whole1 = write_raster(tmp_path / "whole1.tif", [v], GT, utm49_srs(), dtype=gdal.GDT_Float32, nodata=-9999,
@@ -175,10 +175,9 @@ def test_merge_tiles_and_shards_bit_identical(reclaim_bin, tmp_path, sites):
     assert open(tmp_path / "many.csv").read() == one
     merged = read_csv(tmp_path / "merged.csv")
     single = read_csv(tmp_path / "one.csv")
+    assert any(col.endswith("_stddev") for col in next(iter(single.values())))
     for site, row in single.items():
-        for col, text in row.items():
-            if col.endswith("_stddev"):
-                continue
+        for col, text in row.items():  # stddev too: formed from exact sums of w x and w x^2 (issue 14)
             assert merged[site][col] == text, (site, col)
     # The merged table is also a GeoPackage (geometries re-read from the recorded zones file).
     run_reclaim(reclaim_bin, "merge", *partials, "--out", tmp_path / "merged.gpkg", "--quiet")
@@ -280,6 +279,10 @@ def test_partial_header_has_a_checksum_and_a_version(reclaim_bin, tmp_path, site
     (tmp_path / "old.bin").write_bytes(bytes(old))
     line = fails(reclaim_bin, EXIT_INPUT, "merge", tmp_path / "old.bin", "--out", out, "--quiet")
     assert "old.bin" in line and "version 1" in line
+    old[4:8] = struct.pack("<I", 2)  # version 2: M2 in double (issue 14)
+    (tmp_path / "old.bin").write_bytes(bytes(old))
+    line = fails(reclaim_bin, EXIT_INPUT, "merge", tmp_path / "old.bin", "--out", out, "--quiet")
+    assert "old.bin" in line and "version 2" in line
     assert not out.exists()
     run_reclaim(reclaim_bin, "merge", good, "--out", out, "--quiet")
     assert "v_mean" in out.read_text().splitlines()[0]

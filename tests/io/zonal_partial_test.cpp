@@ -143,6 +143,12 @@ TEST(ZonalPartial, AnOlderFormatVersionIsRefusedByName) {
   auto const what = input_error_of([&] { (void)read_zonal_partial(path); });
   EXPECT_NE(what.find("old.bin"), std::string::npos) << what;
   EXPECT_NE(what.find("version 1"), std::string::npos) << what;
+  // Version 2 (issue 14: value accumulators with M2 in double) is refused the same way.
+  bytes[4] = 2;
+  write_bytes(path, bytes);
+  auto const what2 = input_error_of([&] { (void)read_zonal_partial(path); });
+  EXPECT_NE(what2.find("version 2"), std::string::npos) << what2;
+  EXPECT_NE(what2.find("write the partial again"), std::string::npos) << what2;
 }
 
 TEST(ZonalPartial, SwappedAccumulatorsDoNotMatchTheContentId) {

@@ -5,15 +5,16 @@
  * would give. This is how national-scale jobs shard (one Slurm array task per scene or region,
  * the same zones everywhere).
  *
- * File format, version 2 (little-endian):
- *   "RZPT" | u32 version = 2 | u64 header bytes | header (JSON) | 64 bytes: SHA-256 of the header
+ * File format, version 3 (little-endian):
+ *   "RZPT" | u32 version = 3 | u64 header bytes | header (JSON) | 64 bytes: SHA-256 of the header
  *   (lower-case hex) | for each product, for each zone: u64 length + serialised accumulator
  *   (zonal_io.hpp: value, area, then histogram and/or class when the product has them). Each
  *   accumulator carries its own checksum, the header its SHA-256, and the header's content id
  *   covers the accumulators as a whole.
  * Header: zone ids and attributes, products, statistics, coverage mode, CRS, the zones path
  * (absolute for a local file), "covered" (the pixel windows accumulated, CoveredWindow) and
- * "content_id". Version 1 files (no covered windows, no header checksum) are refused.
+ * "content_id". Older files are refused by version: 1 (no covered windows, no header checksum),
+ * 2 (value accumulators with M2 in double, zonal_io.hpp version 1).
  */
 #include <filesystem>
 #include <string>

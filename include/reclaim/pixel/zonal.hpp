@@ -9,14 +9,15 @@
  *
  * Bit-identical merging. Floating-point addition is not associative, so instead of fixing a merge
  * order every sum that must not depend on the grouping is accumulated EXACTLY in integers:
- *  - ValueAccumulator: the weight sum, the nodata weight sum and the weighted value sum are
- *    ExactSum, a 256-bit two's-complement fixed-point number with 128 fraction bits. Each term
- *    (w, or fl(w * x): the product is rounded once per pixel, the same way on every grouping) is
- *    converted exactly (any |term| in [2^-75, 2^126); smaller terms round to a multiple of
- *    2^-128) and integer addition is associative and commutative, so 1 tile, 100 tiles or
- *    4 merged shards give the same integers, and weight(), sum() and mean() = sum()/weight()
- *    are bit-identical in any order. Only the second moment (M2, Welford/West update, Chan merge
- *    in double) depends on the grouping, to a relative ~1e-15.
+ *  - ValueAccumulator: the weight sum W, the nodata weight sum and the weighted sums of x and
+ *    x^2 (S1, S2) are ExactSum, a 256-bit two's-complement fixed-point number with 128 fraction
+ *    bits. Each term (w as a double; w x and w x^2 as EXACT integer products of the doubles'
+ *    significands) is converted exactly (any w in [2^-75, 2^126), any product below 2^126 that
+ *    is a multiple of 2^-128; others round to a multiple of 2^-128 once per pixel, the same way
+ *    in every grouping) and integer addition is associative
+ *    and commutative, so 1 tile, 100 tiles or 4 merged shards give the same integers, and
+ *    weight(), sum(), mean() and variance() = (W S2 - S1^2) / W^2 (formed in exact 512-bit
+ *    integers, rounded once) are bit-identical in any order, on host and device.
  *  - HistogramAccumulator and ClassAccumulator hold weights as uint64 multiples of 2^-32
  *    (quantize_weight): exact and order-free too, so percentiles and majorities are identical.
  *
@@ -47,6 +48,100 @@ RECLAIM_HD inline double pow2(int k) noexcept {
 }
 
 RECLAIM_HD inline double inf_d() noexcept { return bits_double(0x7ff0000000000000ull); }
+
+/// Limb i of the 256-bit number (a0, a1, a2, a3), 0 outside 0..3; by value (no array index).
+RECLAIM_HD inline std::uint64_t limb(std::uint64_t a0, std::uint64_t a1, std::uint64_t a2, std::uint64_t a3,
+                                     int i) noexcept {
+  return i == 0 ? a0 : (i == 1 ? a1 : (i == 2 ? a2 : (i == 3 ? a3 : 0)));
+}
+
+/// A finite double as sign, integer significand and exponent: |x| = mant * 2^exp2 exactly.
+RECLAIM_HD inline void decode(double x, bool& negative, std::uint64_t& mant, int& exp2) noexcept {
+  std::uint64_t const bits = double_bits(x);
+  negative = (bits >> 63) != 0;
+  int const biased = static_cast<int>((bits >> 52) & 0x7ff);
+  mant = bits & ((std::uint64_t{1} << 52) - 1);
+  exp2 = -1074;  // subnormal
+  if (biased != 0) {
+    mant |= std::uint64_t{1} << 52;
+    exp2 = biased - 1075;
+  }
+}
+
+/// Veltkamp's split: x = hi + lo exactly, each with at most 26 significant bits (|x| < 2^996).
+RECLAIM_HD inline void split(double x, double& hi, double& lo) noexcept {
+  double const c = 134217729.0 * x;  // 2^27 + 1
+  hi = c - (c - x);
+  lo = x - hi;
+}
+
+/// Dekker's TwoProduct without FMA: a * b = p + e exactly, p = fl(a * b), unless the product
+/// overflows or e underflows (|a * b| < 2^-969: far below ExactSum's 2^-128 resolution).
+RECLAIM_HD inline void two_product(double a, double b, double& p, double& e) noexcept {
+  p = a * b;
+  double ah, al, bh, bl;
+  split(a, ah, al);
+  split(b, bh, bl);
+  e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+}
+
+/// The high and low 64 bits of a * b.
+RECLAIM_HD inline void mul64(std::uint64_t a, std::uint64_t b, std::uint64_t& hi, std::uint64_t& lo) noexcept {
+#ifdef __CUDA_ARCH__
+  hi = __umul64hi(a, b);
+  lo = a * b;
+#else
+  unsigned __int128 const p = static_cast<unsigned __int128>(a) * b;
+  hi = static_cast<std::uint64_t>(p >> 64);
+  lo = static_cast<std::uint64_t>(p);
+#endif
+}
+
+/// r[0..8) = a[0..4) * b[0..4), unsigned, exact.
+RECLAIM_HD inline void mul256(std::uint64_t const* a, std::uint64_t const* b, std::uint64_t* r) noexcept {
+  for (int k = 0; k < 8; ++k) r[k] = 0;
+  for (int i = 0; i < 4; ++i) {
+    std::uint64_t carry = 0;
+    for (int j = 0; j < 4; ++j) {
+      std::uint64_t hi, lo;
+      mul64(a[i], b[j], hi, lo);
+      std::uint64_t const s1 = r[i + j] + lo;
+      hi += s1 < lo ? 1 : 0;
+      std::uint64_t const s2 = s1 + carry;
+      hi += s2 < s1 ? 1 : 0;  // hi <= 2^64 - 2 before the two carries: no wrap
+      r[i + j] = s2;
+      carry = hi;
+    }
+    r[i + 4] = carry;
+  }
+}
+
+/// The unsigned integer m[0..n) as an unevaluated sum hi + lo of two doubles, relative error
+/// below 2^-100 (m < 2^1000). A pure function of the integer.
+RECLAIM_HD inline void limbs_to_double_double(std::uint64_t const* m, int n, double& hi, double& lo) noexcept {
+  int i = n - 1;
+  while (i >= 0 && m[i] == 0) --i;
+  if (i < 0) {
+    hi = lo = 0.0;
+    return;
+  }
+  // The top 128 bits, left-aligned: m ~ (top * 2^64 + next) * 2^(64 (i - 1) - lz).
+  int const lz = clz64(m[i]);
+  std::uint64_t top = m[i] << lz, next = 0;
+  if (i > 0) {
+    if (lz != 0) top |= m[i - 1] >> (64 - lz);
+    next = lz != 0 ? (m[i - 1] << lz) : m[i - 1];
+    if (i > 1 && lz != 0) next |= m[i - 2] >> (64 - lz);
+  }
+  double const x1 = static_cast<double>(top >> 11) * pow2(75);                   // exact, 53 bits
+  double const x2 = static_cast<double>(top & 0x7ff) * pow2(64)                   // exact, 11 bits
+                    + static_cast<double>(next);                                  // < 2^65: one rounding
+  double const s = x1 + x2;  // Fast2Sum (|x1| >= |x2|): s + t = x1 + x2 exactly
+  double const t = x2 - (s - x1);
+  double const scale = pow2(64 * (i - 1) - lz);
+  hi = s * scale;
+  lo = t * scale;
+}
 
 }  // namespace detail
 
@@ -93,6 +188,53 @@ struct ExactSum {
       int const q = s / 64, r = s % 64;
       t[q] = mant << r;
       if (r != 0 && q + 1 < 4) t[q + 1] = mant >> (64 - r);
+    }
+    if (negative) negate(t);
+    add_limbs(t);
+  }
+
+  /// Adds m[0..3) * 2^exp2 (an unsigned 192-bit integer, little-endian limbs), negated when
+  /// `negative`: exact when it is a multiple of 2^-128 below 2^126 in magnitude, else rounded to
+  /// the nearest multiple of 2^-128 (ties away from zero) or, from 2^126 up, overflow.
+  RECLAIM_HD void add_wide(std::uint64_t const* m, int exp2, bool negative) noexcept {
+    std::uint64_t const m0 = m[0], m1 = m[1], m2 = m[2];
+    int const top = m2 != 0 ? 2 : (m1 != 0 ? 1 : (m0 != 0 ? 0 : -1));
+    if (top < 0) return;
+    int const bitlen = 64 * top + 64 - detail::clz64(top == 2 ? m2 : (top == 1 ? m1 : m0));
+    int const s = exp2 + kFractionBits;  // N = m * 2^s
+    if (bitlen + s > 254) {  // >= 2^126: no headroom for the sign
+      m_overflow = 1;
+      return;
+    }
+    // Limb selection by value, not by a run-time array index: keeps everything in registers
+    // on the device (no local memory).
+    std::uint64_t t[4];
+    if (s >= 0) {
+      int const q = s / 64, r = s % 64;
+      for (int j = 0; j < 4; ++j) {
+        std::uint64_t const lo = detail::limb(m0, m1, m2, 0, j - q);
+        std::uint64_t const below = detail::limb(m0, m1, m2, 0, j - q - 1);
+        t[j] = (lo << r) | (r != 0 ? below >> (64 - r) : 0);
+      }
+    } else {
+      int const rs = -s;
+      if (rs > bitlen) return;  // below 2^-129: rounds to 0
+      // + 2^(rs - 1): round half away from zero (on the magnitude), then shift right by rs.
+      int const bq = (rs - 1) / 64;
+      std::uint64_t const bit = std::uint64_t{1} << ((rs - 1) % 64);
+      std::uint64_t w[4] = {m0, m1, m2, 0};
+      std::uint64_t carry = 0;
+      for (int j = 0; j < 4; ++j) {
+        std::uint64_t const inc = (j == bq ? bit : 0) + carry;  // bit and carry never both
+        w[j] += inc;
+        carry = w[j] < inc ? 1 : 0;
+      }
+      int const q = rs / 64, r = rs % 64;
+      for (int j = 0; j < 4; ++j) {
+        std::uint64_t const hi = detail::limb(w[0], w[1], w[2], w[3], j + q);
+        std::uint64_t const above = detail::limb(w[0], w[1], w[2], w[3], j + q + 1);
+        t[j] = (hi >> r) | (r != 0 ? above << (64 - r) : 0);
+      }
     }
     if (negative) negate(t);
     add_limbs(t);
@@ -165,23 +307,32 @@ struct ExactSum {
  * update(value, weight): weight <= 0 or NaN ignores the pixel. A non-finite value (NaN = the
  * nodata of every reclaim product, or +-inf) counts as nodata: its weight goes to the nodata
  * sum. Definitions, with w_i the weights and x_i the valid values:
- *  - weight() = sum w_i (coverage-weighted count), nodata_weight(), pixels() = unweighted count;
- *  - sum() = sum fl(w_i x_i), mean() = sum() / weight()  (both exact-then-rounded, see file);
+ *  - weight() = W = sum w_i (coverage-weighted count), nodata_weight(), pixels() = unweighted count;
+ *  - sum() = S1 = sum w_i x_i, mean() = sum() / weight();
  *  - variance() = sum w_i (x_i - mean)^2 / sum w_i: the POPULATION weighted variance (frequency
- *    weights, no Bessel correction); M2 by West's (1979) weighted Welford update and Chan,
- *    Golub & LeVeque's (1979) pairwise merge, in double; stddev() = sqrt(variance());
+ *    weights, no Bessel correction), from S2 = sum w_i x_i^2 as (W S2 - S1^2) / W^2;
+ *    stddev() = sqrt(variance());
  *  - min(), max(): over valid values with weight > 0, unweighted; NaN when there are none;
  *  - valid_fraction() = weight() / (weight() + nodata_weight()): the share of the zone with data.
+ *
+ * Exactness. Each pixel's w x and w x^2 are formed EXACTLY as integer products of the doubles'
+ * significands (53 x 53 and 53 x 53 x 53 bits, ExactSum::add_wide; no floating-point rounding,
+ * so no FMA or libm question) and added to ExactSums, so W, S1 and S2 are exact (a product's
+ * bits below 2^-128 round once per pixel, the same way in every grouping) and independent of
+ * the order and grouping of update() and merge(). variance() then
+ * forms W S2 - S1^2 and W^2 in exact 512-bit integers (no cancellation however large the mean)
+ * and divides them as double-doubles, rounding once at the end (within an ulp of the exact
+ * quotient, bit-identical in every grouping, on host and device). Range: S2's terms must stay
+ * below 2^126 (|x| below about 2^62 for w <= 1) or S2 overflows and variance() is NaN, like
+ * sum() and mean() once S1 overflows (|w x| >= 2^126).
  */
 struct ValueAccumulator {
-  ExactSum m_weight;         ///< sum of w over valid values
+  ExactSum m_weight;         ///< W: sum of w over valid values
   ExactSum m_nodata_weight;  ///< sum of w over nodata values
-  ExactSum m_sum;            ///< sum of fl(w * x)
+  ExactSum m_sum;            ///< S1: sum of w x (exact integer products)
+  ExactSum m_sum2;           ///< S2: sum of w x^2 (exact integer products)
   std::uint64_t m_pixels;         ///< valid pixels with w > 0
   std::uint64_t m_nodata_pixels;  ///< nodata pixels with w > 0
-  double m_w;     ///< running weight in double, for the Welford/West/Chan moments
-  double m_mean;  ///< running weighted mean (moments only; mean() uses the exact sums)
-  double m_m2;    ///< sum w (x - mean)^2
   double m_min;
   double m_max;
 
@@ -193,7 +344,23 @@ struct ValueAccumulator {
       return;
     }
     m_weight.add(weight);
-    m_sum.add(weight * value);
+    // w x and w x^2 as exact integer products of the significands (53 x 53 and 53 x 106 bits).
+    bool neg;  // the weight is > 0: the sign is the value's
+    std::uint64_t mw, mx;
+    int ew, ex;
+    detail::decode(weight, neg, mw, ew);
+    detail::decode(value, neg, mx, ex);
+    std::uint64_t wx[3], xx[2], wxx[3];
+    detail::mul64(mw, mx, wx[1], wx[0]);
+    wx[2] = 0;
+    m_sum.add_wide(wx, ew + ex, neg);
+    detail::mul64(mx, mx, xx[1], xx[0]);
+    std::uint64_t h1, h2;
+    detail::mul64(mw, xx[0], h1, wxx[0]);
+    detail::mul64(mw, xx[1], h2, wxx[1]);
+    wxx[1] += h1;
+    wxx[2] = h2 + (wxx[1] < h1 ? 1 : 0);
+    m_sum2.add_wide(wxx, ew + 2 * ex, false);
     if (m_pixels == 0) {
       m_min = value;
       m_max = value;
@@ -202,39 +369,24 @@ struct ValueAccumulator {
       m_max = value > m_max ? value : m_max;
     }
     ++m_pixels;
-    // West (1979): weighted Welford.
-    double const w_new = m_w + weight;
-    double const delta = value - m_mean;
-    double const r = delta * weight / w_new;
-    m_mean += r;
-    m_m2 += m_w * delta * r;
-    m_w = w_new;
   }
 
-  /// Chan et al. (1979) pairwise combination; exact for every ExactSum field and min/max.
+  /// Exact for every field: integer addition of the ExactSums, counts, min and max.
   RECLAIM_HD void merge(ValueAccumulator const& o) noexcept {
     m_weight.merge(o.m_weight);
     m_nodata_weight.merge(o.m_nodata_weight);
     m_sum.merge(o.m_sum);
+    m_sum2.merge(o.m_sum2);
     m_nodata_pixels += o.m_nodata_pixels;
     if (o.m_pixels == 0) return;
     if (m_pixels == 0) {
       m_min = o.m_min;
       m_max = o.m_max;
-      m_w = o.m_w;
-      m_mean = o.m_mean;
-      m_m2 = o.m_m2;
-      m_pixels = o.m_pixels;
-      return;
+    } else {
+      m_min = o.m_min < m_min ? o.m_min : m_min;
+      m_max = o.m_max > m_max ? o.m_max : m_max;
     }
-    m_min = o.m_min < m_min ? o.m_min : m_min;
-    m_max = o.m_max > m_max ? o.m_max : m_max;
     m_pixels += o.m_pixels;
-    double const w = m_w + o.m_w;
-    double const delta = o.m_mean - m_mean;
-    m_mean += delta * (o.m_w / w);
-    m_m2 += o.m_m2 + delta * delta * (m_w * o.m_w / w);
-    m_w = w;
   }
 
   RECLAIM_HD double weight() const noexcept { return m_weight.value(); }
@@ -244,8 +396,47 @@ struct ValueAccumulator {
   RECLAIM_HD double sum() const noexcept { return m_sum.value(); }
   /// NaN when there is no valid value.
   RECLAIM_HD double mean() const noexcept { return m_pixels == 0 ? nan_d() : sum() / weight(); }
-  RECLAIM_HD double variance() const noexcept { return m_pixels == 0 ? nan_d() : m_m2 / weight(); }
-  RECLAIM_HD double stddev() const noexcept { return m_pixels == 0 ? nan_d() : sqrt(variance()); }
+  /// (W S2 - S1^2) / W^2 from the exact integers; NaN without valid values or after overflow.
+  RECLAIM_HD double variance() const noexcept {
+    if (m_pixels == 0 || m_weight.m_overflow || m_sum.m_overflow || m_sum2.m_overflow) return nan_d();
+    std::uint64_t const* w = m_weight.m_limb;  // > 0 in two's complement: a magnitude
+    if ((w[3] | w[2] | w[1] | w[0]) == 0 || (w[3] >> 63) != 0) return nan_d();
+    if ((m_sum2.m_limb[3] >> 63) != 0) return 0.0;  // only from rounded sub-2^-128 terms
+    std::uint64_t s1[4] = {m_sum.m_limb[0], m_sum.m_limb[1], m_sum.m_limb[2], m_sum.m_limb[3]};
+    if ((s1[3] >> 63) != 0) {  // |S1|
+      std::uint64_t carry = 1;
+      for (int k = 0; k < 4; ++k) {
+        s1[k] = ~s1[k] + carry;
+        carry = (carry != 0 && s1[k] == 0) ? 1 : 0;
+      }
+    }
+    std::uint64_t num[8], sq[8], den[8];
+    detail::mul256(w, m_sum2.m_limb, num);  // W S2
+    detail::mul256(s1, s1, sq);             // S1^2
+    detail::mul256(w, w, den);              // W^2
+    std::uint64_t borrow = 0;  // num -= sq; a borrow out means W S2 < S1^2 (rounded tiny terms)
+    for (int k = 0; k < 8; ++k) {
+      std::uint64_t const x = num[k], y = sq[k];
+      std::uint64_t const d1 = x - y;
+      std::uint64_t const b1 = x < y ? 1 : 0;
+      std::uint64_t const d2 = d1 - borrow;
+      std::uint64_t const b2 = d1 < borrow ? 1 : 0;
+      num[k] = d2;
+      borrow = b1 | b2;
+    }
+    if (borrow != 0) return 0.0;
+    double nh, nl, dh, dl;
+    detail::limbs_to_double_double(num, 8, nh, nl);
+    if (nh == 0.0) return 0.0;
+    detail::limbs_to_double_double(den, 8, dh, dl);
+    // Double-double division (nh + nl) / (dh + dl), then one rounding.
+    double const q1 = nh / dh;
+    double p, e;
+    detail::two_product(q1, dh, p, e);
+    double const r = (((nh - p) - e) + nl) - q1 * dl;
+    return q1 + r / dh;
+  }
+  RECLAIM_HD double stddev() const noexcept { return sqrt(variance()); }
   RECLAIM_HD double min() const noexcept { return m_pixels == 0 ? nan_d() : m_min; }
   RECLAIM_HD double max() const noexcept { return m_pixels == 0 ? nan_d() : m_max; }
   /// Valid area in hectares for pixels of pixel_area_m2 square metres.

@@ -6,8 +6,8 @@
  * (kernels/zonal_kernel.cu) then run the same per-pixel functions below over them.
  *
  * Exactness across backends: the ExactSum fields, pixel counts, min/max, histogram bins and
- * class weights are integers or order-free, so the GPU's grouping gives bit-identical values;
- * only ValueAccumulator's M2 (and its running mean) depends on the grouping (~1e-15 relative).
+ * class weights are integers or order-free, so the GPU's grouping gives bit-identical values
+ * (ValueAccumulator's variance too: it is formed from its exact sums of w x and w x^2).
  */
 #include <cstddef>
 #include <cstdint>
