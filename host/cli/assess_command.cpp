@@ -176,8 +176,8 @@ ojson report_document(ReportFacts const& f) {
   ojson report;
   report["title"] = "Rehabilitation assessment " + in.before.label + " → " + in.after.label;
   report["generated"] = utc_now();
-  report["run"] = ojson::array({ojson::array({"before", in.before_scene.input.string()}),
-                                ojson::array({"after", in.after_scene.input.string()}),
+  report["run"] = ojson::array({ojson::array({"before", in.before_epoch.scene.input.string()}),
+                                ojson::array({"after", in.after_epoch.scene.input.string()}),
                                 ojson::array({"sites", f.sites_path}),
                                 ojson::array({"years between epochs", summary["years"]}),
                                 ojson::array({"coverage", f.coverage}),
@@ -266,8 +266,8 @@ ojson resolved_parameters(ChangeInputs const& in, io::AssessParams const& ap, oj
   for (int i = 0; i < in.scheme.rules.size(); ++i) rules.push_back(io::describe_rule(in.scheme, in.scheme.rules.rule(i)));
   return {{"before_label", in.before.label},
           {"after_label", in.after.label},
-          {"before_scene", scene_entry(in.before.label, in.before_scene)},
-          {"after_scene", scene_entry(in.after.label, in.after_scene)},
+          {"before_scene", scene_entry(in.before.label, in.before_epoch.scene)},
+          {"after_scene", scene_entry(in.after.label, in.after_epoch.scene)},
           {"years", years},
           {"carbon_rates_tC_per_ha_yr", ap.carbon_rates},
           {"vegetated_ndvi", ap.vegetated_ndvi},
@@ -283,8 +283,8 @@ ojson summary_document(ChangeInputs const& in, io::AssessParams const& ap,
                        std::vector<std::pair<double, Epoch>> const& epochs, LoadedZones const& sites,
                        std::vector<io::SiteMetrics> const& metrics, std::optional<std::string> const& region_field) {
   ojson summary;
-  summary["before"] = scene_entry(in.before.label, in.before_scene);
-  summary["after"] = scene_entry(in.after.label, in.after_scene);
+  summary["before"] = scene_entry(in.before.label, in.before_epoch.scene);
+  summary["after"] = scene_entry(in.after.label, in.after_epoch.scene);
   summary["years"] = std::isfinite(ap.years) ? ojson(ap.years) : ojson(nullptr);
   if (!epochs.empty()) {
     ojson list = ojson::array();

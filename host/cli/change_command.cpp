@@ -30,11 +30,11 @@ io::OutputRaster change_class_output(fs::path path, ChangeInputs const& in) {
   classes.category_names = in.scheme.category_names();
   classes.colors = in.scheme.colors();
   classes.metadata = {{"RECLAIM_PRODUCT", "change_class"},
-                      {"RECLAIM_BEFORE", in.before_scene.input.string()},
-                      {"RECLAIM_AFTER", in.after_scene.input.string()},
+                      {"RECLAIM_BEFORE", in.before_epoch.scene.input.string()},
+                      {"RECLAIM_AFTER", in.after_epoch.scene.input.string()},
                       {"RECLAIM_VERSION", RECLAIM_VERSION},
-                      {"RECLAIM_BEFORE_MASK", in.before_scene.mask_text},
-                      {"RECLAIM_AFTER_MASK", in.after_scene.mask_text}};
+                      {"RECLAIM_BEFORE_MASK", in.before_epoch.scene.mask_text},
+                      {"RECLAIM_AFTER_MASK", in.after_epoch.scene.mask_text}};
   for (int i = 0; i < in.scheme.rules.size(); ++i)
     classes.metadata.emplace_back("RECLAIM_RULE_" + std::to_string(i + 1),
                                   io::describe_rule(in.scheme, in.scheme.rules.rule(i)));
@@ -50,12 +50,12 @@ io::OutputRaster two_epoch_output(fs::path path, ChangeInputs const& in, std::st
   o.path = std::move(path);
   o.description = std::move(description);
   o.metadata = {{"RECLAIM_PRODUCT", product},
-                {"RECLAIM_BEFORE", in.before_scene.input.string()},
-                {"RECLAIM_AFTER", in.after_scene.input.string()},
+                {"RECLAIM_BEFORE", in.before_epoch.scene.input.string()},
+                {"RECLAIM_AFTER", in.after_epoch.scene.input.string()},
                 {"RECLAIM_VERSION", RECLAIM_VERSION},
-                {"RECLAIM_BEFORE_MASK", in.before_scene.mask_text},
-                {"RECLAIM_AFTER_MASK", in.after_scene.mask_text},
-                {"RECLAIM_NODATA", in.before_scene.mask_text == "none" && in.after_scene.mask_text == "none"
+                {"RECLAIM_BEFORE_MASK", in.before_epoch.scene.mask_text},
+                {"RECLAIM_AFTER_MASK", in.after_epoch.scene.mask_text},
+                {"RECLAIM_NODATA", in.before_epoch.scene.mask_text == "none" && in.after_epoch.scene.mask_text == "none"
                                        ? "NaN: no data in either epoch (no quality mask was applied)"
                                        : "NaN: no data or masked (RECLAIM_BEFORE_MASK, RECLAIM_AFTER_MASK) in "
                                          "either epoch"}};
@@ -174,7 +174,7 @@ int change_main(int argc, char** argv) {
     zonal.add(work->products, stats.zonal);
     write_zonal_results(*zone_request, *zones, zonal, grid.crs_wkt,
                         {io::whole_grid(layout.plan.grid,
-                                        {in.before_scene.input.string(), in.after_scene.input.string()})},
+                                        {in.before_epoch.scene.input.string(), in.after_epoch.scene.input.string()})},
                         [&runner](fs::path const& p) { runner.wrote(p); }, log);
   }
   runner.done();

@@ -87,10 +87,8 @@ ChangeInputs prepare_change_inputs(OptionValues const& r, std::vector<pixel::Ind
   in.before_epoch = resolve_epoch(in.before.label, in.before.path, in.before_sensor, r);
   in.after_epoch = resolve_epoch(in.after.label, in.after.path, in.after_sensor, r);
   check_epoch_options_used(r, {in.before_epoch, in.after_epoch});
-  in.before_scene = in.before_epoch.scene;
-  in.after_scene = in.after_epoch.scene;
-  io::require_bands(in.before_scene, checked);
-  io::require_bands(in.after_scene, checked);
+  io::require_bands(in.before_epoch.scene, checked);
+  io::require_bands(in.after_epoch.scene, checked);
   // Both epochs are read onto the target grid, by default the before epoch's own (warped on
   // the fly where a scene's grid differs).
   std::optional<Grid> target;
@@ -119,7 +117,7 @@ ChangePlanes change_planes(ChangeInputs& in, std::vector<pixel::Index> const& pe
   for (int e = 0; e < 2; ++e) {
     auto& epoch = e == 0 ? in.params.before : in.params.after;
     auto const& label = e == 0 ? in.before.label : in.after.label;
-    auto const& scene = e == 0 ? in.before_scene : in.after_scene;
+    auto const& scene = e == 0 ? in.before_epoch.scene : in.after_epoch.scene;
     for (auto index : per_epoch) {
       epoch.outputs[epoch.output_count++] = index;
       planes.plane_of[{e, index}] = plane;
@@ -241,7 +239,7 @@ std::vector<std::pair<std::string, std::string>> prepare_change_vector(ChangeInp
   log.event("change_vector_read", {{"step", "standardisation"}}, "change magnitude: standardising the bands (a first read)");
   auto const moments = band_moments(*in.source, tiles, in.params, threads);
   in.params.vector = standardisation_from(moments, bands);
-  std::string const scenes = in.before_scene.input.string() + " and " + in.after_scene.input.string();
+  std::string const scenes = in.before_epoch.scene.input.string() + " and " + in.after_epoch.scene.input.string();
   if (!in.params.vector.enabled)
     throw input_error(scenes + ": no band varies over the pixels clear in both epochs (" +
                       std::to_string(static_cast<std::uint64_t>(moments.count)) +

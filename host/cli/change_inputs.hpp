@@ -34,8 +34,7 @@ void add_change_input_options(cxxopts::Options& options);
 struct ChangeInputs {
   LabeledPath before, after;
   io::SensorOptions before_sensor, after_sensor;
-  Epoch before_epoch, after_epoch;
-  io::SceneSpec before_scene, after_scene;  ///< the epochs' scenes (a composite's summary)
+  Epoch before_epoch, after_epoch;  ///< each with its scene (a composite's summary)
   io::ChangeScheme scheme;
   std::unique_ptr<io::EpochSource> before_source, after_source;
   std::unique_ptr<CompositeTileSource> source;

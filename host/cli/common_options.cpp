@@ -22,6 +22,11 @@ std::vector<std::string> split(std::string const& text, char sep) {
   return parts;
 }
 
+std::string without_spaces(std::string text) {
+  std::erase(text, ' ');
+  return text;
+}
+
 namespace {
 
 bool same_file(std::filesystem::path const& a, std::filesystem::path const& b) {

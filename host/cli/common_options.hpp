@@ -37,6 +37,8 @@ struct RunSettings {
 
 /// The non-empty items of a `sep`-separated list ("a,,b" -> {"a", "b"}).
 [[nodiscard]] std::vector<std::string> split(std::string const& text, char sep);
+/// `text` without its spaces ("a, b" -> "a,b"), for comma lists given with spaces.
+[[nodiscard]] std::string without_spaces(std::string text);
 /// The whole text as a number; usage_error "--<option> <text>: not a number" otherwise.
 /// usage_error when an output would replace an input (the same file, by any path): an input is
 /// never overwritten, as GDAL refuses too.

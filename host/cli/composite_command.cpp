@@ -55,13 +55,7 @@ int composite_main(int argc, char** argv) {
   // The bands written: those asked for, else every band all scenes have.
   std::uint32_t wanted = 0;
   if (r.count("bands-out")) {
-    std::string item;
-    for (char c : r["bands-out"].as<std::string>() + ",") {
-      if (c != ',') {
-        if (c != ' ') item += c;
-        continue;
-      }
-      if (item.empty()) continue;
+    for (auto const& item : split(without_spaces(r["bands-out"].as<std::string>()), ',')) {
       bool found = false;
       for (int b = 0; b < pixel::kBandCount; ++b)
         if (item == band_name(static_cast<pixel::Band>(b))) {
@@ -69,7 +63,6 @@ int composite_main(int argc, char** argv) {
           found = true;
         }
       if (!found) r.refuse("bands-out", "unknown band '" + item + "' (blue, green, red, nir, swir1, swir2)");
-      item.clear();
     }
   } else {
     for (int b = 0; b < pixel::kBandCount; ++b)

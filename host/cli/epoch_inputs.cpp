@@ -4,6 +4,7 @@
 #include <cctype>
 #include <set>
 
+#include "cli/common_options.hpp"
 #include "reclaim/error.hpp"
 #include "reclaim/io/number_text.hpp"
 
@@ -91,16 +92,7 @@ Epoch resolve_epoch(std::string label, fs::path const& path, io::SensorOptions c
   }
   auto filter = window_for(r, label).value_or(io::InventoryFilter{});
   if (r.count("max-cloud")) filter.max_cloud = r.number_in("max-cloud", 0.0, 100.0);
-  if (r.count("platform")) {
-    std::string item;
-    for (char c : r["platform"].as<std::string>() + ",")
-      if (c == ',') {
-        if (!item.empty()) filter.platforms.push_back(item);
-        item.clear();
-      } else if (c != ' ') {
-        item += c;
-      }
-  }
+  if (r.count("platform")) filter.platforms = split(without_spaces(r["platform"].as<std::string>()), ',');
   auto const method = io::parse_composite_method(r["composite"].as<std::string>());
   if (!method) r.refuse("composite", "unknown rule (median, max-ndvi or medoid)");
   epoch.composite.method = *method;

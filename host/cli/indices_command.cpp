@@ -66,14 +66,12 @@ int indices_main(int argc, char** argv) {
   EventLog log(run.log_format, run.quiet);
   // Resolve every epoch before any output exists: a bad input fails fast.
   std::vector<Epoch> epochs;
-  std::vector<io::SceneSpec> scenes;
   std::uint32_t needed = 0;
   for (auto index : indices) needed |= pixel::bands_needed(index);
   std::vector<std::unique_ptr<io::EpochSource>> sources;
   for (auto const& in : inputs) {
     epochs.push_back(resolve_epoch(in.label, in.path, sensor, r));
-    scenes.push_back(epochs.back().scene);
-    io::require_bands(scenes.back(), indices);
+    io::require_bands(epochs.back().scene, indices);
   }
   check_epoch_options_used(r, epochs);
   for (auto const& epoch : epochs) sources.push_back(open_epoch(epoch, needed));
@@ -87,9 +85,9 @@ int indices_main(int argc, char** argv) {
   std::vector<io::CoveredWindow> covered;  // one grid per epoch
   PassRunner runner("indices", run, cog, log);
   // Every pass is laid out before the first runs: the outputs of all of them are claimed at once.
-  std::vector<PassLayout> layouts(scenes.size());
-  for (std::size_t e = 0; e < scenes.size(); ++e) {
-    auto const& scene = scenes[e];
+  std::vector<PassLayout> layouts(epochs.size());
+  for (std::size_t e = 0; e < epochs.size(); ++e) {
+    auto const& scene = epochs[e].scene;
     auto params = sources[e]->fused_params();
     params.index_params = index_params;
     std::vector<io::OutputRaster> outputs;
@@ -115,8 +113,8 @@ int indices_main(int argc, char** argv) {
   for (auto const& l : layouts) all.push_back(&l);
   auto const claimed = runner.claim_outputs(out_dir, all);
   for (std::size_t e = 0; e < epochs.size(); ++e) log_epoch(log, epochs[e], *sources[e]);  // a refused run has only its error
-  for (std::size_t e = 0; e < scenes.size(); ++e) {
-    auto const& scene = scenes[e];
+  for (std::size_t e = 0; e < epochs.size(); ++e) {
+    auto const& scene = epochs[e].scene;
     auto& layout = layouts[e];
     auto const& params = std::get<pixel::FusedParams>(layout.pass);
     std::optional<ZonalWork> work;

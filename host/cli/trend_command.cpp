@@ -363,7 +363,6 @@ int trend_main(int argc, char** argv) {
   EventLog log(run.log_format, run.quiet);
   // Every epoch is read onto the first epoch's grid, with the same band layout.
   std::uint32_t const needed = index_inputs ? pixel::band_bit(pixel::Band::blue) : pixel::bands_needed(*index);
-  std::vector<io::SceneSpec> scenes;
   std::vector<Epoch> epoch_specs;
   std::vector<std::unique_ptr<io::EpochSource>> sources;
   for (std::size_t e = 0; e < epochs.size(); ++e) {
@@ -371,12 +370,10 @@ int trend_main(int argc, char** argv) {
     std::string label = std::to_string(static_cast<long long>(year));
     if (index_inputs) {
       epoch_specs.push_back(Epoch{index_raster_scene(std::move(label), path, facts[e], sensor), {}, {}, {}});
-      scenes.push_back(epoch_specs.back().scene);
     } else {
       try {
         epoch_specs.push_back(resolve_epoch(std::move(label), path, sensor, r));
-        scenes.push_back(epoch_specs.back().scene);
-        io::require_bands(scenes.back(), {*index});
+        io::require_bands(epoch_specs.back().scene, {*index});
       } catch (std::runtime_error const& error) {
         // A one-band file refused as a scene (missing bands, or no quality band for the assumed
         // sensor) is most likely an index raster: say how to read it as one.
@@ -414,7 +411,8 @@ int trend_main(int argc, char** argv) {
   fs::path const out_dir = output_folder(r);
   // The quality mask of each epoch as applied ("2019: SCL classes ...; 2020: none").
   std::string epoch_masks;
-  for (auto const& scene : scenes) epoch_masks += (epoch_masks.empty() ? "" : "; ") + scene.label + ": " + scene.mask_text;
+  for (auto const& epoch : epoch_specs)
+    epoch_masks += (epoch_masks.empty() ? "" : "; ") + epoch.scene.label + ": " + epoch.scene.mask_text;
   std::vector<io::OutputRaster> outputs(products.size());
   for (auto const& prod : products) {
     auto& out = outputs[static_cast<std::size_t>(pass.trend.plane[static_cast<int>(prod.output)])];
