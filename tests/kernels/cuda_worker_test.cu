@@ -2,7 +2,7 @@
 // same zonal work through both BackendWorkers. Outputs must be bit-identical; the zonal
 // accumulators, accumulated on the device from the output planes before the copy back, must
 // match the CPU worker's as tests/kernels/zonal_parity_test.cu defines it (every exact field,
-// bin and class weight equal; M2 within 1e-12 relative). Also: a worker refuses bad tiles before
+// bin and class weight equal, the variance too). Also: a worker refuses bad tiles before
 // queuing anything and stays usable, and RECLAIM_CHECK_KERNEL takes (clears) the last error.
 #include <cmath>
 #include <cstring>

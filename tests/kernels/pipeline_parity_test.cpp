@@ -1,8 +1,8 @@
 // CPU/GPU parity of the whole pipeline, one case per pass kind that `--device auto` sends to the
 // CUDA backend (indices, change/assess, trend, zonal --raster values and classes): the same
 // tile plan and zonal work through CpuBackend and the CUDA backend, over an in-memory source and
-// sink. Rasters must be bit-identical (NaN by position), zonal results exact (M2 to 1e-12
-// relative), whether the CUDA worker accumulates the zonal work on the host or on the device.
+// sink. Rasters must be bit-identical (NaN by position), zonal results exact (the variance
+// too), whether the CUDA worker accumulates the zonal work on the host or on the device.
 //
 // Needs a CUDA device; skips (exit code 0) without one. Links reclaim_cuda and reclaim_core
 // only: no GDAL. The CPU half of every case (and its non-vacuity) also runs without a GPU, in

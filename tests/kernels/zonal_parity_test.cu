@@ -1,8 +1,8 @@
 // CPU/GPU parity of zonal accumulation (kernels/zonal_kernel.cu, driven through
 // cuda::CudaZonalAccumulator) against the CPU reference pixel::accumulate_value_items /
 // accumulate_class_items: the ExactSum fields (weights, sums, areas), pixel counts, min/max,
-// histogram bins and class weights must be bit-identical; M2 follows the GPU's grouping and
-// must agree to 1e-12 relative.
+// histogram bins and class weights must be bit-identical, and so must the variance (its sums
+// are exact too, whatever the GPU's grouping).
 //
 // The GPU tests need a CUDA device and skip (exit code 0) without one; the planner tests run
 // everywhere. Links reclaim_cuda and reclaim_core only: no GDAL.
