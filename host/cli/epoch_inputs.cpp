@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <set>
 
 #include "cli/common_options.hpp"
@@ -106,6 +107,18 @@ Epoch resolve_epoch(std::string label, fs::path const& path, io::SensorOptions c
     std::string why = listed == 0 ? "it lists no scene" : std::to_string(listed) + " listed, none kept";
     if (!dropped.empty()) why += " (" + dropped.front() + (dropped.size() > 1 ? "; ..." : "") + ")";
     throw input_error(path.string() + ": no scene for epoch '" + label + "': " + why);
+  }
+
+  // A scene listed twice would count twice and pull the composite towards it: refuse.
+  std::map<std::string, std::string> seen_ids, seen_files;
+  for (auto const& x : epoch.scenes) {
+    auto const files = io::scene_files(x.scene);
+    std::string const first_file = files.empty() ? std::string() : files.front().string();
+    if (!seen_ids.emplace(x.id, x.id).second)
+      throw input_error(path.string() + ": item " + x.id + " is listed twice");
+    if (!first_file.empty() && !seen_files.emplace(first_file, x.id).second)
+      throw input_error(path.string() + ": items " + seen_files.at(first_file) + " and " + x.id + " read the same file " +
+                        first_file);
   }
 
   // The summary scene the commands describe and check the epoch by.

@@ -402,3 +402,33 @@ def test_indices_and_trend_take_inventory_epochs(reclaim_bin, season, tmp_path):
     has = np.isfinite(want)
     assert np.array_equal(n_valid[has], np.full(has.sum(), 4.0))
     assert np.all(slope[has] == 0)
+
+
+def test_a_scene_listed_twice_is_refused(reclaim_bin, season, tmp_path):
+    """A repeated item (or two items reading one file) would count one acquisition twice and
+    pull the median towards it: refused, naming the item, nothing written."""
+    doc = json.loads(season["items"].read_text())
+    twice = dict(doc, features=doc["features"] + [doc["features"][1]])
+    bad = season["folder"] / "twice.json"
+    bad.write_text(json.dumps(twice))
+    proc = run_reclaim(reclaim_bin, "composite", "--input", f"2019={bad}", "--out", tmp_path / "o", check=False)
+    assert proc.returncode == 3, proc.stderr
+    assert "S2A_T49_0620" in proc.stderr and "twice" in proc.stderr
+    assert not (tmp_path / "o").exists()
+    copy = json.loads(json.dumps(doc["features"][1]))
+    copy["id"] = "S2A_T49_0620_copy"
+    copy["properties"]["datetime"] = "2019-06-21T03:15:00Z"
+    bad.write_text(json.dumps(dict(doc, features=doc["features"] + [copy])))
+    proc = run_reclaim(reclaim_bin, "composite", "--input", f"2019={bad}", "--out", tmp_path / "o", check=False)
+    assert proc.returncode == 3, proc.stderr
+    assert "S2A_T49_0620_copy" in proc.stderr and "same file" in proc.stderr
+
+
+def test_an_existing_composite_is_not_replaced(reclaim_bin, season, tmp_path):
+    out = tmp_path / "once"
+    composite(reclaim_bin, season, out)
+    before = (out / "2019_red.tif").stat().st_mtime_ns
+    proc = run_reclaim(reclaim_bin, "composite", "--input", f"2019={season['items']}", "--out", out, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert "2019_red.tif" in proc.stderr or "exist" in proc.stderr
+    assert (out / "2019_red.tif").stat().st_mtime_ns == before
