@@ -8,7 +8,9 @@
 //   composite_cpu/median+pct               the same, median and NDVI percentiles 10, 50, 90
 //   composite_functor/median               for_each_pixel(CompositePixel): the same results,
 //                                          reading the 1 MiB-strided planes pixel by pixel
-//   composite_select/rank|sort|count       the median rule by the selection chosen (stable
+//   composite_select/block|rank|sort|count the median rule by the selection chosen (block:
+//                                          run_composite_cpu's median_block, ranks counted for
+//                                          32 pixels at once; rank: composite_pixel's stable
 //                                          ranks counted in a per-pixel buffer, composite.hpp)
 //                                          against an insertion sort of that buffer and against
 //                                          selection by counting over the planes (no buffer:
@@ -223,7 +225,7 @@ void alternative_median_cpu(pixel::CompositeParams const& p, float const* obs, f
   });
 }
 
-enum class Selection { rank, sort, count };
+enum class Selection { block, rank, sort, count };
 
 void composite_select(benchmark::State& state, Selection selection) {
   auto const p = params_for(CompositeMethod::median, false);
@@ -232,6 +234,10 @@ void composite_select(benchmark::State& state, Selection selection) {
   for (auto _ : state) {
     if (selection == Selection::count) alternative_median_cpu<CountingMedian>(p, in.data(), out.data(), kPixels);
     else if (selection == Selection::sort) alternative_median_cpu<SortMedian>(p, in.data(), out.data(), kPixels);
+    else if (selection == Selection::rank)
+      run_blocked(p, in.data(), out.data(), kPixels, [&](float const* i, float* o, std::size_t stride, std::size_t j) {
+        pixel::composite_pixel(p, i, o, stride, j);
+      });
     else pixel::run_composite_cpu(p, in.data(), out.data(), kPixels);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
@@ -262,6 +268,7 @@ int main(int argc, char** argv) {
       ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("composite_functor/median", composite_cpu, CompositeMethod::median, false, true)
       ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("composite_select/block", composite_select, Selection::block)->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("composite_select/rank", composite_select, Selection::rank)->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("composite_select/sort", composite_select, Selection::sort)->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("composite_select/count", composite_select, Selection::count)

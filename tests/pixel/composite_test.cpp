@@ -300,6 +300,48 @@ TEST(CompositeDrivers, BlockedCpuDriverEqualsTheFunctorBitForBit) {
   }
 }
 
+TEST(CompositeDrivers, MedianBlockEqualsTheFunctorBitForBit) {
+  // Without percentiles the median rule takes run_composite_cpu's block path (median_block,
+  // ranks counted for 32 pixels at once); it must give the functor's bits: ties, signed zeros
+  // (any zero median is +0), pixels with no clear observation, one band NaN alone (not clear),
+  // infinities (not clear), a ragged last block, and 1 to 256 observations.
+  std::mt19937 rng(29);
+  std::uniform_real_distribution<float> unit(0.f, 1.f);
+  for (int n : {1, 2, 3, 20, 37, kMaxObservations}) {
+    std::size_t const pixels = 2 * kCompositeBlock + 11;
+    std::vector<float> obs(static_cast<std::size_t>(n) * kBandCount * pixels);
+    for (float& v : obs) {
+      float const u = unit(rng);
+      v = u < 0.15f ? kNaN : u < 0.2f ? 0.f : u < 0.25f ? -0.f : u < 0.26f ? std::numeric_limits<float>::infinity()
+                                                                          : std::round(unit(rng) * 40.f) / 64.f - 0.1f;
+    }
+    for (std::size_t i = 3; i < pixels; i += 7)  // signed zeros alone in blue: a zero median
+      for (int o = 0; o < n; ++o)
+        obs[(static_cast<std::size_t>(o) * kBandCount + static_cast<std::size_t>(Band::blue)) * pixels + i] =
+            unit(rng) < 0.5f ? 0.f : -0.f;
+    for (std::size_t i = 0; i < pixels; i += 9)  // some pixels never clear
+      for (int o = 0; o < n; ++o)
+        obs[(static_cast<std::size_t>(o) * kBandCount + static_cast<std::size_t>(Band::red)) * pixels + i] = kNaN;
+    auto const p = params(CompositeMethod::median, n, kRedNir | band_set::blue);
+    auto const planes = static_cast<std::size_t>(composite_output_planes(p));
+    std::vector<float> a(planes * pixels, -1.f), b(planes * pixels, -2.f);
+    for_each_pixel(pixels, CompositePixel{p, obs.data(), a.data(), pixels});
+    run_composite_cpu(p, obs.data(), b.data(), pixels);
+    std::size_t finite = 0, zeros = 0, empty = 0;
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      bool const same = std::memcmp(&a[k], &b[k], sizeof(float)) == 0 || (std::isnan(a[k]) && std::isnan(b[k]));
+      ASSERT_TRUE(same) << "n " << n << " plane " << k / pixels << " pixel " << k % pixels << ": " << a[k] << " vs "
+                        << b[k];
+      finite += std::isfinite(a[k]);
+      zeros += a[k] == 0.f && k / pixels != static_cast<std::size_t>(kClearCountPlane);
+      empty += k / pixels == static_cast<std::size_t>(kClearCountPlane) && a[k] == 0.f;
+    }
+    EXPECT_GT(finite, pixels * (n >= 3 ? 3 : 2));  // values were compared, not only NaN
+    EXPECT_GT(zeros, 0u);
+    EXPECT_GE(empty, pixels / 9);
+  }
+}
+
 TEST(CompositeParamsCheck, RefusesWhatCannotRun) {
   auto ok = params(CompositeMethod::median, 20, band_set::blue | kRedNir, {10, 90});
   EXPECT_EQ(composite_params_error(ok), nullptr);

@@ -28,6 +28,7 @@
  * The cost on the GPU is local memory: the 2 KiB buffer plus the 32-byte clear mask per thread
  * (only the first `clear count` entries are touched, 160 bytes at 20 observations).
  */
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 
@@ -147,14 +148,20 @@ RECLAIM_HD inline void insertion_sort(double* v, int n) noexcept {
   }
 }
 
-/// The median of v[0..n), n >= 1: the middle value, or the mean of the two middle values in
-/// double (np.median's mean); "+ 0.0" makes a zero median +0.0 whichever zero was selected.
+/// The median of n >= 1 values from the values of stable ranks (n - 1) / 2 and n / 2: the
+/// middle value, or the mean of the two middle values in double (np.median's mean); "+ 0.0"
+/// makes a zero median +0.0 whichever zero was selected.
+RECLAIM_HD inline double median_from(int n, double lower, double upper) noexcept {
+  if (n % 2 == 1) return lower + 0.0;
+  return (lower + upper) * 0.5 + 0.0;
+}
+
+/// The median of v[0..n), n >= 1 (median_from of the values select_ranks finds).
 RECLAIM_HD inline double median_of(double const* v, int n) noexcept {
   int const rank[2] = {(n - 1) / 2, n / 2};  // equal when n is odd
   double value[2] = {0.0, 0.0};
   select_ranks(v, n, rank, value);
-  if (n % 2 == 1) return value[0] + 0.0;
-  return (value[0] + value[1]) * 0.5 + 0.0;
+  return median_from(n, value[0], value[1]);
 }
 
 /// numpy's "linear" virtual index of the q-th percentile among n values: h = (n - 1) (q / 100).
@@ -310,6 +317,85 @@ RECLAIM_HD inline void composite_pixel(CompositeParams const& p, float const* ob
  * threads. */
 inline constexpr std::size_t kCompositeBlock = 32;
 
+namespace detail {
+
+/** @brief The median rule without percentiles (the default composite) for one block of
+ * `count` <= kCompositeBlock pixels laid out as run_composite_cpu's block: the same values as
+ * composite_pixel, about ten times faster on the CPU (bench/cpu/composite_bench.cpp).
+ *
+ * composite_pixel compacts each pixel's clear values and counts stable ranks one pixel at a
+ * time. Here the stable ranks of all the block's pixels are counted at once, a pixel per SIMD
+ * lane: a value that is not clear becomes +inf, which never counts before a finite value, so
+ * each clear value gets the stable rank it has among the clear values alone, and the values of
+ * ranks (c - 1) / 2 and c / 2 are the ones select_ranks finds. The same median_from makes the
+ * median. Comparisons in float give the same order as in double (float -> double is exact). */
+inline void median_block(CompositeParams const& p, int n, float const* in_block, float* out_block,
+                         std::size_t count) noexcept {
+  // Written so that g++ vectorises every loop over the block's pixels (j): no branch on the
+  // data, 32-bit lanes throughout (-fopt-info-vec shows it).
+  constexpr std::size_t B = kCompositeBlock;
+  static thread_local float key[static_cast<std::size_t>(kMaxObservations) * B];
+  static thread_local std::int32_t clear[static_cast<std::size_t>(kMaxObservations) * B];
+  float const inf = __builtin_inff();
+  std::int32_t clear_count[B] = {};
+  for (int o = 0; o < n; ++o) {
+    std::int32_t* ok = clear + static_cast<std::size_t>(o) * B;
+    for (std::size_t j = 0; j < B; ++j) ok[j] = j < count ? 1 : 0;
+    for (int b = 0; b < kBandCount; ++b) {
+      if (((p.bands >> b) & 1u) == 0u) continue;
+      float const* v = in_block + (static_cast<std::size_t>(o) * kBandCount + static_cast<std::size_t>(b)) * B;
+      for (std::size_t j = 0; j < B; ++j) ok[j] &= v[j] - v[j] == 0.f ? 1 : 0;  // finite_f
+    }
+    for (std::size_t j = 0; j < B; ++j) clear_count[j] += ok[j];
+  }
+  std::int32_t lower_rank[B], upper_rank[B];
+  for (std::size_t j = 0; j < B; ++j) {
+    lower_rank[j] = (clear_count[j] - 1) / 2;  // no clear value: -1 / 2 = 0, and no output
+    upper_rank[j] = clear_count[j] / 2;
+  }
+  for (int k = 0; k < composite_output_planes(p); ++k)
+    for (std::size_t j = 0; j < B; ++j) out_block[static_cast<std::size_t>(k) * B + j] = nan_f();
+  for (std::size_t j = 0; j < B; ++j) out_block[kClearCountPlane * B + j] = static_cast<float>(clear_count[j]);
+  for (int b = 0; b < kBandCount; ++b) {
+    if (((p.bands >> b) & 1u) == 0u) continue;
+    for (int o = 0; o < n; ++o) {
+      float const* v = in_block + (static_cast<std::size_t>(o) * kBandCount + static_cast<std::size_t>(b)) * B;
+      std::int32_t const* ok = clear + static_cast<std::size_t>(o) * B;
+      float* k = key + static_cast<std::size_t>(o) * B;
+      for (std::size_t j = 0; j < B; ++j) {
+        float const value = v[j];
+        k[j] = ok[j] != 0 ? value : inf;
+      }
+    }
+    // Each lane's selected values as bits: exactly one observation has each rank.
+    std::uint32_t lower[B] = {}, upper[B] = {};
+    for (int o = 0; o < n; ++o) {
+      float const* x = key + static_cast<std::size_t>(o) * B;
+      std::int32_t rank[B] = {};
+      for (int q = 0; q < o; ++q) {  // before o: values <= x count (stable)
+        float const* y = key + static_cast<std::size_t>(q) * B;
+        for (std::size_t j = 0; j < B; ++j) rank[j] += y[j] <= x[j] ? 1 : 0;
+      }
+      for (int q = o + 1; q < n; ++q) {  // after o: values < x count
+        float const* y = key + static_cast<std::size_t>(q) * B;
+        for (std::size_t j = 0; j < B; ++j) rank[j] += y[j] < x[j] ? 1 : 0;
+      }
+      for (std::size_t j = 0; j < B; ++j) {
+        auto const bits = std::bit_cast<std::uint32_t>(x[j]);
+        lower[j] |= bits & (0u - static_cast<std::uint32_t>(rank[j] == lower_rank[j]));
+        upper[j] |= bits & (0u - static_cast<std::uint32_t>(rank[j] == upper_rank[j]));
+      }
+    }
+    for (std::size_t j = 0; j < count; ++j)
+      if (clear_count[j] > 0)
+        out_block[static_cast<std::size_t>(b) * B + j] =
+            static_cast<float>(median_from(clear_count[j], static_cast<double>(std::bit_cast<float>(lower[j])),
+                                           static_cast<double>(std::bit_cast<float>(upper[j]))));
+  }
+}
+
+}  // namespace detail
+
 inline void run_composite_cpu(CompositeParams const& p, float const* obs, float* out, std::size_t pixels) noexcept {
   constexpr std::size_t B = kCompositeBlock;
   int const n = p.observation_count < 0 ? 0 : (p.observation_count > kMaxObservations ? kMaxObservations
@@ -322,6 +408,7 @@ inline void run_composite_cpu(CompositeParams const& p, float const* obs, float*
   CompositeParams block_params = p;
   block_params.planes_per_observation = kBandCount;
   for (int b = 0; b < kBandCount; ++b) block_params.band_plane[b] = b;
+  bool const fast_median = p.method == CompositeMethod::median && p.percentile_count == 0;
   for (std::size_t first = 0; first < pixels; first += B) {
     std::size_t const count = pixels - first < B ? pixels - first : B;
     for (int o = 0; o < n; ++o)
@@ -334,7 +421,10 @@ inline void run_composite_cpu(CompositeParams const& p, float const* obs, float*
         float* dst = in_block + k * B;
         for (std::size_t j = 0; j < count; ++j) dst[j] = src[j];
       }
-    for (std::size_t j = 0; j < count; ++j) composite_pixel(block_params, in_block, out_block, B, j);
+    if (fast_median)
+      detail::median_block(block_params, n, in_block, out_block, count);
+    else
+      for (std::size_t j = 0; j < count; ++j) composite_pixel(block_params, in_block, out_block, B, j);
     for (std::size_t k = 0; k < planes; ++k)
       for (std::size_t j = 0; j < count; ++j) out[k * pixels + first + j] = out_block[k * B + j];
   }
