@@ -80,7 +80,7 @@ class CompositeReader final : public TileReader {
       c.y0 = w.y0 + y;
       c.height = std::min(chunk_rows, w.height - y);
       std::size_t const n = c.pixel_count();
-      m_obs.assign(static_cast<std::size_t>(observations) * per_obs * n, pixel::nan_f());
+      m_obs.resize(static_cast<std::size_t>(observations) * per_obs * n);  // each day's first scene writes it all
       for (std::size_t j = 0; j < here.size(); ++j) {
         auto const& part = m_parts[here[j]];
         // The scene's files are open only while it is read: libtiff keeps a compressed-tile
@@ -89,7 +89,13 @@ class CompositeReader final : public TileReader {
         m_scene.resize(static_cast<std::size_t>(part.source->plane_count()) * n);
         part.source->open_reader()->read(c, m_scene.data());
         float* obs = m_obs.data() + static_cast<std::size_t>(day_of[j]) * per_obs * n;
-        add_observation(part.params, n, obs + static_cast<std::size_t>(params.band_plane[first_band]) * n, obs);
+        bool const first_of_day = j == 0 || day_of[j] != day_of[j - 1];
+        add_observation(part.params, n, first_of_day, obs + static_cast<std::size_t>(params.band_plane[first_band]) * n,
+                        obs);
+      }
+      if (n == tile_n) {  // the whole tile in one go: its planes are the output's
+        pixel::run_composite_cpu(params, m_obs.data(), out, n);
+        continue;
       }
       m_out.resize(static_cast<std::size_t>(planes) * n);
       pixel::run_composite_cpu(params, m_obs.data(), m_out.data(), n);
@@ -101,31 +107,41 @@ class CompositeReader final : public TileReader {
 
  private:
   /** The scene just read into m_scene becomes observation `obs` where it is clear and no
-   * earlier scene of the day was (`first_kept`, the first kept band's plane, still NaN).
+   * earlier scene of the day was (`first_kept`, the first kept band's plane, still NaN); the
+   * day's first scene writes every pixel of the observation (NaN where not clear).
    * Clear: the mask passes and every band the scenes share has a value (not only the bands
    * kept). Band by band rather than pixel by pixel (epoch_reflectance's per-pixel form), so
    * the loops vectorise: the same to_reflectance and is_masked, the same values. The scene's
    * band planes are turned into reflectance in place. */
-  void add_observation(pixel::FusedParams const& scene, std::size_t n, float const* first_kept, float* obs) {
+  void add_observation(pixel::FusedParams const& scene, std::size_t n, bool first_of_day, float const* first_kept,
+                       float* obs) {
     m_clear.resize(n);
     float const* mask = scene.mask_plane >= 0 ? m_scene.data() + static_cast<std::size_t>(scene.mask_plane) * n : nullptr;
     for (std::size_t i = 0; i < n; ++i)
-      m_clear[i] = std::isnan(first_kept[i]) && !(mask && pixel::is_masked(mask[i], scene.mask));
+      m_clear[i] = (first_of_day || std::isnan(first_kept[i])) && !(mask && pixel::is_masked(mask[i], scene.mask));
+    // 32-bit flags and loops of one kind each: g++ vectorises these (-fopt-info-vec).
     for (int b = 0; b < pixel::kBandCount; ++b) {
       if (((m_clear_bands >> b) & 1u) == 0u) continue;
       float* v = m_scene.data() + static_cast<std::size_t>(scene.band_plane[b]) * n;
       pixel::BandCalibration const c = scene.calibration[b];
-      for (std::size_t i = 0; i < n; ++i) {
-        double const r = pixel::to_reflectance(v[i], c);
-        m_clear[i] &= !std::isnan(r);
-        v[i] = static_cast<float>(r);
-      }
+      for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<float>(pixel::to_reflectance(v[i], c));
+      for (std::size_t i = 0; i < n; ++i) m_clear[i] &= v[i] == v[i] ? 1 : 0;  // NaN: no value
     }
     for (int b = 0; b < pixel::kBandCount; ++b) {
       if (((m_params.bands >> b) & 1u) == 0u) continue;
       float const* v = m_scene.data() + static_cast<std::size_t>(scene.band_plane[b]) * n;
       float* o = obs + static_cast<std::size_t>(m_params.band_plane[b]) * n;
-      for (std::size_t i = 0; i < n; ++i) o[i] = m_clear[i] ? v[i] : o[i];
+      if (first_of_day) {
+        for (std::size_t i = 0; i < n; ++i) {
+          float const value = v[i];
+          o[i] = m_clear[i] != 0 ? value : pixel::nan_f();
+        }
+        continue;
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        float const value = v[i], kept = o[i];
+        o[i] = m_clear[i] != 0 ? value : kept;
+      }
     }
   }
 
@@ -133,7 +149,7 @@ class CompositeReader final : public TileReader {
   pixel::CompositeParams const m_params;
   std::uint32_t const m_clear_bands;
   std::vector<float> m_obs, m_scene, m_out;
-  std::vector<unsigned char> m_clear;  // per pixel of the scene being added
+  std::vector<std::int32_t> m_clear;  // per pixel of the scene being added
 };
 
 }  // namespace

@@ -22,6 +22,9 @@ RECLAIM_HD inline float nan_f() noexcept { return __builtin_nanf(""); }
 /// Quiet NaN in double, for the intermediate (double-precision) index arithmetic.
 RECLAIM_HD inline double nan_d() noexcept { return __builtin_nan(""); }
 
+/// +infinity in double.
+RECLAIM_HD inline double inf_d() noexcept { return __builtin_inf(); }
+
 RECLAIM_HD inline bool is_nan(float v) noexcept { return v != v; }
 RECLAIM_HD inline bool is_nan(double v) noexcept { return v != v; }
 

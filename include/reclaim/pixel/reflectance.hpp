@@ -27,12 +27,16 @@ struct BandCalibration {
 
 /// Reflectance of one DN in double precision (see indices.hpp for why); NaN when invalid
 /// (NaN or infinite, nodata, saturated): an infinity would otherwise turn some indices finite
-/// (EVI's denominator) instead of nodata.
+/// (EVI's denominator) instead of nodata. Without a branch, in double throughout (float -> double is exact, so the comparisons are
+/// the float ones), so that a loop over a plane vectorises (the composite reader's): a NaN
+/// nodata never equals a value, +inf saturation is above every finite one.
 RECLAIM_HD inline double to_reflectance(float dn, BandCalibration const& c) noexcept {
-  if (!(dn - dn == 0.f)) return nan_d();  // NaN or +-inf (a Float32/Float64 input): nodata
-  if (c.has_nodata && dn == c.nodata) return nan_d();
-  if (c.has_saturation && dn >= c.saturation) return nan_d();
-  return (static_cast<double>(dn) + c.dn_offset) * c.scale + c.offset;
+  double const d = static_cast<double>(dn);
+  double const nodata = c.has_nodata ? static_cast<double>(c.nodata) : nan_d();
+  double const saturation = c.has_saturation ? static_cast<double>(c.saturation) : inf_d();
+  bool const valid = (d - d == 0.0) & (d != nodata) & (d < saturation);  // d - d: not NaN, not +-inf
+  double const r = (d + c.dn_offset) * c.scale + c.offset;
+  return valid ? r : nan_d();
 }
 
 /** @brief Which values of a quality band mark a pixel unusable.
