@@ -26,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/assess_internal.hpp"
 #include "cli/change_inputs.hpp"
 #include "cli/commands.hpp"
 #include "cli/common_options.hpp"
@@ -35,11 +36,13 @@
 #include "reclaim/error.hpp"
 #include "reclaim/index_names.hpp"
 #include "reclaim/io/assess.hpp"
+#include "reclaim/io/epoch_source.hpp"
 #include "reclaim/io/gdal_source.hpp"
 #include "reclaim/io/picture.hpp"
 #include "reclaim/io/report.hpp"
 #include "reclaim/site_crops.hpp"
 #include "reclaim/io/zonal.hpp"
+#include "reclaim/io/zonal_partial.hpp"
 #include "io/output_file.hpp"
 
 namespace reclaim::cli {
@@ -470,6 +473,9 @@ class PictureWriter {
 /// The run's layout, made once before any output exists: inputs, planes, sites, zonal work,
 /// picture windows and the one tile plan they are all cut from.
 struct AssessPlan {
+  AssessUnit const* unit = nullptr;    ///< one unit of a national run (a window, its sites)
+  AssessMerge const* merge = nullptr;  ///< the merge of a national run (no pass)
+  Grid national;                       ///< the grid the epochs are read onto (a unit reads a window of it)
   ChangeInputs in;
   ChangePlanes planes;
   std::vector<std::pair<double, Epoch>> epochs;
@@ -492,6 +498,16 @@ void plan_assess(OptionValues const& r, AssessRequest const& q, PassRunner& runn
   if (q.pictures)
     for (auto b : {pixel::Index::red, pixel::Index::green, pixel::Index::blue}) epoch_outputs.push_back(b);
   p.in = prepare_change_inputs(r, epoch_outputs, /*year_labels=*/true);
+  p.national = p.in.grid();
+  if ((p.unit || p.merge) && p.in.scheme.rules.needs(pixel::ChangeVar::magnitude))
+    throw usage_error("a rules file that reads `magnitude` standardises the bands over each run's own pixels, so the "
+                      "units of a national run would classify alike pixels differently: not supported in national runs");
+  if (p.unit) {  // the unit's window of the grid, read as a grid of its own (same lattice)
+    p.in.before_source = std::make_unique<io::WindowEpochSource>(std::move(p.in.before_source), p.unit->window);
+    p.in.after_source = std::make_unique<io::WindowEpochSource>(std::move(p.in.after_source), p.unit->window);
+    p.in.source = std::make_unique<CompositeTileSource>(
+        std::vector<TileSource const*>{p.in.before_source.get(), p.in.after_source.get()});
+  }
   auto const& grid = p.in.grid();
   p.epochs = resolve_epochs(r, p.in);
   p.ap = assess_params_from(r, q, p.in, log);
@@ -506,6 +522,16 @@ void plan_assess(OptionValues const& r, AssessRequest const& q, PassRunner& runn
   p.zr.mode = q.mode;
   p.zr.stats = {"mean", "median"};
   p.sites = load_zones(p.zr, grid.crs_wkt, log);
+  if (p.unit) {  // only the sites that touch the unit, in layer order
+    std::vector<io::Zone> touching;
+    for (auto const site : p.unit->sites) {
+      if (site >= p.sites.zones.size())
+        throw input_error(p.zr.source.path.string() + ": has " + std::to_string(p.sites.zones.size()) +
+                          " sites, the plan names site " + std::to_string(site) + " (the sites file changed?)");
+      touching.push_back(std::move(p.sites.zones[site]));
+    }
+    p.sites.zones = std::move(touching);
+  }
   if (q.region_field && std::find(p.sites.attribute_names.begin(), p.sites.attribute_names.end(), *q.region_field) ==
                             p.sites.attribute_names.end())
     throw usage_error("--region-field " + *q.region_field + ": no such field in " + p.zr.source.path.string());
@@ -520,13 +546,20 @@ void plan_assess(OptionValues const& r, AssessRequest const& q, PassRunner& runn
   if (r.job_path()) l.inputs.push_back(*r.job_path());
   l.pass = p.in.params;
   l.plan = runner.plan(*p.in.source, p.in.params);
-  l.outputs = p.planes.outputs;
+  // A unit writes its COGs only when the plan keeps them; the merge writes VRTs of those.
+  if (!p.merge && (!p.unit || p.unit->keep_rasters)) l.outputs = p.planes.outputs;
   l.plane_names = p.planes.names;
-  p.zonal = runner.zonal_work(l.plan, p.sites.zones, p.zr.mode, is_geographic(grid.crs_wkt),
-                              assess_products(p.in, p.planes, p.zr, p.ap.vegetated_ndvi));
-  l.zonal = &p.zonal;
-  for (auto const* name : {"sites.csv", "sites.gpkg", "summary.json", "report.html", "manifest.json"})
-    l.tables.push_back(p.out_dir / name);
+  if (!p.merge) {
+    p.zonal = runner.zonal_work(l.plan, p.sites.zones, p.zr.mode, is_geographic(grid.crs_wkt),
+                                assess_products(p.in, p.planes, p.zr, p.ap.vegetated_ndvi));
+    l.zonal = &p.zonal;
+  }
+  if (p.unit) {
+    l.tables.push_back(p.unit->partial);
+  } else {
+    for (auto const* name : {"sites.csv", "sites.gpkg", "summary.json", "report.html", "manifest.json"})
+      l.tables.push_back(p.out_dir / name);
+  }
 
   // Pictures: each site's window plus a margin, captured from the tiles as they are computed.
   if (!q.pictures) return;
@@ -564,13 +597,39 @@ void plan_assess(OptionValues const& r, AssessRequest const& q, PassRunner& runn
   p.crop_planes[kClass] = 0;
 }
 
-/// What the passes produced.
+/// What the passes produced (or, for the merge of a national run, the units together).
 struct AssessResults {
   std::vector<ProductAccumulators> zonal;             ///< io::AssessProducts order
+  std::vector<ZonalProduct> epoch_products;           ///< NDVI of each --epoch, in p.epochs order
+  std::vector<ProductAccumulators> epoch_zonal;       ///< their accumulators
   std::vector<std::vector<io::EpochMean>> series;     ///< per site, sorted by year
   std::vector<ojson> site_pictures;                   ///< per site: captions and paths
   std::optional<Crop> overview;
 };
+
+/// The zonal product of an intermediate epoch's NDVI.
+ZonalProduct epoch_product(AssessPlan const& p, Epoch const& epoch) {
+  return value_product("ndvi_" + epoch.scene.label, 0, p.zr, -1.0, 1.0 + 1e-9);
+}
+
+/// Each site's mean NDVI per epoch (before, the --epoch ones, after), sorted by year.
+void fill_series(AssessPlan const& p, AssessResults& res) {
+  io::AssessProducts ids;
+  auto const sites = p.sites.zones.size();
+  res.series.assign(sites, {});
+  if (is_number(p.in.before.label) && is_number(p.in.after.label)) {  // the series always holds the two epochs
+    double const y_before = *to_number(p.in.before.label), y_after = *to_number(p.in.after.label);
+    for (std::size_t s = 0; s < sites; ++s) {
+      res.series[s].push_back({y_before, io::value_stat(res.zonal[ids.ndvi_before], s, "mean")});
+      res.series[s].push_back({y_after, io::value_stat(res.zonal[ids.ndvi_after], s, "mean")});
+    }
+  }
+  for (std::size_t e = 0; e < p.epochs.size(); ++e)
+    for (std::size_t s = 0; s < sites; ++s)
+      res.series[s].push_back({p.epochs[e].first, io::value_stat(res.epoch_zonal[e], s, "mean")});
+  for (auto& sr : res.series)
+    std::sort(sr.begin(), sr.end(), [](io::EpochMean const& a, io::EpochMean const& b) { return a.year < b.year; });
+}
 
 /// The main pass (rasters, zonal statistics, picture crops), then one NDVI pass per intermediate epoch.
 AssessResults run_assess(AssessPlan& p, PassRunner& runner) {
@@ -605,19 +664,12 @@ AssessResults run_assess(AssessPlan& p, PassRunner& runner) {
   pictures.finish();
   res.zonal = std::move(stats.zonal);
 
-  // Intermediate epochs: one read each, NDVI per site (their pixels are not kept).
-  io::AssessProducts ids;
-  res.series.resize(zones.size());
-  if (is_number(p.in.before.label) && is_number(p.in.after.label)) {  // the series always holds the two epochs
-    double const y_before = *to_number(p.in.before.label), y_after = *to_number(p.in.after.label);
-    for (std::size_t s = 0; s < zones.size(); ++s) {
-      res.series[s].push_back({y_before, io::value_stat(res.zonal[ids.ndvi_before], s, "mean")});
-      res.series[s].push_back({y_after, io::value_stat(res.zonal[ids.ndvi_after], s, "mean")});
-    }
-  }
+  // Intermediate epochs: one read each, NDVI per site (their pixels are not kept). A unit reads
+  // its window of the national grid, as for the two epochs.
   for (auto const& [year, epoch] : p.epochs) {
     auto const& scene = epoch.scene;
-    auto const source_ptr = open_epoch(epoch, pixel::bands_needed(pixel::Index::ndvi), grid);
+    std::unique_ptr<io::EpochSource> source_ptr = open_epoch(epoch, pixel::bands_needed(pixel::Index::ndvi), p.national);
+    if (p.unit) source_ptr = std::make_unique<io::WindowEpochSource>(std::move(source_ptr), p.unit->window);
     auto const& source = *source_ptr;
     auto fused = source.fused_params();
     fused.index_params = p.in.params.before.index_params;
@@ -629,16 +681,41 @@ AssessResults run_assess(AssessPlan& p, PassRunner& runner) {
     l.pass = fused;
     l.plan = runner.plan(source, fused);
     l.plane_names = {"ndvi_" + scene.label};
+    res.epoch_products.push_back(epoch_product(p, epoch));
     auto const work = runner.zonal_work(l.plan, zones, p.zr.mode, is_geographic(grid.crs_wkt),
-                                        {value_product("ndvi_" + scene.label, 0, p.zr, -1.0, 1.0 + 1e-9)});
+                                        {res.epoch_products.back()});
     l.zonal = &work;
-    auto const epoch_stats = runner.run(l);
-    for (std::size_t s = 0; s < zones.size(); ++s)
-      res.series[s].push_back({year, io::value_stat(epoch_stats.zonal[0], s, "mean")});
+    auto epoch_stats = runner.run(l);
+    res.epoch_zonal.push_back(std::move(epoch_stats.zonal[0]));
   }
-  for (auto& sr : res.series)
-    std::sort(sr.begin(), sr.end(), [](io::EpochMean const& a, io::EpochMean const& b) { return a.year < b.year; });
+  fill_series(p, res);
   return res;
+}
+
+/// A unit's partial: the exact accumulators of its sites (the assess pass's products, then each
+/// --epoch's NDVI), and the window of the national grid it accumulated.
+void write_unit_partial(AssessPlan const& p, AssessResults const& res, std::string const& coverage) {
+  io::ZonalPartial part;
+  part.id_name = p.sites.id_name;
+  part.attribute_names = p.sites.attribute_names;
+  for (auto const& z : p.sites.zones) {
+    io::Zone bare;
+    bare.id = z.id;
+    bare.attributes = z.attributes;
+    part.zones.push_back(std::move(bare));
+  }
+  part.products = p.zonal.products;
+  for (auto const& e : res.epoch_products) part.products.push_back(e);
+  part.stats = p.zr.stats;
+  part.coverage = coverage;
+  part.crs_wkt = p.national.crs_wkt;
+  part.zones_path = p.zr.source.path.string();
+  std::vector<std::string> sources;
+  for (auto const& f : p.layout.inputs) sources.push_back(f.string());
+  part.covered.push_back(io::CoveredWindow{sources, p.national, p.unit->window});
+  part.results = res.zonal;
+  for (auto const& e : res.epoch_zonal) part.results.push_back(e);
+  io::write_zonal_partial(p.unit->partial, part);
 }
 
 /// The legend and the overview map (sites filled by grade over NDVI after).
@@ -670,12 +747,7 @@ void write_map_pictures(AssessPlan const& p, AssessResults const& res, std::vect
 
 }  // namespace
 
-int assess_main(int argc, char** argv) {
-  auto const started = std::chrono::steady_clock::now();
-  std::string const started_utc = utc_now();
-  cxxopts::Options options("reclaim assess",
-                           "The rehabilitation assessment: scenes of two epochs and the site polygons -> rasters, "
-                           "per-site metrics and grades, pictures, report.html and manifest.json, in one pass");
+void add_assess_options(cxxopts::Options& options) {
   add_change_input_options(options);
   options.add_options()
       ("sites", "the mine sites: any OGR polygon source", cxxopts::value<std::string>())
@@ -705,20 +777,62 @@ int assess_main(int argc, char** argv) {
       ("picture-size", "longest side of each site picture in pixels (bigger sites are decimated)",
        cxxopts::value<std::string>()->default_value("256"))
       ("no-pictures", "skip the pictures (the report then has none)");
+}
+
+AssessLayout assess_layout(OptionValues const& r) {
+  auto const request = assess_request_from(r);
+  auto const run = run_settings_from(r);
+  EventLog log(run.log_format, run.quiet);
+  PassRunner runner("plan", run, cog_options_from(r), log);
+  static AssessMerge const no_pass;  // plans like the merge: no pass, no zonal work
+  AssessPlan p;
+  p.merge = &no_pass;
+  plan_assess(r, request, runner, log, p);
+  AssessLayout out;
+  out.grid = p.national;
+  out.sites_path = p.zr.source.path;
+  for (auto const& z : p.sites.zones) {
+    out.site_ids.push_back(z.id);
+    out.site_bounds.push_back(z.parts.empty() ? std::nullopt : std::optional<Bounds>(z.bbox));
+  }
+  out.inputs = p.layout.inputs;
+  out.planes_read = p.in.source->plane_count();
+  for (auto const& [year, epoch] : p.epochs)
+    out.planes_read += open_epoch(epoch, pixel::bands_needed(pixel::Index::ndvi), p.national)->plane_count();
+  return out;
+}
+
+int assess_main(int argc, char** argv) {
+  cxxopts::Options options("reclaim assess",
+                           "The rehabilitation assessment: scenes of two epochs and the site polygons -> rasters, "
+                           "per-site metrics and grades, pictures, report.html and manifest.json, in one pass");
+  add_assess_options(options);
   auto const parsed = parse_raster_command(options, argc, argv);
   if (!parsed) return 0;  // --help
-  auto const& r = *parsed;
-  auto const request = assess_request_from(r);
+  return run_assess_command(*parsed, std::vector<std::string>(argv, argv + argc), nullptr, nullptr);
+}
+
+int run_assess_command(OptionValues const& r, std::vector<std::string> const& command, AssessUnit const* unit,
+                       AssessMerge const* merge) {
+  auto const started = std::chrono::steady_clock::now();
+  std::string const started_utc = utc_now();
+  auto request = assess_request_from(r);
+  // Units and the merge draw no pictures yet: a site's picture window may cross unit borders.
+  if (unit || merge) request.pictures = false;
   auto const run = run_settings_from(r);
   auto const cog = cog_options_from(r);
   EventLog log(run.log_format, run.quiet);
   PassRunner runner("assess", run, cog, log);
 
   AssessPlan plan;
+  plan.unit = unit;
+  plan.merge = merge;
   plan_assess(r, request, runner, log, plan);
   // Claiming removes an earlier run's manifest.json (with --overwrite) before anything else is
   // written; this run's comes last.
-  auto const claimed = runner.claim_outputs(plan.out_dir, {&plan.layout}, plan.picture_files);
+  auto extra = plan.picture_files;
+  if (merge) extra.insert(extra.end(), merge->rasters.begin(), merge->rasters.end());
+  auto const claimed = runner.claim_outputs(plan.out_dir, {&plan.layout}, extra);
   // Once the run is checked: a refused run prints only its error.
   log_epoch(log, plan.in.before_epoch, *plan.in.before_source);
   log_epoch(log, plan.in.after_epoch, *plan.in.after_source);
@@ -727,7 +841,7 @@ int assess_main(int argc, char** argv) {
     runner.describe(plan.layout);
     return 0;
   }
-  io::keep_output_digests(true);  // for manifest.json, hashed as each output is written
+  io::keep_output_digests(true);  // for manifest.json (or a unit's done record), hashed as each output is written
   // A rules file that reads `magnitude`: its standardisation comes from a first read of the tiles.
   if (!prepare_change_vector(plan.in, {}, plan.layout.plan.tiles, thread_count(run.threads), log).empty())
     plan.layout.pass = plan.in.params;
@@ -738,16 +852,37 @@ int assess_main(int argc, char** argv) {
   auto const& out_dir = plan.out_dir;
   bool const pictures = request.pictures;
 
-  // Checksums of the inputs while the pass runs (they are read from the page cache anyway).
-  auto input_checksums = std::async(std::launch::async, [&plan] {
+  // Checksums of the inputs while the pass runs (they are read from the page cache anyway). A
+  // national run's units and merge record sizes and times instead (reclaim plan, docs/national.md):
+  // checksumming every scene in every unit would reread the archive.
+  bool const whole = !unit && !merge;
+  auto input_checksums = std::async(std::launch::async, [&plan, whole] {
     ojson list = ojson::array();
+    if (!whole) return list;
     for (auto const& f : plan.in.before_epoch.files()) list.push_back(file_entry(f, "before"));
     for (auto const& f : plan.in.after_epoch.files()) list.push_back(file_entry(f, "after"));
     for (auto const& [year, epoch] : plan.epochs)
       for (auto const& f : epoch.files()) list.push_back(file_entry(f, "epoch " + epoch.scene.label));
     return list;
   });
-  auto const res = run_assess(plan, runner);
+  AssessResults res;
+  if (merge) {
+    if (merge->write_rasters) merge->write_rasters();
+    std::size_t const n = plan.sites.zones.size();
+    res.zonal.assign(merge->zonal.begin(), merge->zonal.begin() + 6);
+    res.epoch_zonal.assign(merge->zonal.begin() + 6, merge->zonal.end());
+    res.site_pictures.assign(n, ojson::array());
+    fill_series(plan, res);
+  } else {
+    res = run_assess(plan, runner);
+  }
+  if (unit) {
+    runner.finishing("assess", "the unit's partial");
+    write_unit_partial(plan, res, r["coverage"].as<std::string>());
+    runner.wrote(unit->partial);
+    runner.done();
+    return 0;
+  }
   runner.finishing("assess", "site metrics, tables, report and manifest");
 
   // Per-site metrics and the tables.
@@ -775,7 +910,8 @@ int assess_main(int argc, char** argv) {
   if (pictures) write_map_pictures(plan, res, metrics);
 
   // summary.json: the run and its totals, per region when asked.
-  ojson const summary = summary_document(in, ap, plan.epochs, sites, metrics, request.region_field);
+  ojson summary = summary_document(in, ap, plan.epochs, sites, metrics, request.region_field);
+  if (merge) summary["missing_units"] = merge->missing_units;
   auto write_json = [&](fs::path const& path, ojson const& doc) {
     io::write_file_atomically(path, doc.dump(2) + "\n");
     runner.wrote(path);
@@ -791,8 +927,8 @@ int assess_main(int argc, char** argv) {
   // manifest.json: enough to reproduce the run.
   ojson manifest;
   manifest["software"] = {{"name", "reclaim"}, {"version", RECLAIM_VERSION}};
-  std::vector<std::string> command(argv, argv + argc);
   manifest["command"] = command;
+  if (merge) manifest["national_run"] = merge->run;
   if (r.job_path()) manifest["job_file"] = r.job_path()->string();
   manifest["started"] = started_utc;
   manifest["finished"] = utc_now();
@@ -805,7 +941,11 @@ int assess_main(int argc, char** argv) {
   if (r.job_path()) inputs.push_back(file_entry(*r.job_path(), "job"));
   manifest["inputs"] = inputs;
   std::vector<std::pair<fs::path, std::string>> out_files;
-  for (auto const& o : plan.planes.outputs) out_files.emplace_back(o.path, "raster");
+  if (merge) {
+    for (auto const& v : merge->rasters) out_files.emplace_back(v, "raster");
+  } else {
+    for (auto const& o : plan.planes.outputs) out_files.emplace_back(o.path, "raster");
+  }
   for (auto const& name : {"sites.csv", "sites.gpkg", "summary.json", "report.html"})
     out_files.emplace_back(out_dir / name, "table");
   // This run's pictures only: with --overwrite, an earlier run's others may still be there.

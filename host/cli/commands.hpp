@@ -11,5 +11,9 @@ int zonal_main(int argc, char** argv);
 int merge_main(int argc, char** argv);
 int assess_main(int argc, char** argv);
 int synth_main(int argc, char** argv);
+int plan_main(int argc, char** argv);
+int run_main(int argc, char** argv);
+/// `reclaim merge RUN/` (a national run's folder); merge_main hands it over.
+int national_merge_main(int argc, char** argv);
 
 }  // namespace reclaim::cli

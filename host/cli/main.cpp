@@ -33,7 +33,10 @@ void print_usage() {
       "  change    change classes (revegetated, still bare, ...) and dNDVI between two epochs\n"
       "  trend     per-pixel trend (Theil-Sen, Mann-Kendall), year of recovery over many epochs\n"
       "  zonal     per-site statistics of a value or class raster (exact coverage): CSV, GeoPackage, JSON\n"
-      "  merge     merge partial zonal results (zonal --partial) from shards exactly into one table\n"
+      "  merge     merge partial zonal results (zonal --partial) from shards exactly into one table, or the\n"
+      "            units of a national run (merge RUN/)\n"
+      "  plan      cut a national assessment (a job file) into units of work: RUN/plan.json\n"
+      "  run       run units of a plan (--unit I, --units I-J, --shard K/N, or the Slurm array index)\n"
       "  synth     write the built-in demo data (a Sentinel-2-like scene pair and mine sites)\n"
       "\n"
       "exit codes: 0 ok, 1 internal error, 2 usage error, 3 bad input, 4 I/O failure or outputs held by another\n"
@@ -74,6 +77,8 @@ int main(int argc, char** argv) {
     if (command == "zonal") return reclaim::cli::zonal_main(argc - 1, argv + 1);
     if (command == "merge") return reclaim::cli::merge_main(argc - 1, argv + 1);
     if (command == "synth") return reclaim::cli::synth_main(argc - 1, argv + 1);
+    if (command == "plan") return reclaim::cli::plan_main(argc - 1, argv + 1);
+    if (command == "run") return reclaim::cli::run_main(argc - 1, argv + 1);
     print_usage();
     return fail(kExitUsage, "unknown command '" + command + "'");
   } catch (reclaim::usage_error const& e) {

@@ -152,6 +152,11 @@ int zonal_main(int argc, char** argv) {
 
 /// reclaim merge: partial results of the same zones (shards) -> one table.
 int merge_main(int argc, char** argv) {
+  // `reclaim merge RUN/`: the units of a national run (national_command.cpp).
+  for (int k = 1; k < argc; ++k)
+    if (argv[k][0] != '-' && std::filesystem::is_directory(argv[k]) &&
+        std::filesystem::exists(std::filesystem::path(argv[k]) / "plan.json"))
+      return national_merge_main(argc, argv);
   cxxopts::Options options("reclaim merge",
                            "Merge partial zonal results (reclaim zonal --partial) exactly into one table");
   options.add_options()

@@ -27,19 +27,26 @@ void ProductAccumulators::merge(ProductAccumulators const& o) {
   if (o.values.size() != values.size() || o.histograms.size() != histograms.size() ||
       o.classes.size() != classes.size())
     throw input_error("zonal accumulators: cannot merge results of different zones or products");
-  for (std::size_t z = 0; z < values.size(); ++z) {
-    values[z].merge(o.values[z]);
-    areas[z].area_m2.merge(o.areas[z].area_m2);
-    areas[z].valid_area_m2.merge(o.areas[z].valid_area_m2);
-  }
-  for (std::size_t z = 0; z < histograms.size(); ++z) {
-    if (!histograms[z].same_range(o.histograms[z]))
+  for (std::size_t z = 0; z < values.size(); ++z) merge_zone(o, z, z);
+}
+
+void ProductAccumulators::merge_zone(ProductAccumulators const& o, std::size_t from, std::size_t to) {
+  if (from >= o.values.size() || to >= values.size() || o.histograms.empty() != histograms.empty() ||
+      o.classes.empty() != classes.empty())
+    throw input_error("zonal accumulators: cannot merge results of different zones or products");
+  values[to].merge(o.values[from]);
+  areas[to].area_m2.merge(o.areas[from].area_m2);
+  areas[to].valid_area_m2.merge(o.areas[from].valid_area_m2);
+  if (!histograms.empty()) {
+    if (!histograms[to].same_range(o.histograms[from]))
       throw input_error("zonal accumulators: histogram ranges differ (use the same --histogram-range for every shard)");
-    histograms[z].merge(o.histograms[z]);
+    histograms[to].merge(o.histograms[from]);
   }
-  if (!classes.empty() && class_unit_m2 != o.class_unit_m2)
-    throw input_error("zonal accumulators: class results of different pixel sizes cannot be merged");
-  for (std::size_t z = 0; z < classes.size(); ++z) classes[z].merge(o.classes[z]);
+  if (!classes.empty()) {
+    if (class_unit_m2 != o.class_unit_m2)
+      throw input_error("zonal accumulators: class results of different pixel sizes cannot be merged");
+    classes[to].merge(o.classes[from]);
+  }
 }
 
 std::vector<ProductAccumulators> ZonalWork::make_accumulators() const {

@@ -11,8 +11,8 @@
  * host planes (accumulate_tile_cpu), the CUDA worker on the device before anything is copied
  * back (host/cuda/cuda_zonal.hpp). The workers' accumulators are merged at the end, in worker
  * order. Sums, counts, areas, histogram bins and class weights are exact integers, so the result
- * is bit-identical whatever the tiling, the worker count or the backend; only M2 (stddev)
- * follows the grouping, to ~1e-15 relative (pixel/zonal.hpp).
+ * is bit-identical whatever the tiling, the worker count or the backend, the second moment
+ * (stddev) included (pixel/zonal.hpp).
  */
 #include <cstddef>
 #include <cstdint>
@@ -68,6 +68,9 @@ struct ProductAccumulators {
   static ProductAccumulators make(ZonalProduct const& product, std::size_t zones, double class_unit_m2 = 0.0);
   /// Exact merge (same product, same zone count; throws input_error otherwise).
   void merge(ProductAccumulators const& other);
+  /// Exact merge of zone `from` of `other` into zone `to` (the units of a national run hold
+  /// their own sites only); throws input_error for another product or a zone out of range.
+  void merge_zone(ProductAccumulators const& other, std::size_t from, std::size_t to);
 };
 
 /// The zones' items in one tile of the plan, tile-relative and sorted by zone (the CUDA

@@ -1,0 +1,60 @@
+#pragma once
+// What the national-run commands (plan, run, merge RUN/: national_command.cpp) share with
+// `reclaim assess`: its options, and its one implementation run whole, as one unit of a
+// national grid, or as the merge of the units' partial results.
+#include <cxxopts.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/option_values.hpp"
+#include "reclaim/grid.hpp"
+#include "reclaim/zonal_work.hpp"
+
+namespace reclaim::cli {
+
+/// assess's own options (the sites, metrics and pictures), besides the change-input options.
+void add_assess_options(cxxopts::Options& options);
+
+/// One unit of a national run: the assessment of a window of the national grid, for the sites
+/// that touch it, whose exact accumulators go to a partial file instead of tables.
+struct AssessUnit {
+  TileWindow window;                  ///< on the grid the job's epochs are read onto
+  std::vector<std::size_t> sites;     ///< indices in the sites layer, increasing
+  std::filesystem::path partial;      ///< where the accumulators go (zonal partial format)
+  bool keep_rasters = false;          ///< write the unit's COGs (else no raster at all)
+};
+
+/// The merge of a national run: every site's accumulators merged over the units, and the
+/// national rasters (VRTs of the units' COGs) listed in the manifest.
+struct AssessMerge {
+  std::vector<ProductAccumulators> zonal;  ///< the assess pass's products, then one per --epoch
+  std::vector<std::filesystem::path> rasters;
+  std::vector<std::string> missing_units;  ///< recorded in summary.json and the manifest (--allow-missing)
+  nlohmann::ordered_json run;              ///< the plan and the units, for the manifest
+  std::function<void()> write_rasters;     ///< writes `rasters`, once the outputs are claimed
+};
+
+/// What `reclaim plan` needs of an assessment, checked as `reclaim assess` checks it (bad input
+/// fails here, before the plan exists).
+struct AssessLayout {
+  Grid grid;                                  ///< the grid the epochs are read onto
+  std::vector<std::string> site_ids;          ///< in layer order
+  std::vector<std::optional<Bounds>> site_bounds;  ///< in the grid's CRS; none without geometry
+  std::filesystem::path sites_path;
+  std::vector<std::filesystem::path> inputs;  ///< the files read (scenes, sites, job), once each
+  std::int32_t planes_read = 0;               ///< input planes per pixel over every pass
+};
+[[nodiscard]] AssessLayout assess_layout(OptionValues const& r);
+
+/// `reclaim assess` with parsed options: whole (both null), one unit, or the merge.
+/// `command`: the command line, for the manifest.
+int run_assess_command(OptionValues const& r, std::vector<std::string> const& command, AssessUnit const* unit,
+                       AssessMerge const* merge);
+
+}  // namespace reclaim::cli

@@ -1,0 +1,674 @@
+// National runs: `reclaim plan` cuts an assessment's grid into units, `reclaim run` assesses
+// units (each its own window of the grid, its sites' exact accumulators into a partial), and
+// `reclaim merge RUN/` merges the units into the tables, summary and report one `reclaim assess`
+// over everything would write (docs/national.md).
+#include <cxxopts.hpp>
+#include <gdal_utils.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <numeric>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/assess_internal.hpp"
+#include "cli/commands.hpp"
+#include "cli/common_options.hpp"
+#include "cli/logging.hpp"
+#include "cli/option_values.hpp"
+#include "cli/pass_runner.hpp"
+#include "io/output_file.hpp"
+#include "reclaim/error.hpp"
+#include "reclaim/io/zonal_partial.hpp"
+
+namespace reclaim::cli {
+namespace fs = std::filesystem;
+using ojson = nlohmann::ordered_json;
+
+namespace {
+
+constexpr char kPlanName[] = "plan.json";
+constexpr char kUnitsGeojson[] = "units.geojson";
+constexpr char kDoneName[] = "done.json";
+constexpr char kPartialName[] = "partial.rzp";
+constexpr int kPlanVersion = 1;
+
+/** Calibration of the estimates: input pixels (grid pixels x planes read) per second of one
+ * unit on one worker. Measured with the CPU backend on a 2-core AMD EPYC VM (the CI machine):
+ * `reclaim run` of the demo's units, 2 threads (bench/results/national-amd-epyc-2c.md). A GPU
+ * server is faster; the estimate is for planning, not a promise. */
+constexpr double kInputPixelsPerSecond = 60e6;
+
+/// The options given on the command line (not the job file), as arguments to pass on.
+std::vector<std::string> passed_options(cxxopts::ParseResult const& cli, std::set<std::string> const& names) {
+  std::vector<std::string> out;
+  for (auto const& kv : cli.arguments()) {
+    if (!names.count(kv.key())) continue;
+    out.push_back("--" + kv.key());
+    if (kv.value() != "true" || kv.key() == "device") out.push_back(kv.value());
+  }
+  return out;
+}
+
+bool is_local_file(std::string const& path) { return path.rfind("/vsi", 0) != 0 && path.find("://") == std::string::npos; }
+
+/// A file's fingerprint: size and modification time (a full checksum would reread the archive).
+ojson fingerprint(fs::path const& path) {
+  ojson f{{"path", path.string()}};
+  if (!is_local_file(path.string())) return f;
+  std::error_code ec;
+  auto const bytes = fs::file_size(path, ec);
+  if (ec) throw input_error(path.string() + ": cannot be read (" + ec.message() + ")");
+  auto const time = fs::last_write_time(path, ec);
+  f["bytes"] = bytes;
+  f["mtime_ns"] = std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
+  return f;
+}
+
+ojson read_json_file(fs::path const& path, std::string const& what) {
+  std::ifstream in(path);
+  if (!in) throw input_error(path.string() + ": cannot be read (" + what + ")");
+  try {
+    return ojson::parse(in);
+  } catch (nlohmann::json::exception const& e) {
+    throw input_error(path.string() + ": not a valid " + what + " (" + e.what() + ")");
+  }
+}
+
+/// The options a plan's runs are made of: assess's, and the plan's own (which assess refuses).
+void add_plan_options(cxxopts::Options& options) {
+  add_assess_options(options);
+  options.add_options("National run")
+      ("unit-size", "side of a unit in grid pixels (rounded up to whole blocks of the grid)",
+       cxxopts::value<std::string>()->default_value("4096"))
+      ("keep-rasters", "none (the tables only: most of a national run's cost is encoding COGs) or units (each "
+                       "unit's COGs, and a national VRT of each raster at the merge)",
+       cxxopts::value<std::string>()->default_value("none"));
+}
+
+/// Parses `args` (args[0]: the command name) with the plan's options.
+OptionValues parse_plan_options(std::vector<std::string> args) {
+  cxxopts::Options options("reclaim plan", "");
+  add_plan_options(options);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  auto parsed = parse_raster_command(options, static_cast<int>(argv.size()), argv.data());
+  if (!parsed) throw usage_error("unexpected --help");
+  return std::move(*parsed);
+}
+
+/// The plan of RUN/, read and checked.
+struct Plan {
+  fs::path run_dir;
+  ojson doc;
+  fs::path job;
+  [[nodiscard]] std::size_t unit_count() const { return doc.at("units").size(); }
+  [[nodiscard]] ojson const& unit(std::size_t i) const { return doc.at("units").at(i); }
+  [[nodiscard]] fs::path unit_dir(std::size_t i) const {
+    return run_dir / "units" / unit(i).at("id").get<std::string>();
+  }
+};
+
+Plan read_plan(fs::path const& run_dir) {
+  Plan p;
+  p.run_dir = run_dir;
+  auto const path = run_dir / kPlanName;
+  if (!fs::exists(path)) throw input_error(run_dir.string() + ": no " + kPlanName + " (make one with reclaim plan JOB --out " + run_dir.string() + ")");
+  p.doc = read_json_file(path, "reclaim plan");
+  try {
+    if (p.doc.at("format").get<std::string>() != "reclaim-plan" || p.doc.at("version").get<int>() != kPlanVersion)
+      throw input_error(path.string() + ": not a reclaim plan of version " + std::to_string(kPlanVersion));
+    p.job = p.doc.at("job").at("path").get<std::string>();
+    (void)p.doc.at("units").size();
+  } catch (nlohmann::json::exception const& e) {
+    throw input_error(path.string() + ": not a valid reclaim plan (" + e.what() + ")");
+  }
+  return p;
+}
+
+/// Refuses a run whose job, sites or scenes changed since the plan (their results would no
+/// longer be what the plan describes): checksums of the job and sites, fingerprints of the rest.
+void check_inputs_unchanged(Plan const& p) {
+  auto const& d = p.doc;
+  for (auto const* key : {"job", "sites"}) {
+    fs::path const path = d.at(key).at("path").get<std::string>();
+    if (!is_local_file(path.string())) continue;
+    if (!fs::exists(path)) throw input_error(path.string() + ": the plan's " + key + " file is gone");
+    if (io::digest_file(path).sha256 != d.at(key).at("sha256").get<std::string>())
+      throw input_error(path.string() + ": changed since the plan was made (checksum): plan again (reclaim plan ... --overwrite)");
+  }
+  for (auto const& f : d.at("inputs")) {
+    fs::path const path = f.at("path").get<std::string>();
+    if (fingerprint(path) != f)
+      throw input_error(path.string() + ": changed since the plan was made (size or time): plan again (reclaim plan ... --overwrite)");
+  }
+}
+
+/// True when the unit's done record is there and every output it lists has its recorded size
+/// and checksum.
+bool unit_complete(Plan const& p, std::size_t i, std::string* why = nullptr) {
+  auto const done = p.unit_dir(i) / kDoneName;
+  if (!fs::exists(done)) return false;
+  ojson d;
+  try {
+    d = read_json_file(done, "done record");
+    if (d.at("unit_id").get<std::string>() != p.unit(i).at("id").get<std::string>()) {
+      if (why) *why = "its done record is another unit's";
+      return false;
+    }
+    for (auto const& o : d.at("outputs")) {
+      fs::path const path = p.run_dir / o.at("path").get<std::string>();
+      std::error_code ec;
+      if (!fs::exists(path, ec) || fs::file_size(path, ec) != o.at("bytes").get<std::uintmax_t>() ||
+          io::digest_file(path).sha256 != o.at("sha256").get<std::string>()) {
+        if (why) *why = path.string() + " does not match its done record";
+        return false;
+      }
+    }
+  } catch (std::exception const& e) {
+    if (why) *why = std::string("its done record cannot be read (") + e.what() + ")";
+    return false;
+  }
+  return true;
+}
+
+/// Units of shard k of n: greedy by estimated cost (largest first, to the least loaded shard;
+/// ties by index), so every process computes the same shares.
+std::vector<std::size_t> shard_units(Plan const& p, std::size_t k, std::size_t n) {
+  std::vector<std::size_t> order(p.unit_count());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  auto cost = [&](std::size_t i) { return p.unit(i).at("estimate").at("seconds").get<double>(); };
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return cost(a) > cost(b); });
+  std::vector<double> load(n, 0.0);
+  std::vector<std::size_t> mine;
+  for (auto const i : order) {
+    auto const s = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    load[s] += cost(i);
+    if (s == k) mine.push_back(i);
+  }
+  std::sort(mine.begin(), mine.end());
+  return mine;
+}
+
+std::size_t parse_count(std::string const& text, std::string const& what) {
+  auto const v = to_number(text);
+  if (!v || *v < 0 || *v != std::floor(*v) || *v > 1e9) throw usage_error(what + " " + text + ": not a whole number");
+  return static_cast<std::size_t>(*v);
+}
+
+/// The units `reclaim run` was asked for: --unit, --units, --shard, else the array index of
+/// Slurm or Kubernetes from the environment, else every unit.
+std::vector<std::size_t> selected_units(cxxopts::ParseResult const& r, Plan const& p, EventLog& log) {
+  std::size_t const n = p.unit_count();
+  std::vector<std::size_t> units;
+  auto check = [&](std::size_t i, std::string const& what) {
+    if (i >= n) throw usage_error(what + ": the plan has units 0 to " + std::to_string(n - 1));
+    return i;
+  };
+  if (r.count("unit")) return {check(parse_count(r["unit"].as<std::string>(), "--unit"), "--unit")};
+  if (r.count("units")) {
+    auto const text = r["units"].as<std::string>();
+    auto const dash = text.find('-');
+    if (dash == std::string::npos) throw usage_error("--units " + text + ": expected I-J");
+    auto const a = check(parse_count(text.substr(0, dash), "--units"), "--units");
+    auto const b = check(parse_count(text.substr(dash + 1), "--units"), "--units");
+    if (b < a) throw usage_error("--units " + text + ": J is before I");
+    for (auto i = a; i <= b; ++i) units.push_back(i);
+    return units;
+  }
+  std::optional<std::pair<std::size_t, std::size_t>> shard;
+  if (r.count("shard")) {
+    auto const text = r["shard"].as<std::string>();
+    auto const slash = text.find('/');
+    if (slash == std::string::npos) throw usage_error("--shard " + text + ": expected K/N (K from 0 to N-1)");
+    shard = {parse_count(text.substr(0, slash), "--shard"), parse_count(text.substr(slash + 1), "--shard")};
+  } else if (char const* id = std::getenv("SLURM_ARRAY_TASK_ID")) {
+    char const* count = std::getenv("SLURM_ARRAY_TASK_COUNT");
+    char const* min = std::getenv("SLURM_ARRAY_TASK_MIN");
+    if (!count) throw usage_error("SLURM_ARRAY_TASK_ID is set without SLURM_ARRAY_TASK_COUNT");
+    std::size_t const lo = min ? parse_count(min, "SLURM_ARRAY_TASK_MIN") : 0;
+    shard = {parse_count(id, "SLURM_ARRAY_TASK_ID") - lo, parse_count(count, "SLURM_ARRAY_TASK_COUNT")};
+    log.event("shard", {{"shard", shard->first}, {"of", shard->second}}, "shard " + std::to_string(shard->first) + "/" + std::to_string(shard->second) +
+             " from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT");
+  } else if (char const* index = std::getenv("JOB_COMPLETION_INDEX")) {
+    char const* count = std::getenv("RECLAIM_SHARD_COUNT");
+    if (!count) throw usage_error("JOB_COMPLETION_INDEX is set: give the number of shards in RECLAIM_SHARD_COUNT");
+    shard = {parse_count(index, "JOB_COMPLETION_INDEX"), parse_count(count, "RECLAIM_SHARD_COUNT")};
+  }
+  if (shard) {
+    if (shard->second == 0 || shard->first >= shard->second)
+      throw usage_error("shard " + std::to_string(shard->first) + "/" + std::to_string(shard->second) +
+                        ": expected K/N with K from 0 to N-1");
+    return shard_units(p, shard->first, shard->second);
+  }
+  units.resize(n);
+  std::iota(units.begin(), units.end(), std::size_t{0});
+  return units;
+}
+
+/// An injected fault for tests of drivers' retries: RECLAIM_FAIL_UNIT=I makes unit I fail with
+/// exit 4 (retryable) while the file RECLAIM_FAIL_ONCE_FILE, when given, does not exist yet
+/// (it is created, so the retry succeeds).
+void injected_fault(std::size_t unit) {
+  char const* fail = std::getenv("RECLAIM_FAIL_UNIT");
+  if (!fail || std::to_string(unit) != fail) return;
+  if (char const* once = std::getenv("RECLAIM_FAIL_ONCE_FILE")) {
+    if (fs::exists(once)) return;
+    std::ofstream(once) << "failed once\n";
+  }
+  throw io_error("unit " + std::to_string(unit) + ": injected fault (RECLAIM_FAIL_UNIT)");
+}
+
+void write_units_geojson(fs::path const& path, ojson const& units, ojson const& grid) {
+  // Written through OGR so that the file is RFC 7946 GeoJSON (WGS 84), whatever the grid's CRS.
+  ojson fc{{"type", "FeatureCollection"}, {"features", ojson::array()}};
+  auto const gt = grid.at("geotransform").get<std::vector<double>>();
+  for (auto const& u : units) {
+    auto const w = u.at("window").get<std::vector<double>>();
+    double const x0 = gt[0] + gt[1] * w[0], x1 = gt[0] + gt[1] * (w[0] + w[2]);
+    double const y0 = gt[3] + gt[5] * w[1], y1 = gt[3] + gt[5] * (w[1] + w[3]);
+    ojson ring = ojson::array({ojson::array({x0, y0}), ojson::array({x1, y0}), ojson::array({x1, y1}),
+                               ojson::array({x0, y1}), ojson::array({x0, y0})});
+    fc["features"].push_back({{"type", "Feature"},
+                              {"properties", {{"unit", u.at("index")}, {"id", u.at("id")}, {"sites", u.at("sites").size()},
+                                              {"est_seconds", u.at("estimate").at("seconds")}}},
+                              {"geometry", {{"type", "Polygon"}, {"coordinates", ojson::array({ring})}}}});
+  }
+  // In the grid's CRS first (assigned with -a_srs), then reprojected by GDAL's ogr2ogr code.
+  auto const src = io::hidden_temp_path(path, ".src.geojson");
+  io::write_file_atomically(src, fc.dump());
+  GDALDatasetH in = GDALOpenEx(src.string().c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr);
+  if (!in) {
+    fs::remove(src);
+    throw io_error(path.string() + ": cannot write (GDAL cannot read the units back)");
+  }
+  std::string const wkt = grid.at("crs_wkt").get<std::string>();
+  std::vector<std::string> args{"-f", "GeoJSON", "-a_srs", wkt, "-t_srs", "EPSG:4326", "-lco", "RFC7946=YES"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  GDALVectorTranslateOptions* opts = GDALVectorTranslateOptionsNew(argv.data(), nullptr);
+  auto const tmp = io::hidden_temp_path(path, ".geojson");
+  int err = 0;
+  GDALDatasetH out = GDALVectorTranslate(tmp.string().c_str(), nullptr, 1, &in, opts, &err);
+  GDALVectorTranslateOptionsFree(opts);
+  GDALClose(in);
+  fs::remove(src);
+  if (!out || err) {
+    if (out) GDALClose(out);
+    fs::remove(tmp);
+    throw io_error(path.string() + ": cannot write the units' GeoJSON");
+  }
+  GDALClose(out);
+  io::commit_temp(tmp, path);
+}
+
+std::string human_bytes(double b) {
+  char text[32];
+  if (b >= 1e12) std::snprintf(text, sizeof text, "%.1f TB", b / 1e12);
+  else if (b >= 1e9) std::snprintf(text, sizeof text, "%.1f GB", b / 1e9);
+  else std::snprintf(text, sizeof text, "%.1f MB", b / 1e6);
+  return text;
+}
+
+std::string human_seconds(double s) {
+  char text[32];
+  if (s >= 3600) std::snprintf(text, sizeof text, "%.1f h", s / 3600);
+  else if (s >= 60) std::snprintf(text, sizeof text, "%.1f min", s / 60);
+  else std::snprintf(text, sizeof text, "%.1f s", s);
+  return text;
+}
+
+}  // namespace
+
+int plan_main(int argc, char** argv) {
+  // `reclaim plan JOB --out RUN/`: JOB is the first argument (or --job JOB).
+  std::vector<std::string> args(argv, argv + argc);
+  if (args.size() > 1 && !args[1].empty() && args[1][0] != '-') args.insert(args.begin() + 1, "--job");
+  bool const help = std::find(args.begin(), args.end(), "--help") != args.end() ||
+                    std::find(args.begin(), args.end(), "-h") != args.end();
+  if (help) {
+    cxxopts::Options options("reclaim plan", "Cut a national assessment (a job file of reclaim assess's options, "
+                                             "plus the plan's) into units of work: RUN/plan.json, RUN/units.geojson");
+    add_plan_options(options);
+    options.positional_help("JOB --out RUN/");
+    std::vector<char*> av;
+    for (auto& a : args) av.push_back(a.data());
+    (void)parse_raster_command(options, static_cast<int>(av.size()), av.data(),
+                               "\nThen: reclaim run RUN/ [--unit I | --units I-J | --shard K/N], reclaim merge RUN/ "
+                               "(docs/national.md)\n");
+    return 0;
+  }
+  auto const r = parse_plan_options(args);
+  if (!r.job_path()) throw usage_error("give the job file: reclaim plan JOB --out RUN/");
+  // Everything the runs use lives in the job file, so that plan, run and merge read one thing.
+  std::set<std::string> const allowed{"job", "out", "unit-size", "keep-rasters", "overwrite", "quiet", "log-format",
+                                      "threads", "readers", "memory-budget", "device"};
+  for (auto const& kv : r.cli().arguments())
+    if (!allowed.count(kv.key()))
+      throw usage_error("--" + kv.key() + ": put the assessment's options in the job file (" +
+                        r.job_path()->string() + "); the plan's command line takes --out, --unit-size, --keep-rasters");
+  auto const run = run_settings_from(r);
+  EventLog log(run.log_format, run.quiet);
+  fs::path const run_dir = output_folder(r);
+  auto const keep = lower(r["keep-rasters"].as<std::string>());
+  if (keep != "none" && keep != "units") r.refuse("keep-rasters", "expected none or units");
+  int const unit_request = r.integer("unit-size", 64, 1 << 20);
+
+  auto const layout = assess_layout(r);  // every check of reclaim assess, before anything is written
+  auto const& grid = layout.grid;
+  // Whole blocks, so that a unit's tiles are the blocks a single run would read.
+  auto round_up = [](std::int64_t v, std::int64_t m) { return (v + m - 1) / m * m; };
+  std::int64_t const ux = round_up(unit_request, grid.block_width), uy = round_up(unit_request, grid.block_height);
+
+  fs::path const job = fs::absolute(*r.job_path()).lexically_normal();
+  fs::path const sites = layout.sites_path;
+  ojson doc;
+  doc["format"] = "reclaim-plan";
+  doc["version"] = kPlanVersion;
+  doc["reclaim"] = RECLAIM_VERSION;
+  doc["job"] = {{"path", job.string()}, {"sha256", io::digest_file(job).sha256}};
+  fs::path const sites_abs = is_local_file(sites.string()) ? fs::absolute(sites).lexically_normal() : sites;
+  doc["sites"] = {{"path", sites_abs.string()},
+                  {"sha256", is_local_file(sites.string()) ? io::digest_file(sites).sha256 : ""},
+                  {"count", layout.site_ids.size()}};
+  doc["grid"] = {{"crs_wkt", grid.crs_wkt},
+                 {"geotransform", grid.geotransform},
+                 {"width", grid.width},
+                 {"height", grid.height},
+                 {"block", {grid.block_width, grid.block_height}}};
+  doc["unit_size"] = {ux, uy};
+  doc["keep_rasters"] = keep;
+  ojson inputs = ojson::array();
+  auto same = [](fs::path const& a, fs::path const& b) {
+    return fs::absolute(a).lexically_normal() == fs::absolute(b).lexically_normal();
+  };
+  for (auto const& f : layout.inputs)
+    if (!same(f, job) && !same(f, sites)) inputs.push_back(fingerprint(f));
+  doc["inputs"] = inputs;
+  doc["calibration"] = {{"input_pixels_per_second", kInputPixelsPerSecond},
+                        {"measured", "CPU backend, 2-core AMD EPYC VM (bench/results/national-amd-epyc-2c.md)"}};
+
+  // Units: the grid's squares that touch a site (its box on the grid).
+  std::int64_t const cols = (grid.width + ux - 1) / ux, rows = (grid.height + uy - 1) / uy;
+  std::map<std::int64_t, std::vector<std::size_t>> unit_sites;  // row-major unit number -> sites
+  std::size_t placed = 0;
+  for (std::size_t s = 0; s < layout.site_bounds.size(); ++s) {
+    if (!layout.site_bounds[s]) continue;
+    auto const w = clip_to_grid(grid, window_of_bounds(grid, *layout.site_bounds[s]));
+    if (w.width <= 0 || w.height <= 0) continue;
+    ++placed;
+    for (auto ry = w.y0 / uy; ry <= (w.y0 + w.height - 1) / uy; ++ry)
+      for (auto cx = w.x0 / ux; cx <= (w.x0 + w.width - 1) / ux; ++cx) unit_sites[ry * cols + cx].push_back(s);
+  }
+  (void)rows;
+  ojson units = ojson::array();
+  double total_seconds = 0, total_bytes = 0;
+  std::size_t index = 0;
+  for (auto const& [cell, site_list] : unit_sites) {
+    std::int64_t const x0 = (cell % cols) * ux, y0 = (cell / cols) * uy;
+    std::int64_t const w = std::min(ux, grid.width - x0), h = std::min(uy, grid.height - y0);
+    double const pixels = static_cast<double>(w) * static_cast<double>(h);
+    double const seconds = pixels * layout.planes_read / kInputPixelsPerSecond;
+    double const bytes = pixels * layout.planes_read * 2.0;  // UInt16 scenes, before compression
+    ojson id_source{{"reclaim", RECLAIM_VERSION}, {"job", doc["job"]["sha256"]}, {"sites", doc["sites"]["sha256"]},
+                    {"inputs", inputs},          {"window", {x0, y0, w, h}},   {"site_list", site_list},
+                    {"keep_rasters", keep}};
+    std::string const id = io::sha256_hex(id_source.dump()).substr(0, 16);
+    units.push_back({{"index", index++},
+                     {"id", id},
+                     {"window", {x0, y0, w, h}},
+                     {"sites", site_list},
+                     {"scenes", inputs.size()},
+                     {"estimate", {{"read_bytes", bytes}, {"seconds", seconds}}}});
+    total_seconds += seconds;
+    total_bytes += bytes;
+  }
+  if (units.empty())
+    throw input_error(sites.string() + ": no site lies on the grid of the epochs (" + std::to_string(grid.width) + "x" +
+                      std::to_string(grid.height) + "): nothing to plan");
+  doc["units"] = units;
+  doc["totals"] = {{"units", units.size()}, {"sites", layout.site_ids.size()}, {"sites_on_grid", placed},
+                   {"read_bytes", total_bytes}, {"seconds_one_worker", total_seconds}};
+
+  // The plan folder: refused when a plan is there already, unless --overwrite.
+  auto const plan_path = run_dir / kPlanName;
+  if (fs::exists(plan_path) && !r.count("overwrite"))
+    throw io_error(plan_path.string() + ": exists already (another plan); give --overwrite to replace it");
+  std::error_code ec;
+  fs::create_directories(run_dir / "units", ec);
+  if (ec) throw io_error(run_dir.string() + ": cannot create the run folder (" + ec.message() + ")");
+  auto lock = io::lock_outputs(run_dir, {});
+  write_units_geojson(run_dir / kUnitsGeojson, units, doc["grid"]);
+  io::write_file_atomically(plan_path, doc.dump(2) + "\n");
+
+  std::string summary = std::to_string(units.size()) + " units of " + std::to_string(ux) + "x" + std::to_string(uy) +
+                        " px for " + std::to_string(placed) + " of " + std::to_string(layout.site_ids.size()) +
+                        " sites, " + std::to_string(inputs.size()) + " scene files, " + human_bytes(total_bytes) +
+                        " to read; estimated " + human_seconds(total_seconds) + " on 1 worker, " +
+                        human_seconds(total_seconds / 16) + " on 16";
+  log.event("plan", {{"run", run_dir.string()}, {"totals", doc["totals"]}}, summary);
+  std::printf("%s\n%s\n%s\n", plan_path.string().c_str(), (run_dir / kUnitsGeojson).string().c_str(), summary.c_str());
+  return 0;
+}
+
+int run_main(int argc, char** argv) {
+  cxxopts::Options options("reclaim run", "Run units of a national plan (reclaim plan): each assesses its window "
+                                          "of the grid and writes its sites' exact partial results");
+  options.add_options()
+      ("run", "the run folder (reclaim plan --out)", cxxopts::value<std::string>())
+      ("unit", "one unit I (0-based)", cxxopts::value<std::string>())
+      ("units", "units I to J", cxxopts::value<std::string>())
+      ("shard", "share K of N (0-based), balanced by estimated cost; default: from SLURM_ARRAY_TASK_ID / "
+                "SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX / RECLAIM_SHARD_COUNT, else every unit",
+       cxxopts::value<std::string>())
+      ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>())
+      ("threads", "CPU compute threads (0: one per core)", cxxopts::value<std::string>())
+      ("readers", "reader (decode) threads", cxxopts::value<std::string>())
+      ("memory-budget", "host memory budget, e.g. 2G", cxxopts::value<std::string>())
+      ("log-format", "text or json", cxxopts::value<std::string>()->default_value("text"))
+      ("quiet", "no progress or info lines")
+      ("h,help", "this help");
+  options.parse_positional({"run"});
+  options.positional_help("RUN/");
+  auto const r = options.parse(argc, argv);
+  if (r.count("help")) {
+    std::puts(options.help().c_str());
+    return 0;
+  }
+  if (!r.unmatched().empty()) throw usage_error("unexpected argument '" + r.unmatched().front() + "'");
+  if (!r.count("run")) throw usage_error("give the run folder: reclaim run RUN/ [--unit I]");
+  if (r.count("unit") + r.count("units") + r.count("shard") > 1) throw usage_error("give one of --unit, --units, --shard");
+  auto const format = r["log-format"].as<std::string>();
+  if (format != "text" && format != "json") throw usage_error("--log-format: expected text or json");
+  EventLog log(format == "json" ? LogFormat::json : LogFormat::text, r.count("quiet") > 0);
+  auto const plan = read_plan(r["run"].as<std::string>());
+  auto const units = selected_units(r, plan, log);
+  check_inputs_unchanged(plan);
+  auto const pass_on =
+      passed_options(r, {"device", "threads", "readers", "memory-budget", "log-format", "quiet"});
+  bool const keep = plan.doc.at("keep_rasters").get<std::string>() == "units";
+  std::size_t ran = 0, skipped = 0;
+  for (auto const i : units) {
+    auto const& u = plan.unit(i);
+    auto const dir = plan.unit_dir(i);
+    std::string const name = "unit " + std::to_string(i) + " (" + u.at("id").get<std::string>() + ")";
+    if (unit_complete(plan, i)) {
+      log.event("unit_complete", {{"unit", i}, {"id", u.at("id")}}, name + ": complete already, nothing to do");
+      ++skipped;
+      continue;
+    }
+    auto const started = std::chrono::steady_clock::now();
+    // An earlier attempt's record goes first: the unit is complete again only once this run ends.
+    std::error_code ec;
+    fs::remove(dir / kDoneName, ec);
+    injected_fault(i);
+    AssessUnit unit;
+    auto const w = u.at("window").get<std::vector<std::int64_t>>();
+    unit.window.x0 = w[0];
+    unit.window.y0 = w[1];
+    unit.window.width = static_cast<std::int32_t>(w[2]);
+    unit.window.height = static_cast<std::int32_t>(w[3]);
+    unit.sites = u.at("sites").get<std::vector<std::size_t>>();
+    unit.partial = dir / kPartialName;
+    unit.keep_rasters = keep;
+    std::vector<std::string> args{"assess", "--job", plan.job.string(), "--out", dir.string(), "--overwrite"};
+    args.insert(args.end(), pass_on.begin(), pass_on.end());
+    if (keep) {
+      // COGs of a unit only; its pictures and tables belong to the merge.
+    }
+    auto const values = parse_plan_options(args);
+    log.event("unit_start", {{"unit", i}, {"id", u.at("id")}}, name + ": running");
+    (void)run_assess_command(values, args, &unit, nullptr);
+    // The done record last: its outputs' sizes and checksums, so a later run can trust them.
+    ojson outputs = ojson::array();
+    std::vector<fs::path> files{unit.partial};
+    if (keep)
+      for (auto const& entry : fs::directory_iterator(dir))
+        if (entry.path().extension() == ".tif" && entry.path().filename().string()[0] != '.') files.push_back(entry.path());
+    std::sort(files.begin() + 1, files.end());
+    for (auto const& f : files) {
+      auto const d = io::digest_file(f);
+      outputs.push_back({{"path", fs::relative(f, plan.run_dir).string()}, {"bytes", d.bytes}, {"sha256", d.sha256}});
+    }
+    ojson done{{"unit", i},
+               {"unit_id", u.at("id")},
+               {"window", u.at("window")},
+               {"sites", u.at("sites")},
+               {"outputs", outputs},
+               {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()},
+               {"device", values["device"].as<std::string>()},
+               {"reclaim", RECLAIM_VERSION}};
+    io::write_file_atomically(dir / kDoneName, done.dump(2) + "\n");
+    log.event("unit_done", {{"unit", i}, {"id", u.at("id")}}, name + ": complete");
+    ++ran;
+  }
+  log.event("units_run", {{"run", ran}, {"complete_already", skipped}}, std::to_string(ran) + " unit" + (ran == 1 ? "" : "s") + " run, " + std::to_string(skipped) +
+           " complete already");
+  return 0;
+}
+
+int national_merge_main(int argc, char** argv) {
+  cxxopts::Options options("reclaim merge", "Merge the units of a national run (reclaim plan, reclaim run) into "
+                                            "sites.csv, sites.gpkg, summary.json, report.html and manifest.json");
+  options.add_options()
+      ("run", "the run folder", cxxopts::value<std::string>())
+      ("allow-missing", "merge although units are missing; they are listed in summary.json and the manifest")
+      ("threads", "CPU threads", cxxopts::value<std::string>())
+      ("log-format", "text or json", cxxopts::value<std::string>()->default_value("text"))
+      ("quiet", "no progress or info lines")
+      ("h,help", "this help");
+  add_overwrite_option(options);
+  options.parse_positional({"run"});
+  options.positional_help("RUN/");
+  auto const r = options.parse(argc, argv);
+  if (r.count("help")) {
+    std::puts(options.help().c_str());
+    return 0;
+  }
+  if (!r.unmatched().empty()) throw usage_error("unexpected argument '" + r.unmatched().front() + "'");
+  auto const format = r["log-format"].as<std::string>();
+  if (format != "text" && format != "json") throw usage_error("--log-format: expected text or json");
+  EventLog log(format == "json" ? LogFormat::json : LogFormat::text, r.count("quiet") > 0);
+  auto const plan = read_plan(r["run"].as<std::string>());
+  check_inputs_unchanged(plan);
+
+  std::vector<std::string> missing;
+  std::vector<std::size_t> complete;
+  for (std::size_t i = 0; i < plan.unit_count(); ++i) {
+    std::string why;
+    if (unit_complete(plan, i, &why)) complete.push_back(i);
+    else missing.push_back(std::to_string(i) + (why.empty() ? "" : " (" + why + ")"));
+  }
+  if (!missing.empty() && !r.count("allow-missing")) {
+    std::string list;
+    for (std::size_t k = 0; k < missing.size() && k < 20; ++k) list += (k ? ", " : "") + missing[k];
+    if (missing.size() > 20) list += ", and " + std::to_string(missing.size() - 20) + " more";
+    throw input_error(plan.run_dir.string() + ": " + std::to_string(missing.size()) + " of " +
+                      std::to_string(plan.unit_count()) + " units are not complete: " + list +
+                      " (run them with reclaim run, or merge anyway with --allow-missing)");
+  }
+  for (auto const& m : missing) log.warning("unit " + m + " is missing: its pixels are not in the results");
+
+  // Every complete unit's accumulators, merged zone by zone into the national sites (exact).
+  std::size_t const sites = plan.doc.at("sites").at("count").get<std::size_t>();
+  AssessMerge merge;
+  std::vector<ZonalProduct> products;
+  for (auto const i : complete) {
+    auto const path = plan.unit_dir(i) / kPartialName;
+    auto const part = io::read_zonal_partial(path);
+    auto const unit_sites = plan.unit(i).at("sites").get<std::vector<std::size_t>>();
+    if (part.zones.size() != unit_sites.size() || part.results.empty())
+      throw input_error(path.string() + ": holds " + std::to_string(part.zones.size()) + " sites, the plan says " +
+                        std::to_string(unit_sites.size()));
+    if (merge.zonal.empty()) {
+      products = part.products;
+      for (std::size_t k = 0; k < products.size(); ++k)
+        merge.zonal.push_back(ProductAccumulators::make(products[k], sites, part.results[k].class_unit_m2));
+    }
+    if (part.results.size() != merge.zonal.size())
+      throw input_error(path.string() + ": another set of products than the other units'");
+    for (std::size_t k = 0; k < part.results.size(); ++k)
+      for (std::size_t z = 0; z < unit_sites.size(); ++z) merge.zonal[k].merge_zone(part.results[k], z, unit_sites[z]);
+  }
+
+  // National rasters: a VRT of the units' COGs, one per raster name.
+  std::map<std::string, std::vector<std::string>> rasters;
+  for (auto const i : complete) {
+    auto const d = read_json_file(plan.unit_dir(i) / kDoneName, "done record");
+    for (auto const& o : d.at("outputs")) {
+      fs::path const p = o.at("path").get<std::string>();
+      if (p.extension() == ".tif") rasters[p.filename().string()].push_back((plan.run_dir / p).string());
+    }
+  }
+  std::vector<std::pair<fs::path, std::vector<std::string>>> vrts;
+  for (auto const& [name, files] : rasters) {
+    vrts.emplace_back(plan.run_dir / (fs::path(name).stem().string() + ".vrt"), files);
+    merge.rasters.push_back(vrts.back().first);
+  }
+  merge.missing_units = missing;
+  merge.run = {{"plan", (plan.run_dir / kPlanName).string()},
+               {"units", plan.unit_count()},
+               {"complete", complete.size()},
+               {"missing", missing}};
+
+  std::vector<std::string> args{"assess", "--job", plan.job.string(), "--out", plan.run_dir.string()};
+  if (r.count("overwrite")) args.push_back("--overwrite");
+  auto const more = passed_options(r, {"threads", "log-format", "quiet"});
+  args.insert(args.end(), more.begin(), more.end());
+  auto const values = parse_plan_options(args);
+  if (merge.zonal.empty()) throw input_error(plan.run_dir.string() + ": no unit is complete: nothing to merge");
+  // The VRTs once the outputs are claimed (run_assess_command lists them in the manifest).
+  merge.write_rasters = [&vrts] {
+  for (auto const& [vrt, files] : vrts) {
+    std::vector<char const*> srcs;
+    for (auto const& f : files) srcs.push_back(f.c_str());
+    auto const tmp = io::hidden_temp_path(vrt, ".vrt");
+    GDALBuildVRTOptions* o = GDALBuildVRTOptionsNew(nullptr, nullptr);
+    int err = 0;
+    GDALDatasetH ds = GDALBuildVRT(tmp.string().c_str(), static_cast<int>(srcs.size()), nullptr, srcs.data(), o, &err);
+    GDALBuildVRTOptionsFree(o);
+    if (!ds || err) {
+      if (ds) GDALClose(ds);
+      fs::remove(tmp);
+      throw io_error(vrt.string() + ": cannot build the national VRT");
+    }
+    GDALClose(ds);
+    io::commit_temp(tmp, vrt);
+  }
+  };
+  return run_assess_command(values, args, nullptr, &merge);
+}
+
+}  // namespace reclaim::cli
