@@ -4,6 +4,7 @@
 // over everything would write (docs/national.md).
 #include <cxxopts.hpp>
 #include <gdal_utils.h>
+#include <ogr_spatialref.h>
 
 #include <algorithm>
 #include <chrono>
@@ -13,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <numeric>
 #include <optional>
 #include <set>
@@ -46,9 +48,9 @@ constexpr int kPlanVersion = 1;
 
 /** Calibration of the estimates: input pixels (grid pixels x planes read) per second of one
  * unit on one worker. Measured with the CPU backend on a 2-core AMD EPYC VM (the CI machine):
- * `reclaim run` of the demo's units, 2 threads (bench/results/national-amd-epyc-2c.md). A GPU
+ * `reclaim run` of one 4096 x 4096 demo unit, 1.36e8 measured (bench/results/national-amd-epyc-2c.md). A GPU
  * server is faster; the estimate is for planning, not a promise. */
-constexpr double kInputPixelsPerSecond = 60e6;
+constexpr double kInputPixelsPerSecond = 1.3e8;
 
 /// The options given on the command line (not the job file), as arguments to pass on.
 std::vector<std::string> passed_options(cxxopts::ParseResult const& cli, std::set<std::string> const& names) {
@@ -72,7 +74,8 @@ ojson fingerprint(fs::path const& path) {
   if (ec) throw input_error(path.string() + ": cannot be read (" + ec.message() + ")");
   auto const time = fs::last_write_time(path, ec);
   f["bytes"] = bytes;
-  f["mtime_ns"] = std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
+  auto const sys = std::chrono::file_clock::to_sys(time);
+  f["mtime_ns"] = std::chrono::duration_cast<std::chrono::nanoseconds>(sys.time_since_epoch()).count();
   return f;
 }
 
@@ -270,48 +273,43 @@ void injected_fault(std::size_t unit) {
   throw io_error("unit " + std::to_string(unit) + ": injected fault (RECLAIM_FAIL_UNIT)");
 }
 
+/// RUN/units.geojson: each unit's outline (edges densified) in WGS 84 longitude, latitude (RFC 7946).
 void write_units_geojson(fs::path const& path, ojson const& units, ojson const& grid) {
-  // Written through OGR so that the file is RFC 7946 GeoJSON (WGS 84), whatever the grid's CRS.
-  ojson fc{{"type", "FeatureCollection"}, {"features", ojson::array()}};
+  OGRSpatialReference from, to;
+  if (from.importFromWkt(grid.at("crs_wkt").get<std::string>().c_str()) != OGRERR_NONE)
+    throw input_error(path.string() + ": the grid's CRS cannot be read");
+  to.importFromEPSG(4326);
+  from.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  to.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&from, &to));
+  if (!ct) throw input_error(path.string() + ": no transformation from the grid's CRS to WGS 84");
   auto const gt = grid.at("geotransform").get<std::vector<double>>();
+  ojson fc{{"type", "FeatureCollection"}, {"features", ojson::array()}};
+  constexpr int kSteps = 8;  // points per edge: a UTM square is curved in longitude, latitude
   for (auto const& u : units) {
     auto const w = u.at("window").get<std::vector<double>>();
     double const x0 = gt[0] + gt[1] * w[0], x1 = gt[0] + gt[1] * (w[0] + w[2]);
     double const y0 = gt[3] + gt[5] * w[1], y1 = gt[3] + gt[5] * (w[1] + w[3]);
-    ojson ring = ojson::array({ojson::array({x0, y0}), ojson::array({x1, y0}), ojson::array({x1, y1}),
-                               ojson::array({x0, y1}), ojson::array({x0, y0})});
+    std::vector<double> xs, ys;
+    double const cx[5] = {x0, x1, x1, x0, x0}, cy[5] = {y0, y0, y1, y1, y0};
+    for (int e = 0; e < 4; ++e)
+      for (int k = 0; k < kSteps; ++k) {
+        double const t = static_cast<double>(k) / kSteps;
+        xs.push_back(cx[e] + (cx[e + 1] - cx[e]) * t);
+        ys.push_back(cy[e] + (cy[e + 1] - cy[e]) * t);
+      }
+    xs.push_back(x0);
+    ys.push_back(y0);
+    if (!ct->Transform(xs.size(), xs.data(), ys.data()))
+      throw input_error(path.string() + ": unit " + u.at("index").dump() + " cannot be transformed to WGS 84");
+    ojson ring = ojson::array();
+    for (std::size_t k = 0; k < xs.size(); ++k) ring.push_back(ojson::array({xs[k], ys[k]}));
     fc["features"].push_back({{"type", "Feature"},
                               {"properties", {{"unit", u.at("index")}, {"id", u.at("id")}, {"sites", u.at("sites").size()},
                                               {"est_seconds", u.at("estimate").at("seconds")}}},
                               {"geometry", {{"type", "Polygon"}, {"coordinates", ojson::array({ring})}}}});
   }
-  // In the grid's CRS first (assigned with -a_srs), then reprojected by GDAL's ogr2ogr code.
-  auto const src = io::hidden_temp_path(path, ".src.geojson");
-  io::write_file_atomically(src, fc.dump());
-  GDALDatasetH in = GDALOpenEx(src.string().c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr);
-  if (!in) {
-    fs::remove(src);
-    throw io_error(path.string() + ": cannot write (GDAL cannot read the units back)");
-  }
-  std::string const wkt = grid.at("crs_wkt").get<std::string>();
-  std::vector<std::string> args{"-f", "GeoJSON", "-a_srs", wkt, "-t_srs", "EPSG:4326", "-lco", "RFC7946=YES"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  GDALVectorTranslateOptions* opts = GDALVectorTranslateOptionsNew(argv.data(), nullptr);
-  auto const tmp = io::hidden_temp_path(path, ".geojson");
-  int err = 0;
-  GDALDatasetH out = GDALVectorTranslate(tmp.string().c_str(), nullptr, 1, &in, opts, &err);
-  GDALVectorTranslateOptionsFree(opts);
-  GDALClose(in);
-  fs::remove(src);
-  if (!out || err) {
-    if (out) GDALClose(out);
-    fs::remove(tmp);
-    throw io_error(path.string() + ": cannot write the units' GeoJSON");
-  }
-  GDALClose(out);
-  io::commit_temp(tmp, path);
+  io::write_file_atomically(path, fc.dump() + "\n");
 }
 
 std::string human_bytes(double b) {

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# A national run's overhead (issue 14): the demo pair of SIZE x SIZE as one unit and as 16
+# units, run one after the other on this machine; the merge's share of the total; a resume
+# after a kill half way; and the calibration figure `reclaim plan` estimates with
+# (input pixels x planes per second, host/cli/national_command.cpp).
+#
+#   SIZE=4096 REPS=3 bench/peers/national_units.sh
+#
+# The merged sites.csv of every layout is compared byte for byte with the one-unit run's before
+# any time is reported. Writes bench/results/national-<machine>.md (RESULTS_FILE overrides).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+# shellcheck source=bench/peers/lib.sh
+source "$here/lib.sh"
+SIZE=${SIZE:-4096}
+REPS=${REPS:-3}
+WORK_DIR=${WORK_DIR:-/tmp/reclaim-bench}/national-$SIZE
+reclaim=${RECLAIM_BIN:-$repo/build/reclaim}
+machine_facts
+out=${RESULTS_FILE:-$repo/bench/results/national-$tag.md}
+mkdir -p "$WORK_DIR"
+cd "$WORK_DIR"
+[[ -f data/2025.tif ]] || "$reclaim" synth --out data --width "$SIZE" --height "$SIZE" >/dev/null
+printf 'before = "data/2019.tif"\nafter = "data/2025.tif"\nsites = "data/sites.gpkg"\nsensor = "sentinel2-l2a"\n' >job.toml
+
+secs() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N); awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}'; }
+
+layout() {  # NAME UNIT_SIZE -> run and merge medians in r_run, r_merge; units in r_units
+  local runs="" merges="" k
+  for ((k = 0; k < REPS; k++)); do
+    rm -rf "run-$1"
+    "$reclaim" plan job.toml --out "run-$1" --unit-size "$2" --quiet >/dev/null
+    runs+=" $(secs "$reclaim" run "run-$1" --quiet)"
+    merges+=" $(secs "$reclaim" merge "run-$1" --quiet)"
+    [[ $1 == one ]] || cmp "run-$1/sites.csv" run-one/sites.csv || { echo "sites.csv of $1 differs" >&2; exit 1; }
+  done
+  r_run=$(median <<<"$runs")
+  r_merge=$(median <<<"$merges")
+  r_units=$(python3 -c "import json; print(len(json.load(open('run-$1/plan.json'))['units']))")
+}
+
+layout one "$SIZE"
+one_run=$r_run one_merge=$r_merge one_units=$r_units
+layout sixteen $((SIZE / 4))
+six_run=$r_run six_merge=$r_merge six_units=$r_units
+read_bytes=$(python3 -c "import json; print(json.load(open('run-one/plan.json'))['totals']['read_bytes'])")
+rate=$(awk -v b="$read_bytes" -v s="$one_run" 'BEGIN {printf "%.0f", b / 2 / s}')
+
+# Resume: kill -9 when about half the units are done, then run again.
+rm -rf run-resume
+"$reclaim" plan job.toml --out run-resume --unit-size $((SIZE / 4)) --quiet >/dev/null
+"$reclaim" run run-resume --quiet & pid=$!
+sleep "$(awk -v s="$six_run" 'BEGIN {print s / 2}')"
+kill -9 "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+done_before=$(find run-resume/units -name done.json | wc -l)
+resume=$(secs "$reclaim" run run-resume --quiet)
+"$reclaim" merge run-resume --quiet >/dev/null
+cmp run-resume/sites.csv run-one/sites.csv
+
+share=$(awk -v m="$six_merge" -v r="$six_run" 'BEGIN {printf "%.1f", 100 * m / (m + r)}')
+{
+  echo "# National run overhead: $SIZE x $SIZE demo, 1 unit vs 16 units"
+  echo
+  echo "Machine: $cpu_model, $ncpu cores, $mem_gb GiB; CPU backend. $(date -u +%Y-%m-%d)."
+  echo "Command: \`SIZE=$SIZE REPS=$REPS bench/peers/national_units.sh\` (medians of $REPS)."
+  echo "Every layout's merged sites.csv is byte-identical to the one-unit run's (checked with cmp)."
+  echo
+  echo "| layout | units | run (s) | merge (s) |"
+  echo "| --- | ---: | ---: | ---: |"
+  echo "| one unit | $one_units | $one_run | $one_merge |"
+  echo "| $((SIZE / 4)) px units | $six_units | $six_run | $six_merge |"
+  echo
+  floor_check "16 units / 1 unit, total unit time" "$(ratio "$six_run" "$one_run")" "<=" 1.1
+  floor_check "merge share of the 16-unit total (%)" "$share" "<" 2
+  echo "- resume after kill -9 at half the 16-unit run time: $done_before units were complete; the rerun took $resume s ($(ratio "$resume" "$six_run") of a full run)"
+  echo "- calibration: one unit read $read_bytes bytes (input pixels x planes x 2) in $one_run s: $rate input pixel-planes per second"
+} >"$out"
+cat "$out"

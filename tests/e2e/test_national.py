@@ -1,0 +1,212 @@
+"""National runs end to end (reclaim plan, reclaim run, reclaim merge RUN/) on the demo data:
+the merged tables are the very bytes of one `reclaim assess` over the same area (sites cut by
+unit borders included), the national VRTs hold the single run's pixels, completed units are not
+redone, a unit killed with -9 and run again writes the same bytes, shards partition the units,
+and missing units, changed inputs and injected faults give the documented exit codes."""
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import numpy as np
+import pytest
+from osgeo import gdal
+
+from conftest import run_reclaim
+
+gdal.UseExceptions()
+
+
+def sha(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def demo(reclaim_bin, tmp_path_factory):
+    root = tmp_path_factory.mktemp("national")
+    run_reclaim(reclaim_bin, "synth", "--out", root / "data", "--width", "1100", "--height", "1000")
+    # An intermediate epoch (the after scene again, as 2022) exercises the per-site series.
+    job = root / "job.toml"
+    job.write_text('before = "data/2019.tif"\nafter = "data/2025.tif"\nsites = "data/sites.gpkg"\n'
+                   'id-field = "site_id"\nsensor = "sentinel2-l2a"\nepoch = ["2022=data/2025.tif"]\n'
+                   'region-field = "status"\n')
+    return root, job
+
+
+@pytest.fixture(scope="module")
+def single(reclaim_bin, demo):
+    root, job = demo
+    out = root / "single"
+    run_reclaim(reclaim_bin, "assess", "--job", job, "--no-pictures", "--out", out, "--quiet")
+    return out
+
+
+def plan(reclaim_bin, root, job, name, *extra):
+    run_dir = root / name
+    run_reclaim(reclaim_bin, "plan", job, "--out", run_dir, "--unit-size", "256", "--quiet", *extra)
+    return run_dir, json.loads((run_dir / "plan.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def national(reclaim_bin, demo):
+    root, job = demo
+    run_dir, doc = plan(reclaim_bin, root, job, "run", "--keep-rasters", "units")
+    run_reclaim(reclaim_bin, "run", run_dir, "--quiet")
+    run_reclaim(reclaim_bin, "merge", run_dir, "--quiet")
+    return run_dir, doc
+
+
+def test_plan_keeps_only_units_that_touch_a_site_and_cuts_some_sites(national):
+    run_dir, doc = national
+    units = doc["units"]
+    grid = doc["grid"]
+    ux, uy = doc["unit_size"]
+    assert ux >= 256 and ux % grid["block"][0] == 0, "whole blocks"
+    all_units = -(-grid["width"] // ux) * -(-grid["height"] // uy)
+    assert 0 < len(units) < all_units, "units without a site are left out"
+    per_site = {}
+    for u in units:
+        assert u["window"][2] <= ux and u["window"][3] <= uy and u["sites"]
+        for s in u["sites"]:
+            per_site[s] = per_site.get(s, 0) + 1
+    assert max(per_site.values()) >= 2, "the test needs a site cut by a unit border"
+    assert len({u["id"] for u in units}) == len(units)
+    gj = json.loads((run_dir / "units.geojson").read_text())
+    assert len(gj["features"]) == len(units)
+    lon, lat = gj["features"][0]["geometry"]["coordinates"][0][0]
+    assert 100 < lon < 120 and 30 < lat < 45, "RFC 7946: WGS 84 longitude, latitude"
+
+
+def test_merged_tables_are_the_single_runs_bytes(national, single):
+    run_dir, _ = national
+    assert (run_dir / "sites.csv").read_bytes() == (single / "sites.csv").read_bytes()
+    merged = json.loads((run_dir / "summary.json").read_text())
+    whole = json.loads((single / "summary.json").read_text())
+    assert merged["missing_units"] == []
+    for key in ("totals", "regions"):
+        assert merged.get(key) == whole.get(key), key
+
+
+def test_national_vrts_hold_the_single_runs_pixels_where_units_are(national, single):
+    run_dir, doc = national
+    for name in ("change_class", "dndvi", "2019_ndvi", "2025_ndvi"):
+        vrt = gdal.Open(str(run_dir / f"{name}.vrt"))
+        ref = gdal.Open(str(single / f"{name}.tif"))
+        assert vrt.GetGeoTransform() == ref.GetGeoTransform()
+        a, b = vrt.ReadAsArray(), ref.ReadAsArray()
+        for u in doc["units"]:
+            x, y, w, h = u["window"]
+            assert np.array_equal(a[y:y + h, x:x + w], b[y:y + h, x:x + w], equal_nan=True), (name, u["index"])
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["national_run"]["complete"] == len(doc["units"])
+    assert {o["path"].split("/")[-1] for o in manifest["outputs"]} >= {"sites.csv", "change_class.vrt"}
+
+
+def test_a_complete_unit_is_not_run_again(reclaim_bin, national):
+    run_dir, doc = national
+    partial = run_dir / "units" / doc["units"][0]["id"] / "partial.rzp"
+    before = partial.stat().st_mtime_ns
+    proc = run_reclaim(reclaim_bin, "run", run_dir, "--unit", "0")
+    assert "complete already" in proc.stderr
+    assert partial.stat().st_mtime_ns == before
+    # A damaged output makes the unit incomplete: it is run again, to the same bytes.
+    good = sha(partial)
+    partial.write_bytes(partial.read_bytes()[:-1] + b"x")
+    run_reclaim(reclaim_bin, "run", run_dir, "--unit", "0", "--quiet")
+    assert sha(partial) == good
+
+
+def test_kill_9_then_run_again_gives_the_same_bytes(reclaim_bin, demo, national):
+    root, job = demo
+    run_dir, doc = national
+    unit = max(range(len(doc["units"])), key=lambda i: len(doc["units"][i]["sites"]))
+    ref_dir = run_dir / "units" / doc["units"][unit]["id"]
+    reference = {p.name: sha(p) for p in ref_dir.iterdir() if p.suffix in (".rzp", ".tif")}
+    rng = np.random.default_rng(int(os.environ.get("RECLAIM_KILL_SEED", "7")))
+    for attempt in range(3):
+        fresh, _ = plan(reclaim_bin, root, job, f"killed{attempt}", "--keep-rasters", "units")
+        proc = subprocess.Popen([reclaim_bin, "run", str(fresh), "--unit", str(unit), "--quiet"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(float(rng.uniform(0.02, 0.4)))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        run_reclaim(reclaim_bin, "run", fresh, "--unit", str(unit), "--quiet")
+        unit_dir = fresh / "units" / doc["units"][unit]["id"]
+        assert {p.name: sha(p) for p in unit_dir.iterdir() if p.suffix in (".rzp", ".tif")} == reference
+        assert not [p for p in unit_dir.iterdir() if p.name.startswith(".") and "lock" not in p.name]
+        shutil.rmtree(fresh)
+
+
+def test_shards_partition_the_units_and_follow_slurm(reclaim_bin, demo):
+    root, job = demo
+    run_dir, doc = plan(reclaim_bin, root, job, "sharded")
+    n = len(doc["units"])
+    seen = []
+    for k in range(3):
+        env = dict(os.environ, SLURM_ARRAY_TASK_ID=str(k + 1), SLURM_ARRAY_TASK_MIN="1", SLURM_ARRAY_TASK_COUNT="3")
+        proc = subprocess.run([reclaim_bin, "run", str(run_dir), "--log-format", "json"], env=env,
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        events = [json.loads(line) for line in proc.stderr.splitlines() if line.startswith("{")]
+        mine = [e["unit"] for e in events if e.get("event") == "unit_done"]
+        assert mine, f"shard {k} ran nothing"
+        seen += mine
+    assert sorted(seen) == list(range(n)), "every unit exactly once"
+    # --shard K/N names the same share as the environment.
+    proc = subprocess.run([reclaim_bin, "run", str(run_dir), "--shard", "0/3", "--log-format", "json"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0
+    assert '"unit_done"' not in proc.stderr and '"unit_complete"' in proc.stderr
+
+
+def test_merge_refuses_missing_units_unless_allowed(reclaim_bin, demo, single):
+    root, job = demo
+    run_dir, doc = plan(reclaim_bin, root, job, "partly")
+    run_reclaim(reclaim_bin, "run", run_dir, "--units", f"1-{len(doc['units']) - 1}", "--quiet")
+    proc = run_reclaim(reclaim_bin, "merge", run_dir, check=False)
+    assert proc.returncode == 3
+    assert "1 of" in proc.stderr and "not complete: 0" in proc.stderr and "--allow-missing" in proc.stderr
+    assert not (run_dir / "sites.csv").exists()
+    run_reclaim(reclaim_bin, "merge", run_dir, "--allow-missing", "--quiet")
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["missing_units"] and summary["missing_units"][0].startswith("0")
+    # The gap is visible: the sites of unit 0 have fewer pixels than in the single run.
+    assert (run_dir / "sites.csv").read_bytes() != (single / "sites.csv").read_bytes()
+
+
+def test_injected_fault_is_retryable_and_the_retry_recovers(reclaim_bin, demo, tmp_path):
+    root, job = demo
+    run_dir, doc = plan(reclaim_bin, root, job, "faulty")
+    env = dict(os.environ, RECLAIM_FAIL_UNIT="1", RECLAIM_FAIL_ONCE_FILE=str(tmp_path / "failed-once"))
+    first = subprocess.run([reclaim_bin, "run", str(run_dir), "--unit", "1"], env=env, capture_output=True, text=True)
+    assert first.returncode == 4 and "injected fault" in first.stderr
+    assert not (run_dir / "units" / doc["units"][1]["id"] / "done.json").exists()
+    again = subprocess.run([reclaim_bin, "run", str(run_dir), "--unit", "1"], env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+
+
+def test_a_changed_input_refuses_the_run(reclaim_bin, demo, tmp_path):
+    root, job = demo
+    copy = tmp_path / "job.toml"
+    copy.write_text(job.read_text().replace('data/', f'{root}/data/'))
+    run_dir, _ = plan(reclaim_bin, root, copy, "changed")
+    copy.write_text(copy.read_text() + "carbon-rates = \"1,2,4\"\n")
+    proc = run_reclaim(reclaim_bin, "run", run_dir, "--unit", "0", check=False)
+    assert proc.returncode == 3 and "changed since the plan" in proc.stderr and str(copy) in proc.stderr
+
+
+def test_plan_refuses_assess_options_on_its_command_line_and_magnitude_rules(reclaim_bin, demo, tmp_path):
+    root, job = demo
+    proc = run_reclaim(reclaim_bin, "plan", job, "--out", tmp_path / "r", "--years", "6", check=False)
+    assert proc.returncode == 2 and "--years" in proc.stderr and "job file" in proc.stderr
+    rules = tmp_path / "rules.toml"
+    rules.write_text('mode = "prepend"\n[[classes]]\nvalue = 20\nname = "large change"\ncolour = "#ff00ff"\n'
+                     '[[rules]]\nclass = 20\nwhen = ["magnitude >= 3"]\n')
+    gated = tmp_path / "gated.toml"
+    gated.write_text(job.read_text().replace('data/', f'{root}/data/') + f'rules = "{rules}"\n')
+    proc = run_reclaim(reclaim_bin, "plan", gated, "--out", tmp_path / "g", check=False)
+    assert proc.returncode in (2, 3) and "magnitude" in proc.stderr, proc.stderr
+    assert not (tmp_path / "g" / "plan.json").exists()
