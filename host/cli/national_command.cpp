@@ -6,7 +6,11 @@
 #include <gdal_utils.h>
 #include <ogr_spatialref.h>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -274,6 +278,27 @@ void injected_fault(std::size_t unit) {
 }
 
 /// RUN/units.geojson: each unit's outline (edges densified) in WGS 84 longitude, latitude (RFC 7946).
+/** Removes the hidden temporaries (`.<name>.<pid>-<random>.<suffix>`, io::hidden_temp_path) that
+ * a killed earlier attempt left in a unit's folder: those of processes not alive on this host.
+ * A writer alive on another host would lose its temporary and fail with exit 4 (retryable),
+ * never with a wrong file. */
+void remove_stale_temporaries(fs::path const& dir) {
+  std::error_code ec;
+  for (auto const& entry : fs::directory_iterator(dir, ec)) {
+    std::string const name = entry.path().filename().string();
+    if (name.size() < 2 || name[0] != '.' || name.find(".lock") != std::string::npos) continue;
+    auto const dash = name.rfind('-');
+    if (dash == std::string::npos) continue;
+    auto const dot = name.rfind('.', dash);
+    if (dot == std::string::npos || dot + 1 >= dash) continue;
+    auto const pid_text = name.substr(dot + 1, dash - dot - 1);
+    if (pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+    auto const pid = static_cast<pid_t>(std::stol(pid_text));
+    if (pid == ::getpid() || (::kill(pid, 0) != 0 && errno != ESRCH) || ::kill(pid, 0) == 0) continue;
+    fs::remove(entry.path(), ec);
+  }
+}
+
 void write_units_geojson(fs::path const& path, ojson const& units, ojson const& grid) {
   OGRSpatialReference from, to;
   if (from.importFromWkt(grid.at("crs_wkt").get<std::string>().c_str()) != OGRERR_NONE)
@@ -529,6 +554,7 @@ int run_main(int argc, char** argv) {
     auto const values = parse_plan_options(args);
     log.event("unit_start", {{"unit", i}, {"id", u.at("id")}}, name + ": running");
     (void)run_assess_command(values, args, &unit, nullptr);
+    remove_stale_temporaries(dir);
     // The done record last: its outputs' sizes and checksums, so a later run can trust them.
     ojson outputs = ojson::array();
     std::vector<fs::path> files{unit.partial};
