@@ -528,6 +528,7 @@ int run_main(int argc, char** argv) {
     auto const dir = plan.unit_dir(i);
     std::string const name = "unit " + std::to_string(i) + " (" + u.at("id").get<std::string>() + ")";
     if (unit_complete(plan, i)) {
+      remove_stale_temporaries(dir);
       log.event("unit_complete", {{"unit", i}, {"id", u.at("id")}}, name + ": complete already, nothing to do");
       ++skipped;
       continue;

@@ -135,6 +135,7 @@ def test_kill_9_then_run_again_gives_the_same_bytes(reclaim_bin, demo, national)
         proc.wait()
         unit_dir = fresh / "units" / doc["units"][unit]["id"]
         # Whether or not the kill met a temporary, one of the dead process's is there now.
+        unit_dir.mkdir(parents=True, exist_ok=True)  # (a kill before the unit began)
         (unit_dir / f".dndvi.tif.{proc.pid}-0badf00d.tmp").write_bytes(b"half written")
         run_reclaim(reclaim_bin, "run", fresh, "--unit", str(unit), "--quiet")
         assert {p.name: sha(p) for p in unit_dir.iterdir() if p.suffix in (".rzp", ".tif")} == reference
