@@ -208,6 +208,27 @@ std::vector<std::size_t> shard_units(Plan const& p, std::size_t k, std::size_t n
   return mine;
 }
 
+/// Parses `reclaim run` or `reclaim merge RUN/` (RUN/ positional): nullopt after printing --help;
+/// usage_error for a stray argument or a bad --log-format.
+std::optional<cxxopts::ParseResult> parse_run_folder_command(cxxopts::Options& options, int argc, char** argv) {
+  options.parse_positional({"run"});
+  options.positional_help("RUN/");
+  auto r = options.parse(argc, argv);
+  if (r.count("help")) {
+    std::puts(options.help().c_str());
+    return std::nullopt;
+  }
+  if (!r.unmatched().empty()) throw usage_error("unexpected argument '" + r.unmatched().front() + "'");
+  if (!r.count("run")) throw usage_error("give the run folder (reclaim plan --out)");
+  auto const format = r["log-format"].as<std::string>();
+  if (format != "text" && format != "json") throw usage_error("--log-format: expected text or json");
+  return r;
+}
+
+EventLog event_log_of(cxxopts::ParseResult const& r) {
+  return EventLog(r["log-format"].as<std::string>() == "json" ? LogFormat::json : LogFormat::text, r.count("quiet") > 0);
+}
+
 std::size_t parse_count(std::string const& text, std::string const& what) {
   auto const v = to_number(text);
   if (!v || *v < 0 || *v != std::floor(*v) || *v > 1e9) throw usage_error(what + " " + text + ": not a whole number");
@@ -424,7 +445,7 @@ int plan_main(int argc, char** argv) {
                         {"measured", "CPU backend, 2-core AMD EPYC VM (bench/results/national-amd-epyc-2c.md)"}};
 
   // Units: the grid's squares that touch a site (its box on the grid).
-  std::int64_t const cols = (grid.width + ux - 1) / ux, rows = (grid.height + uy - 1) / uy;
+  std::int64_t const cols = (grid.width + ux - 1) / ux;
   std::map<std::int64_t, std::vector<std::size_t>> unit_sites;  // row-major unit number -> sites
   std::size_t placed = 0;
   for (std::size_t s = 0; s < layout.site_bounds.size(); ++s) {
@@ -435,7 +456,6 @@ int plan_main(int argc, char** argv) {
     for (auto ry = w.y0 / uy; ry <= (w.y0 + w.height - 1) / uy; ++ry)
       for (auto cx = w.x0 / ux; cx <= (w.x0 + w.width - 1) / ux; ++cx) unit_sites[ry * cols + cx].push_back(s);
   }
-  (void)rows;
   ojson units = ojson::array();
   double total_seconds = 0, total_bytes = 0;
   std::size_t index = 0;
@@ -503,19 +523,11 @@ int run_main(int argc, char** argv) {
       ("log-format", "text or json", cxxopts::value<std::string>()->default_value("text"))
       ("quiet", "no progress or info lines")
       ("h,help", "this help");
-  options.parse_positional({"run"});
-  options.positional_help("RUN/");
-  auto const r = options.parse(argc, argv);
-  if (r.count("help")) {
-    std::puts(options.help().c_str());
-    return 0;
-  }
-  if (!r.unmatched().empty()) throw usage_error("unexpected argument '" + r.unmatched().front() + "'");
-  if (!r.count("run")) throw usage_error("give the run folder: reclaim run RUN/ [--unit I]");
+  auto const parsed = parse_run_folder_command(options, argc, argv);
+  if (!parsed) return 0;  // --help
+  auto const& r = *parsed;
   if (r.count("unit") + r.count("units") + r.count("shard") > 1) throw usage_error("give one of --unit, --units, --shard");
-  auto const format = r["log-format"].as<std::string>();
-  if (format != "text" && format != "json") throw usage_error("--log-format: expected text or json");
-  EventLog log(format == "json" ? LogFormat::json : LogFormat::text, r.count("quiet") > 0);
+  auto log = event_log_of(r);
   auto const plan = read_plan(r["run"].as<std::string>());
   auto const units = selected_units(r, plan, log);
   check_inputs_unchanged(plan);
@@ -549,9 +561,6 @@ int run_main(int argc, char** argv) {
     unit.keep_rasters = keep;
     std::vector<std::string> args{"assess", "--job", plan.job.string(), "--out", dir.string(), "--overwrite"};
     args.insert(args.end(), pass_on.begin(), pass_on.end());
-    if (keep) {
-      // COGs of a unit only; its pictures and tables belong to the merge.
-    }
     auto const values = parse_plan_options(args);
     log.event("unit_start", {{"unit", i}, {"id", u.at("id")}}, name + ": running");
     (void)run_assess_command(values, args, &unit, nullptr);
@@ -595,17 +604,10 @@ int national_merge_main(int argc, char** argv) {
       ("quiet", "no progress or info lines")
       ("h,help", "this help");
   add_overwrite_option(options);
-  options.parse_positional({"run"});
-  options.positional_help("RUN/");
-  auto const r = options.parse(argc, argv);
-  if (r.count("help")) {
-    std::puts(options.help().c_str());
-    return 0;
-  }
-  if (!r.unmatched().empty()) throw usage_error("unexpected argument '" + r.unmatched().front() + "'");
-  auto const format = r["log-format"].as<std::string>();
-  if (format != "text" && format != "json") throw usage_error("--log-format: expected text or json");
-  EventLog log(format == "json" ? LogFormat::json : LogFormat::text, r.count("quiet") > 0);
+  auto const parsed = parse_run_folder_command(options, argc, argv);
+  if (!parsed) return 0;  // --help
+  auto const& r = *parsed;
+  auto log = event_log_of(r);
   auto const plan = read_plan(r["run"].as<std::string>());
   check_inputs_unchanged(plan);
 
