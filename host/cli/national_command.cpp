@@ -7,6 +7,8 @@
 #include <ogr_spatialref.h>
 
 #include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +17,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -24,6 +27,8 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -36,7 +41,10 @@
 #include "cli/pass_runner.hpp"
 #include "io/output_file.hpp"
 #include "reclaim/error.hpp"
+#include "reclaim/interrupt.hpp"
 #include "reclaim/io/zonal_partial.hpp"
+
+extern char** environ;
 
 namespace reclaim::cli {
 namespace fs = std::filesystem;
@@ -506,6 +514,87 @@ int plan_main(int argc, char** argv) {
   return 0;
 }
 
+namespace {
+
+/// The children of `reclaim run --jobs`, for the signal handler to pass SIGINT/SIGTERM on.
+constexpr std::size_t kMaxJobs = 256;
+pid_t g_jobs[kMaxJobs];
+volatile sig_atomic_t g_job_count = 0;
+
+void forward_stop_signal(int signal) {
+  request_stop(signal);
+  for (sig_atomic_t k = 0; k < g_job_count; ++k)
+    if (g_jobs[k] > 0) ::kill(g_jobs[k], signal);
+}
+
+/// `reclaim run RUN/ --jobs N`: the plain local runner. N child processes of this same binary,
+/// child k running `--shard k/N` (so the shares are those of an N-task Slurm array), each with
+/// an equal share of the cores and, with --gpus, its own device through CUDA_VISIBLE_DEVICES.
+/// Returns the worst exit status: a permanent failure (2, 3) before a retryable one.
+int run_jobs(std::string const& run_dir, std::size_t jobs, std::vector<std::string> const& gpus,
+             std::vector<std::string> const& pass_on, bool threads_given, EventLog& log) {
+  if (jobs > kMaxJobs) throw usage_error("--jobs " + std::to_string(jobs) + ": at most " + std::to_string(kMaxJobs));
+  auto const exe = fs::read_symlink("/proc/self/exe").string();
+  unsigned const cores = std::max(1u, std::thread::hardware_concurrency());
+  std::string const threads = std::to_string(std::max<std::size_t>(1, cores / jobs));
+
+  struct sigaction action {};
+  action.sa_handler = forward_stop_signal;
+  sigemptyset(&action.sa_mask);
+  struct sigaction old_int {}, old_term {};
+  sigaction(SIGINT, &action, &old_int);
+  sigaction(SIGTERM, &action, &old_term);
+
+  std::vector<int> status(jobs, 0);
+  g_job_count = 0;
+  for (std::size_t k = 0; k < jobs && !stop_requested(); ++k) {
+    std::vector<std::string> args{exe, "run", run_dir, "--shard", std::to_string(k) + "/" + std::to_string(jobs)};
+    if (!threads_given) args.insert(args.end(), {"--threads", threads});
+    args.insert(args.end(), pass_on.begin(), pass_on.end());
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e)
+      if (std::string_view(*e).rfind("CUDA_VISIBLE_DEVICES=", 0) != 0 || gpus.empty()) env.emplace_back(*e);
+    if (!gpus.empty()) env.push_back("CUDA_VISIBLE_DEVICES=" + gpus[k % gpus.size()]);
+    std::vector<char*> argv_c, env_c;
+    for (auto& a : args) argv_c.push_back(a.data());
+    argv_c.push_back(nullptr);
+    for (auto& e : env) env_c.push_back(e.data());
+    env_c.push_back(nullptr);
+    pid_t pid = 0;
+    if (int const err = posix_spawn(&pid, exe.c_str(), nullptr, nullptr, argv_c.data(), env_c.data())) {
+      forward_stop_signal(SIGTERM);
+      throw io_error(exe + ": cannot start job " + std::to_string(k) + " (" + std::strerror(err) + ")");
+    }
+    g_jobs[k] = pid;
+    g_job_count = static_cast<sig_atomic_t>(k + 1);
+    log.event("job_start", {{"job", k}, {"pid", pid}},
+              "job " + std::to_string(k) + ": shard " + std::to_string(k) + "/" + std::to_string(jobs) + " (pid " +
+                  std::to_string(pid) + (gpus.empty() ? "" : ", CUDA_VISIBLE_DEVICES=" + gpus[k % gpus.size()]) + ")");
+  }
+  int worst = 0;
+  for (sig_atomic_t k = 0; k < g_job_count; ++k) {
+    int st = 0;
+    while (waitpid(g_jobs[k], &st, 0) < 0 && errno == EINTR) {
+    }
+    int const rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    status[static_cast<std::size_t>(k)] = rc;
+    if (rc != 0) log.warning("job " + std::to_string(k) + " (shard " + std::to_string(k) + "/" + std::to_string(jobs) +
+                             ") exited with " + std::to_string(rc));
+    bool const permanent = rc == 2 || rc == 3, worst_permanent = worst == 2 || worst == 3;
+    if (rc != 0 && (permanent > worst_permanent || (permanent == worst_permanent && rc > worst))) worst = rc;
+  }
+  g_job_count = 0;
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  if (int const sig = stop_requested()) throw interrupted_error(sig);
+  return worst;
+}
+
+void run_unit(Plan const& plan, std::size_t i, bool keep, std::vector<std::string> const& pass_on, EventLog& log,
+              std::size_t& ran, std::size_t& skipped);
+
+}  // namespace
+
 int run_main(int argc, char** argv) {
   cxxopts::Options options("reclaim run", "Run units of a national plan (reclaim plan): each assesses its window "
                                           "of the grid and writes its sites' exact partial results");
@@ -520,6 +609,13 @@ int run_main(int argc, char** argv) {
       ("threads", "CPU compute threads (0: one per core)", cxxopts::value<std::string>())
       ("readers", "reader (decode) threads", cxxopts::value<std::string>())
       ("memory-budget", "host memory budget, e.g. 2G", cxxopts::value<std::string>())
+      ("jobs", "local runner: N processes, process k running --shard k/N, each with 1/N of the cores",
+       cxxopts::value<std::string>())
+      ("gpus", "with --jobs: CUDA devices to share out, one per process (e.g. 0,1,2,3; --jobs defaults to "
+               "their number)", cxxopts::value<std::string>())
+      ("pending", "print the units of the selection that are not complete, one per line, and run nothing")
+      ("pending-shards", "print the shards K of N (comma-separated, for sbatch --array) that hold units "
+                         "not complete, and run nothing", cxxopts::value<std::string>())
       ("log-format", "text or json", cxxopts::value<std::string>()->default_value("text"))
       ("quiet", "no progress or info lines")
       ("h,help", "this help");
@@ -529,69 +625,135 @@ int run_main(int argc, char** argv) {
   if (r.count("unit") + r.count("units") + r.count("shard") > 1) throw usage_error("give one of --unit, --units, --shard");
   auto log = event_log_of(r);
   auto const plan = read_plan(r["run"].as<std::string>());
-  auto const units = selected_units(r, plan, log);
-  check_inputs_unchanged(plan);
+  if (r.count("pending-shards")) {
+    if (r.count("unit") + r.count("units") + r.count("shard") + r.count("jobs") + r.count("pending"))
+      throw usage_error("--pending-shards N takes no other selection");
+    auto const n = parse_count(r["pending-shards"].as<std::string>(), "--pending-shards");
+    if (n == 0) throw usage_error("--pending-shards 0: expected one shard or more");
+    std::string list;
+    for (std::size_t k = 0; k < n; ++k) {
+      auto const share = shard_units(plan, k, n);
+      if (std::any_of(share.begin(), share.end(), [&](std::size_t i) { return !unit_complete(plan, i); }))
+        list += (list.empty() ? "" : ",") + std::to_string(k);
+    }
+    std::printf("%s\n", list.c_str());
+    return 0;
+  }
   auto const pass_on =
       passed_options(r, {"device", "threads", "readers", "memory-budget", "log-format", "quiet"});
+  if (r.count("jobs") || r.count("gpus")) {
+    if (r.count("unit") + r.count("units") + r.count("shard") + r.count("pending"))
+      throw usage_error("--jobs runs the whole plan: give no --unit, --units, --shard or --pending with it");
+    std::vector<std::string> gpus;
+    if (r.count("gpus")) {
+      std::stringstream list(r["gpus"].as<std::string>());
+      for (std::string g; std::getline(list, g, ',');)
+        if (!g.empty()) gpus.push_back(g);
+      if (gpus.empty()) throw usage_error("--gpus: expected a list of devices, e.g. 0,1");
+    }
+    std::size_t const jobs = r.count("jobs") ? parse_count(r["jobs"].as<std::string>(), "--jobs") : gpus.size();
+    if (jobs == 0) throw usage_error("--jobs 0: expected one process or more");
+    check_inputs_unchanged(plan);
+    return run_jobs(r["run"].as<std::string>(), jobs, gpus, pass_on, r.count("threads") > 0, log);
+  }
+  auto const units = selected_units(r, plan, log);
+  if (r.count("pending")) {
+    for (auto const i : units)
+      if (!unit_complete(plan, i)) std::printf("%zu\n", i);
+    return 0;
+  }
+  check_inputs_unchanged(plan);
   bool const keep = plan.doc.at("keep_rasters").get<std::string>() == "units";
   std::size_t ran = 0, skipped = 0;
+  // A retryable failure (I/O, device) of one unit does not stop the others: the process ends
+  // with that failure's code once every unit has had its turn, so a retry reruns only the failed.
+  std::vector<std::size_t> failed;
+  bool device_failed = false;
   for (auto const i : units) {
-    auto const& u = plan.unit(i);
-    auto const dir = plan.unit_dir(i);
-    std::string const name = "unit " + std::to_string(i) + " (" + u.at("id").get<std::string>() + ")";
-    if (unit_complete(plan, i)) {
-      remove_stale_temporaries(dir);
-      log.event("unit_complete", {{"unit", i}, {"id", u.at("id")}}, name + ": complete already, nothing to do");
-      ++skipped;
-      continue;
+    try {
+      run_unit(plan, i, keep, pass_on, log, ran, skipped);
+    } catch (io_error const& e) {
+      log.warning("unit " + std::to_string(i) + " failed (retryable): " + e.what());
+      failed.push_back(i);
+    } catch (cuda_error const& e) {
+      log.warning("unit " + std::to_string(i) + " failed (retryable, device): " + e.what());
+      failed.push_back(i);
+      device_failed = true;
     }
-    auto const started = std::chrono::steady_clock::now();
-    // An earlier attempt's record goes first: the unit is complete again only once this run ends.
-    std::error_code ec;
-    fs::remove(dir / kDoneName, ec);
-    injected_fault(i);
-    AssessUnit unit;
-    auto const w = u.at("window").get<std::vector<std::int64_t>>();
-    unit.window.x0 = w[0];
-    unit.window.y0 = w[1];
-    unit.window.width = static_cast<std::int32_t>(w[2]);
-    unit.window.height = static_cast<std::int32_t>(w[3]);
-    unit.sites = u.at("sites").get<std::vector<std::size_t>>();
-    unit.partial = dir / kPartialName;
-    unit.keep_rasters = keep;
-    std::vector<std::string> args{"assess", "--job", plan.job.string(), "--out", dir.string(), "--overwrite"};
-    args.insert(args.end(), pass_on.begin(), pass_on.end());
-    auto const values = parse_plan_options(args);
-    log.event("unit_start", {{"unit", i}, {"id", u.at("id")}}, name + ": running");
-    (void)run_assess_command(values, args, &unit, nullptr);
-    remove_stale_temporaries(dir);
-    // The done record last: its outputs' sizes and checksums, so a later run can trust them.
-    ojson outputs = ojson::array();
-    std::vector<fs::path> files{unit.partial};
-    if (keep)
-      for (auto const& entry : fs::directory_iterator(dir))
-        if (entry.path().extension() == ".tif" && entry.path().filename().string()[0] != '.') files.push_back(entry.path());
-    std::sort(files.begin() + 1, files.end());
-    for (auto const& f : files) {
-      auto const d = io::digest_file(f);
-      outputs.push_back({{"path", fs::relative(f, plan.run_dir).string()}, {"bytes", d.bytes}, {"sha256", d.sha256}});
-    }
-    ojson done{{"unit", i},
-               {"unit_id", u.at("id")},
-               {"window", u.at("window")},
-               {"sites", u.at("sites")},
-               {"outputs", outputs},
-               {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()},
-               {"device", values["device"].as<std::string>()},
-               {"reclaim", RECLAIM_VERSION}};
-    io::write_file_atomically(dir / kDoneName, done.dump(2) + "\n");
-    log.event("unit_done", {{"unit", i}, {"id", u.at("id")}}, name + ": complete");
-    ++ran;
   }
-  log.event("units_run", {{"run", ran}, {"complete_already", skipped}}, std::to_string(ran) + " unit" + (ran == 1 ? "" : "s") + " run, " + std::to_string(skipped) +
-           " complete already");
+  log.event("units_run", {{"run", ran}, {"complete_already", skipped}, {"failed", failed}},
+            std::to_string(ran) + " unit" + (ran == 1 ? "" : "s") + " run, " + std::to_string(skipped) +
+                " complete already" + (failed.empty() ? "" : ", " + std::to_string(failed.size()) + " failed"));
+  if (!failed.empty()) {
+    std::string list;
+    for (auto const i : failed) list += (list.empty() ? "" : ", ") + std::to_string(i);
+    std::string const message = plan.run_dir.string() + ": unit" + (failed.size() == 1 ? " " : "s ") + list +
+                                " failed (retryable: run again to rerun only the units not complete)";
+    if (device_failed) throw cuda_error(message);
+    throw io_error(message);
+  }
   return 0;
 }
+
+namespace {
+
+/// One unit of `reclaim run`: skipped when complete, else assessed, its done record written last.
+void run_unit(Plan const& plan, std::size_t i, bool keep, std::vector<std::string> const& pass_on, EventLog& log,
+              std::size_t& ran, std::size_t& skipped) {
+  auto const& u = plan.unit(i);
+  auto const dir = plan.unit_dir(i);
+  std::string const name = "unit " + std::to_string(i) + " (" + u.at("id").get<std::string>() + ")";
+  if (unit_complete(plan, i)) {
+    remove_stale_temporaries(dir);
+    log.event("unit_complete", {{"unit", i}, {"id", u.at("id")}}, name + ": complete already, nothing to do");
+    ++skipped;
+    return;
+  }
+  auto const started = std::chrono::steady_clock::now();
+  // An earlier attempt's record goes first: the unit is complete again only once this run ends.
+  std::error_code ec;
+  fs::remove(dir / kDoneName, ec);
+  injected_fault(i);
+  AssessUnit unit;
+  auto const w = u.at("window").get<std::vector<std::int64_t>>();
+  unit.window.x0 = w[0];
+  unit.window.y0 = w[1];
+  unit.window.width = static_cast<std::int32_t>(w[2]);
+  unit.window.height = static_cast<std::int32_t>(w[3]);
+  unit.sites = u.at("sites").get<std::vector<std::size_t>>();
+  unit.partial = dir / kPartialName;
+  unit.keep_rasters = keep;
+  std::vector<std::string> args{"assess", "--job", plan.job.string(), "--out", dir.string(), "--overwrite"};
+  args.insert(args.end(), pass_on.begin(), pass_on.end());
+  auto const values = parse_plan_options(args);
+  log.event("unit_start", {{"unit", i}, {"id", u.at("id")}}, name + ": running");
+  (void)run_assess_command(values, args, &unit, nullptr);
+  remove_stale_temporaries(dir);
+  // The done record last: its outputs' sizes and checksums, so a later run can trust them.
+  ojson outputs = ojson::array();
+  std::vector<fs::path> files{unit.partial};
+  if (keep)
+    for (auto const& entry : fs::directory_iterator(dir))
+      if (entry.path().extension() == ".tif" && entry.path().filename().string()[0] != '.') files.push_back(entry.path());
+  std::sort(files.begin() + 1, files.end());
+  for (auto const& f : files) {
+    auto const d = io::digest_file(f);
+    outputs.push_back({{"path", fs::relative(f, plan.run_dir).string()}, {"bytes", d.bytes}, {"sha256", d.sha256}});
+  }
+  ojson done{{"unit", i},
+             {"unit_id", u.at("id")},
+             {"window", u.at("window")},
+             {"sites", u.at("sites")},
+             {"outputs", outputs},
+             {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()},
+             {"device", values["device"].as<std::string>()},
+             {"reclaim", RECLAIM_VERSION}};
+  io::write_file_atomically(dir / kDoneName, done.dump(2) + "\n");
+  log.event("unit_done", {{"unit", i}, {"id", u.at("id")}}, name + ": complete");
+  ++ran;
+}
+
+}  // namespace
 
 int national_merge_main(int argc, char** argv) {
   cxxopts::Options options("reclaim merge", "Merge the units of a national run (reclaim plan, reclaim run) into "

@@ -1,7 +1,7 @@
 """Every example in README.md and docs/*.md runs as written.
 
 Each fenced ```sh block is one test case, run with bash (set -euo pipefail) in a temporary
-folder per document, with `reclaim` on PATH and the demo data (`reclaim synth --out data`)
+folder per document, with `reclaim` on PATH, the repository's `scripts/` linked there, and the demo data (`reclaim synth --out data`)
 already there, unless the document's first example that runs makes it (reclaim refuses to replace
 outputs without --overwrite, and README.md starts in an empty folder). The blocks of one document run in order in the same folder, so an example can
 use what an earlier one wrote. A fenced block of another language preceded by
@@ -117,6 +117,8 @@ class Workspace:
         bin_dir = self.dir / ".bin"
         bin_dir.mkdir(parents=True, exist_ok=True)
         (bin_dir / "reclaim").symlink_to(os.path.abspath(reclaim_bin))
+        # The repository's scripts, as a user running from the checkout has them (scripts/slurm/...).
+        (self.dir / "scripts").symlink_to(ROOT / "scripts")
         self.env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
         self.failed = None
         if synth:
@@ -199,7 +201,9 @@ def test_every_shell_block_is_collected():
 def test_skipped_examples_are_rare():
     skipped = [f"{e.id}: {e.skip}" for e in EXAMPLES if e.skip]
     print("\nskipped examples:\n  " + "\n  ".join(skipped or ["none"]))
-    assert len(skipped) <= 3, skipped
+    # README's two newcomer commands and its long sanitizer run; national.md's cluster example
+    # (tests/e2e/test_slurm.py runs the same commands on a real single-node Slurm).
+    assert len(skipped) <= 4, skipped
 
 
 SYNTHETIC = """\
