@@ -143,6 +143,45 @@ def test_kill_9_then_run_again_gives_the_same_bytes(reclaim_bin, demo, national)
         shutil.rmtree(fresh)
 
 
+@pytest.mark.parametrize("jobs", [None, "2"])
+def test_sigterm_stops_at_a_tile_boundary_with_143_and_no_final_named_partial(reclaim_bin, demo, national, jobs):
+    """SIGTERM (a scheduler's preemption) during `reclaim run` (alone, or the parent of --jobs):
+    exit 143, every unit either complete (its done record there) or without its partial, no
+    temporaries; the run then completes to the uninterrupted bytes."""
+    root, job = demo
+    run_dir, doc = national
+    rng = np.random.default_rng(11)
+    stopped = 0
+    for attempt in range(4):
+        fresh, _ = plan(reclaim_bin, root, job, f"term{jobs}-{attempt}", "--keep-rasters", "units")
+        cmd = [reclaim_bin, "run", str(fresh), "--quiet"] + (["--jobs", jobs] if jobs else [])
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        # After start-up (a signal before main() is the default action, as for any program).
+        time.sleep(float(rng.uniform(0.2, 0.7)))
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate()
+        assert proc.returncode in (0, 143), err
+        if proc.returncode == 143:
+            stopped += 1
+            assert "interrupted by SIGTERM" in err
+        for unit_dir in (fresh / "units").iterdir():
+            names = {p.name for p in unit_dir.iterdir()}
+            assert not [n for n in names if n.startswith(".") and "lock" not in n], names
+            if "done.json" not in names:
+                # An incomplete unit: no partial (its result); a raster it finished before the
+                # stop is whole (renamed when complete) and is rewritten by the rerun.
+                assert "partial.rzp" not in names, names
+                for n in names:
+                    if n.endswith(".tif"):
+                        assert gdal.Open(str(unit_dir / n)).GetRasterBand(1).Checksum() >= 0
+        run_reclaim(reclaim_bin, "run", fresh, "--quiet")
+        for u in doc["units"]:
+            got = fresh / "units" / u["id"] / "partial.rzp"
+            assert sha(got) == sha(run_dir / "units" / u["id"] / "partial.rzp")
+        shutil.rmtree(fresh)
+    assert stopped >= 1, "no SIGTERM landed during the run: the test needs a slower run"
+
+
 def test_shards_partition_the_units_and_follow_slurm(reclaim_bin, demo):
     root, job = demo
     run_dir, doc = plan(reclaim_bin, root, job, "sharded")
