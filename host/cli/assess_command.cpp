@@ -124,6 +124,18 @@ std::string site_picture_name(std::size_t site, std::string const& kind) {
   return stem + kind + ".png";
 }
 
+/// The NDVI pictures' colour bar for the report: the ramp's colours at 9 even steps of lo..hi.
+ojson ndvi_scale(double lo, double hi) {
+  ojson colors = ojson::array();
+  for (int k = 0; k <= 8; ++k) {
+    auto const c = io::ndvi_ramp(k / 8.0);
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "#%02x%02x%02x", c[0], c[1], c[2]);
+    colors.push_back(hex);
+  }
+  return {{"min", lo}, {"max", hi}, {"label", "NDVI"}, {"colors", colors}};
+}
+
 /// Writes one site's five pictures from its crop; returns their captions and relative paths.
 ojson write_site_pictures(fs::path const& picture_dir, std::size_t site, Crop const& crop, Grid const& grid,
                           ChangeInputs const& in) {
@@ -143,8 +155,11 @@ ojson write_site_pictures(fs::path const& picture_dir, std::size_t site, Crop co
                     span(kGreenBefore), span(kBlueBefore), stretch, geo);
   io::write_rgb_png(emit("true colour " + in.after.label), crop.width, crop.height, span(kRedAfter),
                     span(kGreenAfter), span(kBlueAfter), stretch, geo);
-  io::write_scalar_png(emit("NDVI " + in.before.label), crop.width, crop.height, span(kNdviBefore), -0.2, 0.9, geo);
-  io::write_scalar_png(emit("NDVI " + in.after.label), crop.width, crop.height, span(kNdviAfter), -0.2, 0.9, geo);
+  constexpr double kNdviLo = -0.2, kNdviHi = 0.9;
+  io::write_scalar_png(emit("NDVI " + in.before.label), crop.width, crop.height, span(kNdviBefore), kNdviLo, kNdviHi, geo);
+  list.back()["scale"] = ndvi_scale(kNdviLo, kNdviHi);
+  io::write_scalar_png(emit("NDVI " + in.after.label), crop.width, crop.height, span(kNdviAfter), kNdviLo, kNdviHi, geo);
+  list.back()["scale"] = ndvi_scale(kNdviLo, kNdviHi);
   io::write_class_png(emit("change " + in.before.label + " → " + in.after.label), crop.width, crop.height,
                       span(kClass), in.scheme.colors(), geo);
   return list;
@@ -165,6 +180,10 @@ struct ReportFacts {
   bool overview;
   ojson legend_classes;
   bool series;  ///< --epoch given: trend columns
+  std::optional<std::string> region_field;
+  /// Pictures embedded in report.html up to this many sites with pictures; above it the page
+  /// links the PNG files beside it, so a big report stays small and quick to open.
+  std::size_t embed_pictures_max;
 };
 
 /// The report object io::write_report_html renders (shape in include/reclaim/io/report.hpp).
@@ -186,6 +205,7 @@ ojson report_document(ReportFacts const& f) {
                                 ojson::array({"coverage", f.coverage}),
                                 ojson::array({"vegetated at NDVI ≥", ap.vegetated_ndvi}),
                                 ojson::array({"reclaim", RECLAIM_VERSION})});
+  report["manifest"] = "manifest.json";
   auto const& totals = summary["totals"];
   ojson cards = ojson::array();
   for (auto const& key : {"sites", "area_ha", "revegetated_ha", "still_bare_ha", "newly_disturbed_ha",
@@ -204,6 +224,10 @@ ojson report_document(ReportFacts const& f) {
                                     {{"key", "newly_disturbed_ha"}, {"label", "New disturbance"}, {"unit", "ha"}},
                                     {{"key", "carbon_central_tC"}, {"label", "Carbon (est.)"}, {"unit", "t C"}},
                                     {{"key", "flags"}, {"label", "Flags"}}});
+  if (f.region_field) {
+    auto& cols = report["columns"];
+    cols.insert(cols.begin() + 1, ojson{{"key", "region"}, {"label", *f.region_field}});
+  }
   if (f.series) {
     auto& cols = report["columns"];
     ojson slope, p;
@@ -225,13 +249,40 @@ ojson report_document(ReportFacts const& f) {
       double const v = std::get<double>(cell);
       m[columns[c]] = std::isfinite(v) ? ojson(v) : ojson(nullptr);
     }
-    site_list.push_back({{"id", sites.zones[s].id},
-                         {"grade", metrics[s].grade},
-                         {"flags", metrics[s].flags},
-                         {"metrics", m},
-                         {"pictures", f.site_pictures[s]}});
+    ojson site{{"id", sites.zones[s].id},
+               {"grade", metrics[s].grade},
+               {"flags", metrics[s].flags},
+               {"metrics", m},
+               {"pictures", f.site_pictures[s]}};
+    if (f.region_field)
+      for (auto const& [name, value] : sites.zones[s].attributes)
+        if (name == *f.region_field) site["region"] = value;
+    site_list.push_back(site);
   }
   report["sites"] = site_list;
+  std::size_t pictured = 0;
+  for (auto const& p : f.site_pictures) pictured += p.empty() ? 0 : 1;
+  report["embed_pictures"] = pictured <= f.embed_pictures_max;
+  if (summary.contains("regions")) {
+    // Totals per region in the page too, not only in summary.json.
+    ojson rows = ojson::array();
+    for (auto const& [name, t] : summary["regions"]["totals"].items()) {
+      ojson values;
+      for (auto const& key : {"sites", "area_ha", "revegetated_ha", "still_bare_ha", "newly_disturbed_ha",
+                              "cover_before_pct", "cover_after_pct"})
+        values[key] = t[key];
+      rows.push_back({{"name", name}, {"values", values}, {"grades", t["grades"]}});
+    }
+    report["regions"] = {{"field", summary["regions"]["field"]},
+                         {"columns", ojson::array({{{"key", "sites"}, {"label", "Sites"}},
+                                                   {{"key", "area_ha"}, {"label", "Area"}, {"unit", "ha"}},
+                                                   {{"key", "revegetated_ha"}, {"label", "Revegetated"}, {"unit", "ha"}},
+                                                   {{"key", "still_bare_ha"}, {"label", "Still bare"}, {"unit", "ha"}},
+                                                   {{"key", "newly_disturbed_ha"}, {"label", "New disturbance"}, {"unit", "ha"}},
+                                                   {{"key", "cover_before_pct"}, {"label", "Cover " + in.before.label}, {"unit", "%"}},
+                                                   {{"key", "cover_after_pct"}, {"label", "Cover " + in.after.label}, {"unit", "%"}}})},
+                         {"rows", rows}};
+  }
   if (f.pictures) {
     if (f.overview) report["overview"] = "pictures/overview.png";
     report["legend"] = {{"path", "pictures/legend.png"}, {"classes", f.legend_classes}};
@@ -320,6 +371,7 @@ struct AssessRequest {
   std::array<double, 3> rates{1, 2, 3};
   int picture_size = 256;
   int pictures_max = 1000;
+  int embed_pictures_max = 100;
   bool pictures = true;
   std::optional<std::string> region_field;
 };
@@ -340,6 +392,7 @@ AssessRequest assess_request_from(OptionValues const& r) {
   q.rates = {rates[0], rates[1], rates[2]};
   q.picture_size = r.integer("picture-size", 16, 4096);
   q.pictures_max = r.integer("pictures-max", 0, std::numeric_limits<int>::max());
+  q.embed_pictures_max = r.integer("embed-pictures-max", 0, std::numeric_limits<int>::max());
   q.pictures = r.count("no-pictures") == 0;
   if (r.count("region-field")) q.region_field = r["region-field"].as<std::string>();
   return q;
@@ -772,8 +825,11 @@ void add_assess_options(cxxopts::Options& options) {
       ("disturbance-min-ha", "newly disturbed hectares (above 0) that raise the disturbance flag",
        cxxopts::value<std::string>()->default_value("0.1"))
       ("grades", "grade table (JSON or TOML, docs/metrics.md)", cxxopts::value<std::string>())
-      ("pictures-max", "pictures for at most this many sites (the first in layer order); the report embeds "
-                       "them, so this bounds its size", cxxopts::value<std::string>()->default_value("1000"))
+      ("pictures-max", "pictures for at most this many sites (the first in layer order)",
+       cxxopts::value<std::string>()->default_value("1000"))
+      ("embed-pictures-max", "report.html embeds the pictures (one self-contained file) up to this many sites "
+                             "with pictures; above it, it links the PNG files beside it (quick to open)",
+       cxxopts::value<std::string>()->default_value("100"))
       ("picture-size", "longest side of each site picture in pixels (bigger sites are decimated)",
        cxxopts::value<std::string>()->default_value("256"))
       ("no-pictures", "skip the pictures (the report then has none)");
@@ -920,7 +976,8 @@ int run_assess_command(OptionValues const& r, std::vector<std::string> const& co
 
   // report.html
   ReportFacts facts{in, ap, plan.zr.source.path.string(), r["coverage"].as<std::string>(), summary, sites, metrics,
-                    table, res.site_pictures, pictures, res.overview.has_value(), legend_classes, !plan.epochs.empty()};
+                    table, res.site_pictures, pictures, res.overview.has_value(), legend_classes, !plan.epochs.empty(),
+                    request.region_field, static_cast<std::size_t>(request.embed_pictures_max)};
   io::write_report_html(out_dir / "report.html", report_document(facts));
   runner.wrote(out_dir / "report.html");
 

@@ -134,12 +134,38 @@ std::string png_data_uri(fs::path const& html_path, std::string const& relative)
   return "data:image/png;base64," + base64(bytes);
 }
 
+/// The PNG at `relative` as a link beside the HTML (checked to be there and a PNG, so a broken
+/// link fails the run instead of the reader).
+std::string png_link(fs::path const& html_path, std::string const& relative) {
+  fs::path const file = html_path.parent_path() / relative;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw io_error(file.string() + ": picture missing or unreadable (referenced by " + html_path.string() + ")");
+  char head[8] = {};
+  in.read(head, 8);
+  static constexpr char signature[] = "\x89PNG\r\n\x1a\n";
+  if (in.gcount() != 8 || std::string_view(head, 8) != std::string_view(signature, 8))
+    throw io_error(file.string() + ": picture is not a PNG file");
+  std::string href;
+  for (auto const& part : fs::path(relative)) {
+    if (!href.empty()) href += '/';
+    href += fragment(part.string());
+  }
+  return href;
+}
+
 /// Value for a cell's data-sort: full-precision number, text, or "" (sorts last).
 std::string sort_key(json const& v) {
   if (v.is_number()) return std::isfinite(v.get<double>()) ? v.dump() : std::string();
   if (v.is_string()) return v.get<std::string>();
   if (v.is_boolean()) return v.get<bool>() ? "1" : "0";
   return {};
+}
+
+/// A scale's end as people write it: -0.2, 0.9, 1 (shortest form, at most 4 significant digits).
+std::string short_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
 }
 
 struct Column {
@@ -155,7 +181,7 @@ std::string heading(Column const& c) {
 }
 
 bool is_id_key(std::string const& k) { return k == "site_id" || k == "id"; }
-bool is_site_field(std::string const& k) { return is_id_key(k) || k == "grade" || k == "flags"; }
+bool is_site_field(std::string const& k) { return is_id_key(k) || k == "grade" || k == "flags" || k == "region"; }
 
 std::string grade_badge(std::string const& grade) {
   bool const known = grade.size() == 1 && grade[0] >= 'A' && grade[0] <= 'E';
@@ -194,6 +220,10 @@ figcaption{font-size:13px;color:#444}
 .legend ul{list-style:none;margin:0;padding:2px 0 0}.legend li{height:24px;line-height:20px;white-space:nowrap}
 .chip{display:inline-block;width:14px;height:14px;border:1px solid #888;vertical-align:middle;margin-right:6px}
 a.back{font-size:13px}
+#site-filter{display:flex;flex-wrap:wrap;gap:12px;align-items:center;margin:8px 0;font-size:14px}
+#site-filter .count{color:#666}
+.colorbar{height:10px;width:320px;max-width:100%;border:1px solid #ccc}
+.colorbar-labels{display:flex;justify-content:space-between;width:320px;max-width:100%;font-size:12px;color:#444}
 )";
 
 // Sorts the site table on a header click; empty cells stay last in both directions.
@@ -219,6 +249,34 @@ constexpr char kSortScript[] = R"(
     th.addEventListener('click',function(){sortBy(i);});
     th.addEventListener('keydown',function(e){if(e.key==='Enter'||e.key===' '){e.preventDefault();sortBy(i);}});
   });
+})();
+(function(){
+  var table=document.getElementById('site-table'),form=document.getElementById('site-filter');
+  if(!table||!form)return;
+  var el=form.elements,count=form.querySelector('.count'),rows=table.tBodies[0].rows;
+  function apply(){
+    var g=el.grade.value,r=el.region?el.region.value:'',f=el.flagged.checked,q=el.q.value.toLowerCase(),n=0;
+    Array.prototype.forEach.call(rows,function(row){
+      var d=row.dataset,ok=(!g||d.grade===g)&&(!r||d.region===r)&&(!f||d.flagged==='1')&&
+        (!q||row.textContent.toLowerCase().indexOf(q)>=0);
+      row.hidden=!ok;var sec=document.getElementById('site-'+d.siteId);if(sec)sec.hidden=!ok;if(ok)n++;
+    });
+    document.body.dataset.visibleSites=String(n);count.textContent=n+' of '+rows.length+' sites shown';
+  }
+  // A filter can be linked: report.html#grade=E&flagged=1&region=Shanxi&q=text
+  function fromHash(){
+    var h=location.hash.replace(/^#/,'');if(h.indexOf('=')<0)return false;
+    el.grade.value='';if(el.region)el.region.value='';el.flagged.checked=false;el.q.value='';
+    h.split('&').forEach(function(kv){
+      var i=kv.indexOf('='),k=decodeURIComponent(kv.slice(0,i)),v=decodeURIComponent(kv.slice(i+1));
+      if(k==='grade')el.grade.value=v;else if(k==='region'&&el.region)el.region.value=v;
+      else if(k==='flagged')el.flagged.checked=v==='1';else if(k==='q')el.q.value=v;
+    });
+    return true;
+  }
+  form.addEventListener('input',apply);form.addEventListener('change',apply);
+  window.addEventListener('hashchange',function(){if(fromHash())apply();});
+  fromHash();apply();
 })();
 window.addEventListener('load',function(){
   var ok=0,broken=0;
@@ -263,6 +321,9 @@ std::string render(fs::path const& html_path, json const& report) {
     for (auto const& [k, v] : run)
       h += "<tr><th>" + html_escape(k) + "</th><td>" +
            html_escape(v->is_primitive() ? format_metric(*v) : v->dump()) + "</td></tr>\n";
+    if (auto const manifest = f.string(report, "manifest", "report"); !manifest.empty())
+      h += "<tr><th>manifest</th><td><a href=\"" + html_escape(manifest) + "\">" + html_escape(manifest) +
+           "</a> (every input and output, with checksums and parameters)</td></tr>\n";
     h += "</table>\n</section>\n";
   }
 
@@ -307,7 +368,7 @@ std::string render(fs::path const& html_path, json const& report) {
   if (columns.empty()) columns = {{"site_id", "Site", ""}, {"grade", "Grade", ""}};
 
   struct Site {
-    std::string id, grade;
+    std::string id, grade, region;
     std::vector<std::string> flags;
     json const* metrics;
     json const* pictures;
@@ -317,8 +378,9 @@ std::string render(fs::path const& html_path, json const& report) {
   json const& site_list = f.array(report, "sites", "report");
   for (std::size_t i = 0; i < site_list.size(); ++i) {
     std::string const where = "report.sites[" + std::to_string(i) + "]";
-    Site s{f.string(site_list[i], "id", where, true), f.string(site_list[i], "grade", where), {},
-           &f.object(site_list[i], "metrics", where), &f.array(site_list[i], "pictures", where), where};
+    Site s{f.string(site_list[i], "id", where, true), f.string(site_list[i], "grade", where),
+           f.string(site_list[i], "region", where), {}, &f.object(site_list[i], "metrics", where),
+           &f.array(site_list[i], "pictures", where), where};
     json const& flags = f.array(site_list[i], "flags", where);
     for (std::size_t k = 0; k < flags.size(); ++k) {
       if (!flags[k].is_string()) f.fail(where + ".flags[" + std::to_string(k) + "]", "a string");
@@ -327,17 +389,76 @@ std::string render(fs::path const& html_path, json const& report) {
     sites.push_back(std::move(s));
   }
 
-  h += "<section id=\"sites\">\n<h2>Sites</h2>\n<table id=\"site-table\" class=\"sortable\">\n<thead><tr>";
+  // Totals per region.
+  json const& regions = f.object(report, "regions", "report");
+  std::set<std::string> region_names;
+  if (!regions.empty()) {
+    std::vector<Column> rcols;
+    json const& rc = f.array(regions, "columns", "report.regions");
+    for (std::size_t i = 0; i < rc.size(); ++i) {
+      std::string const where = "report.regions.columns[" + std::to_string(i) + "]";
+      rcols.push_back({f.string(rc[i], "key", where, true), f.string(rc[i], "label", where), f.string(rc[i], "unit", where)});
+    }
+    std::string const field = f.string(regions, "field", "report.regions");
+    h += "<section id=\"regions\">\n<h2>Totals per " + html_escape(field.empty() ? "region" : field) +
+         "</h2>\n<table class=\"regions\">\n<thead><tr><th>" + html_escape(field.empty() ? "region" : field) + "</th>";
+    for (Column const& c : rcols) h += "<th>" + heading(c) + "</th>";
+    h += "<th>Grades</th></tr></thead>\n<tbody>\n";
+    json const& rows = f.array(regions, "rows", "report.regions");
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      std::string const where = "report.regions.rows[" + std::to_string(i) + "]";
+      std::string const name = f.string(rows[i], "name", where, true);
+      region_names.insert(name);
+      json const& values = f.object(rows[i], "values", where);
+      h += "<tr class=\"region-row\"><td><a href=\"#region=" + html_escape(fragment(name)) + "\">" + html_escape(name) +
+           "</a></td>";
+      for (Column const& c : rcols) {
+        auto const it = values.find(c.key);
+        json const v = it == values.end() ? json() : *it;
+        h += "<td class=\"num\">" + html_escape(format_metric(v, c.unit)) + "</td>";
+      }
+      std::string grades;
+      for (auto const& [g, n] : f.object(rows[i], "grades", where).items()) {
+        if (!grades.empty()) grades += ' ';
+        grades += grade_badge(g) + "&nbsp;" + html_escape(format_metric(n));
+      }
+      h += "<td>" + grades + "</td></tr>\n";
+    }
+    h += "</tbody>\n</table>\n</section>\n";
+  }
+
+  h += "<section id=\"sites\">\n<h2>Sites</h2>\n";
+  // The filter (script below); its state can come from the URL: #grade=E&flagged=1&region=X.
+  std::set<std::string> grades;
+  for (Site const& s : sites) grades.insert(s.grade);
+  h += "<form id=\"site-filter\" onsubmit=\"return false\"><label>Grade <select name=\"grade\"><option value=\"\">all</option>";
+  for (auto const& g : grades) h += "<option value=\"" + html_escape(g) + "\">" + html_escape(g.empty() ? kDash : g) + "</option>";
+  h += "</select></label>";
+  for (Site const& s : sites)
+    if (!s.region.empty()) region_names.insert(s.region);
+  if (!region_names.empty()) {
+    h += "<label>" + html_escape(f.string(regions, "field", "report.regions").empty() ? "Region" : f.string(regions, "field", "report.regions")) +
+         " <select name=\"region\"><option value=\"\">all</option>";
+    for (auto const& r : region_names) h += "<option value=\"" + html_escape(r) + "\">" + html_escape(r) + "</option>";
+    h += "</select></label>";
+  }
+  h += "<label><input type=\"checkbox\" name=\"flagged\"> flagged only</label>"
+       "<label>Search <input type=\"search\" name=\"q\" placeholder=\"site, flag, ...\"></label>"
+       "<span class=\"count\"></span></form>\n";
+  h += "<table id=\"site-table\" class=\"sortable\">\n<thead><tr>";
   for (Column const& c : columns) h += "<th tabindex=\"0\" data-key=\"" + html_escape(c.key) + "\">" + heading(c) + "</th>";
   h += "</tr></thead>\n<tbody>\n";
   for (Site const& s : sites) {
     std::string const id = html_escape(s.id);
-    h += "<tr class=\"site-row\" data-site-id=\"" + id + "\">";
+    h += "<tr class=\"site-row\" data-site-id=\"" + id + "\" data-grade=\"" + html_escape(s.grade) + "\" data-region=\"" +
+         html_escape(s.region) + "\" data-flagged=\"" + (s.flags.empty() ? "0" : "1") + "\">";
     for (Column const& c : columns) {
       if (is_id_key(c.key)) {
         h += "<td data-sort=\"" + id + "\"><a href=\"#site-" + html_escape(fragment(s.id)) + "\">" + id + "</a></td>";
       } else if (c.key == "grade") {
         h += "<td data-sort=\"" + html_escape(s.grade) + "\">" + grade_badge(s.grade) + "</td>";
+      } else if (c.key == "region") {
+        h += "<td data-sort=\"" + html_escape(s.region) + "\">" + html_escape(s.region) + "</td>";
       } else if (c.key == "flags") {
         std::string const text = html_escape(join(s.flags, ", "));
         h += "<td data-sort=\"" + text + "\">" + text + "</td>";
@@ -352,10 +473,14 @@ std::string render(fs::path const& html_path, json const& report) {
   }
   h += "</tbody>\n</table>\n</section>\n";
 
-  // One section per site.
+  // One section per site. Pictures embedded (one self-contained file) unless the report says
+  // otherwise (many sites: files beside the page, loaded lazily).
+  json const* embed_value = f.find(report, "embed_pictures", json::value_t::boolean, "report", "true or false");
+  bool const embed = !embed_value || embed_value->get<bool>();
   for (Site const& s : sites) {
     h += "<section class=\"site\" id=\"site-" + html_escape(s.id) + "\">\n<h2>Site " + html_escape(s.id) + " " +
          grade_badge(s.grade) + "</h2>\n";
+    if (!s.region.empty()) h += "<p class=\"region\">" + html_escape(s.region) + "</p>\n";
     if (s.flags.empty()) {
       h += "<p class=\"no-flags\">No flags.</p>\n";
     } else {
@@ -384,9 +509,29 @@ std::string render(fs::path const& html_path, json const& report) {
         std::string const where = s.where + ".pictures[" + std::to_string(k) + "]";
         json const& pic = (*s.pictures)[k];
         std::string const caption = f.string(pic, "caption", where);
-        std::string const uri = png_data_uri(html_path, f.string(pic, "path", where, true));
-        h += "<figure><img src=\"" + uri + "\" alt=\"" + html_escape(caption) + "\"><figcaption>" +
-             html_escape(caption) + "</figcaption></figure>\n";
+        std::string const path = f.string(pic, "path", where, true);
+        std::string const src = embed ? png_data_uri(html_path, path) : png_link(html_path, path);
+        h += "<figure><img src=\"" + src + "\" alt=\"" + html_escape(caption) + "\"" + (embed ? "" : " loading=\"lazy\"") +
+             "><figcaption>" + html_escape(caption) + "</figcaption>";
+        json const& scale = f.object(pic, "scale", where);
+        if (!scale.empty()) {
+          // A colour bar: the ramp's stops, evenly spaced from min to max.
+          std::string stops;
+          json const& colors = f.array(scale, "colors", where + ".scale");
+          for (std::size_t c = 0; c < colors.size(); ++c) {
+            if (!colors[c].is_string()) f.fail(where + ".scale.colors[" + std::to_string(c) + "]", "a string");
+            if (c) stops += ',';
+            stops += html_escape(colors[c].get<std::string>());
+          }
+          json const* lo = f.find(scale, "min", json::value_t::number_float, where + ".scale", "a number");
+          json const* hi = f.find(scale, "max", json::value_t::number_float, where + ".scale", "a number");
+          if (!lo || !hi || colors.size() < 2) f.fail(where + ".scale", "{min, max, colors: two or more}");
+          h += "<div class=\"colorbar\" style=\"background:linear-gradient(to right," + stops + ")\"></div>"
+               "<div class=\"colorbar-labels\"><span>" + short_number(lo->get<double>()) + "</span><span>" +
+               html_escape(f.string(scale, "label", where + ".scale")) + "</span><span>" +
+               short_number(hi->get<double>()) + "</span></div>";
+        }
+        h += "</figure>\n";
       }
       h += "</div>\n";
     }

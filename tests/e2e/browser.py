@@ -49,9 +49,10 @@ def _url(html_path):
     return pathlib.Path(html_path).resolve().as_uri()
 
 
-def dump_dom(html_path, timeout=TIMEOUT_S):
-    """The serialized DOM of the page after its scripts (and load handlers) ran."""
-    return _run(["--dump-dom", _url(html_path)], timeout).stdout
+def dump_dom(html_path, timeout=TIMEOUT_S, fragment=""):
+    """The serialized DOM of the page after its scripts (and load handlers) ran; `fragment`
+    (without '#') is appended to the URL, for pages that read their state from it."""
+    return _run(["--dump-dom", _url(html_path) + (f"#{fragment}" if fragment else "")], timeout).stdout
 
 
 def screenshot(html_path, png_path, size=(1280, 2000), timeout=TIMEOUT_S):

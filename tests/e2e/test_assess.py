@@ -236,6 +236,65 @@ def test_report_in_headless_chromium(assessed, tmp_path):
     assert "src=\"pictures/" not in html and "http://" not in html and "https://" not in html  # self-contained
 
 
+def visible_rows(dom):
+    """Site ids of the table rows the filter left visible (a hidden row has the hidden attribute)."""
+    rows = re.findall(r'<tr class="site-row" data-site-id="([^"]*)"([^>]*)>', dom)
+    return {site for site, attrs in rows if "hidden" not in attrs}
+
+
+def test_report_filter_regions_colour_bar_and_manifest_link_in_chromium(assessed):
+    """The filter applied from the URL (#grade=..., #region=...&flagged=1) in a real browser shows
+    exactly the sites.csv rows that match; the totals per region in the page are summary.json's;
+    each NDVI picture has its colour bar; the run section links the manifest."""
+    if browser.find_chromium() is None:
+        pytest.fail("chromium not found: scripts/setup.sh installs Debian's chromium")
+    sites = read_sites(assessed / "sites.csv")
+    report = assessed / "report.html"
+    assert visible_rows(browser.dump_dom(report)) == set(sites)
+    grade = max({r["grade"] for r in sites.values()}, key=lambda g: sum(r["grade"] == g for r in sites.values()))
+    dom = browser.dump_dom(report, fragment=f"grade={grade}")
+    expect = {s for s, r in sites.items() if r["grade"] == grade}
+    assert visible_rows(dom) == expect and 0 < len(expect) < len(sites)
+    assert f'data-visible-sites="{len(expect)}"' in dom
+    flagged = {s for s, r in sites.items() if r["flags"]}
+    status = max({r["status"] for r in sites.values()}, key=lambda v: sum(r["status"] == v for r in sites.values()))
+    dom = browser.dump_dom(report, fragment=f"region={status}&flagged=1")
+    assert visible_rows(dom) == {s for s in flagged if sites[s]["status"] == status}
+    # A hidden row's site section is hidden too.
+    hidden = set(sites) - visible_rows(dom)
+    for site in hidden:
+        assert re.search(rf'<section class="site" id="site-{re.escape(site)}" hidden', dom), site
+
+    html = report.read_text()
+    summary = json.load(open(assessed / "summary.json"))
+    regions = summary["regions"]["totals"]
+    rows = re.findall(r'<tr class="region-row"><td><a href="#region=([^"]*)">[^<]*</a></td>((?:<td class="num">[^<]*</td>)+)', html)
+    assert {name for name, _ in rows} == set(regions)
+    for name, cells in rows:
+        values = re.findall(r'<td class="num">([^<]*)</td>', cells)
+        assert int(values[0]) == regions[name]["sites"]
+        assert float(values[1]) == pytest.approx(regions[name]["area_ha"], abs=0.005)  # 2 decimals of ha
+    pictured = len(list((assessed / "pictures").glob("site-*_ndvi_before.png")))
+    assert html.count('<div class="colorbar"') == 2 * pictured > 0
+    assert '<a href="manifest.json">' in html
+
+
+def test_many_pictured_sites_link_their_pictures_instead_of_embedding(reclaim_bin, demo, tmp_path):
+    out = tmp_path / "o"
+    run_reclaim(reclaim_bin, "assess", "--before", demo / "2019.tif", "--after", demo / "2025.tif", "--sites",
+                demo / "sites.gpkg", "--id-field", "site_id", "--embed-pictures-max", "2", "--out", out, "--quiet")
+    html = (out / "report.html").read_text()
+    pictures = sorted(p.name for p in (out / "pictures").glob("site-*.png"))
+    linked = re.findall(r'<img src="pictures/(site-[^"]+\.png)" alt="[^"]*" loading="lazy">', html)
+    assert sorted(linked) == pictures and len(pictures) > 10
+    assert html.count("data:image/png") == 2  # the overview and the legend only
+    if browser.find_chromium() is None:
+        pytest.fail("chromium not found: scripts/setup.sh installs Debian's chromium")
+    # Lazy images below the fold need not load in a headless dump; none may be broken links.
+    for name in linked:
+        assert (out / "pictures" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_manifest_checksums_and_parameters(assessed, demo):
     manifest = json.load(open(assessed / "manifest.json"))
     assert manifest["software"]["name"] == "reclaim"

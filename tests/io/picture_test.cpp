@@ -435,7 +435,7 @@ TEST_F(ReportTest, SelfContainedEscapedAndSortable) {
 
   EXPECT_EQ(count(html, "<tr class=\"site-row\""), 2u);
   EXPECT_EQ(count(html, "<section class=\"site\""), 2u);
-  EXPECT_NE(html.find("<tr class=\"site-row\" data-site-id=\"A-1\">"), std::string::npos);
+  EXPECT_NE(html.find("<tr class=\"site-row\" data-site-id=\"A-1\" data-grade="), std::string::npos);
   EXPECT_NE(html.find("<section class=\"site\" id=\"site-A-1\">"), std::string::npos);
   // The awkward id: escaped everywhere, never raw.
   EXPECT_NE(html.find("data-site-id=\"&lt;b&gt;&amp;&quot;x\""), std::string::npos);
