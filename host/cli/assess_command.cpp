@@ -21,6 +21,7 @@
 #include <future>
 #include <limits>
 #include <map>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,7 @@
 #include "reclaim/io/assess.hpp"
 #include "reclaim/io/epoch_source.hpp"
 #include "reclaim/io/gdal_source.hpp"
+#include "reclaim/io/crop_pieces.hpp"
 #include "reclaim/io/picture.hpp"
 #include "reclaim/io/report.hpp"
 #include "reclaim/site_crops.hpp"
@@ -112,6 +114,38 @@ std::optional<TileWindow> picture_window(Grid const& grid, io::Zone const& z) {
   auto const w = clip_to_grid(grid, window_of_bounds(grid, z.bbox, margin));
   if (w.width <= 0 || w.height <= 0) return std::nullopt;
   return w;
+}
+
+/// The part of the crop `g` (on the national grid) that a unit's window holds, as a request on
+/// the unit's grid sampling the same lattice, and where it goes in the whole crop; nullopt when
+/// no sample of the crop falls in the window.
+std::optional<std::pair<CropRequest, io::CropPiece>> crop_piece(CropRequest const& g, TileWindow const& unit) {
+  std::int64_t const step = g.step;
+  std::int64_t const cols = (g.window.width + step - 1) / step, rows = (g.window.height + step - 1) / step;
+  auto first = [&](std::int64_t crop0, std::int64_t unit0) {  // first sample at or after unit0
+    return std::max<std::int64_t>(0, (unit0 - crop0 + step - 1) / step);
+  };
+  auto last = [&](std::int64_t crop0, std::int64_t unit_end, std::int64_t count) {  // last sample before unit_end
+    std::int64_t const d = unit_end - 1 - crop0;
+    return d < 0 ? -1 : std::min(count - 1, d / step);
+  };
+  std::int64_t const i0 = first(g.window.x0, unit.x0), i1 = last(g.window.x0, unit.x0 + unit.width, cols);
+  std::int64_t const j0 = first(g.window.y0, unit.y0), j1 = last(g.window.y0, unit.y0 + unit.height, rows);
+  if (i0 > i1 || j0 > j1) return std::nullopt;
+  CropRequest local;
+  local.step = g.step;
+  local.window.x0 = g.window.x0 + i0 * step - unit.x0;
+  local.window.y0 = g.window.y0 + j0 * step - unit.y0;
+  local.window.width = static_cast<std::int32_t>((i1 - i0) * step + 1);
+  local.window.height = static_cast<std::int32_t>((j1 - j0) * step + 1);
+  io::CropPiece where;
+  where.crop_window = g.window;
+  where.step = g.step;
+  where.crop_width = static_cast<std::int32_t>(cols);
+  where.crop_height = static_cast<std::int32_t>(rows);
+  where.column = static_cast<std::int32_t>(i0);
+  where.row = static_cast<std::int32_t>(j0);
+  return std::make_pair(local, where);
 }
 
 /// The pictures of each site, in the order write_site_pictures writes them.
@@ -540,6 +574,12 @@ struct AssessPlan {
   ZonalWork zonal;
   std::vector<CropRequest> crops;
   std::vector<std::size_t> crop_site;  ///< crops[c] is site crop_site[c]'s; the overview comes last
+  /// The sites that get pictures (the first --pictures-max with a picture window, in layer
+  /// order, over the whole layer) and their crops on the national grid.
+  std::vector<std::pair<std::size_t, CropRequest>> picture_sites;
+  /// A unit's crops are pieces of whole crops: crops[c] holds piece_of[c] (key, place).
+  std::vector<io::CropPiece> piece_of;
+  bool has_overview = false;           ///< crops.back() is the overview (or a unit's piece of it)
   std::vector<int> crop_planes;        ///< pass planes captured, in CropPlane order
   std::vector<fs::path> picture_files;  ///< every picture the run writes (sorted), for the claim and manifest
 };
@@ -575,6 +615,17 @@ void plan_assess(OptionValues const& r, AssessRequest const& q, PassRunner& runn
   p.zr.mode = q.mode;
   p.zr.stats = {"mean", "median"};
   p.sites = load_zones(p.zr, grid.crs_wkt, log);
+  if (q.pictures) {  // over the whole layer, so that a unit picks the sites a whole run picks
+    for (std::size_t site = 0; site < p.sites.zones.size(); ++site) {
+      auto const w = picture_window(p.national, p.sites.zones[site]);
+      if (!w) continue;
+      if (p.picture_sites.size() >= static_cast<std::size_t>(q.pictures_max)) {
+        if (!p.unit) log.warning("pictures for the first " + std::to_string(q.pictures_max) + " sites only (--pictures-max)");
+        break;
+      }
+      p.picture_sites.emplace_back(site, crop_request(*w, q.picture_size));
+    }
+  }
   if (p.unit) {  // only the sites that touch the unit, in layer order
     std::vector<io::Zone> touching;
     for (auto const site : p.unit->sites) {
@@ -604,11 +655,12 @@ void plan_assess(OptionValues const& r, AssessRequest const& q, PassRunner& runn
   l.plane_names = p.planes.names;
   if (!p.merge) {
     p.zonal = runner.zonal_work(l.plan, p.sites.zones, p.zr.mode, is_geographic(grid.crs_wkt),
-                                assess_products(p.in, p.planes, p.zr, p.ap.vegetated_ndvi));
+                                assess_products(p.in, p.planes, p.zr, p.ap.vegetated_ndvi), !p.unit);
     l.zonal = &p.zonal;
   }
   if (p.unit) {
     l.tables.push_back(p.unit->partial);
+    if (q.pictures && !p.unit->crops.empty()) l.tables.push_back(p.unit->crops);
   } else {
     for (auto const* name : {"sites.csv", "sites.gpkg", "summary.json", "report.html", "manifest.json"})
       l.tables.push_back(p.out_dir / name);
@@ -616,27 +668,47 @@ void plan_assess(OptionValues const& r, AssessRequest const& q, PassRunner& runn
 
   // Pictures: each site's window plus a margin, captured from the tiles as they are computed.
   if (!q.pictures) return;
-  for (std::size_t site = 0; site < p.sites.zones.size(); ++site) {
-    if (p.crops.size() >= static_cast<std::size_t>(q.pictures_max)) {
-      log.warning("pictures for the first " + std::to_string(q.pictures_max) + " sites only (--pictures-max)");
-      break;
-    }
-    if (auto const w = picture_window(grid, p.sites.zones[site])) {
-      p.crops.push_back(crop_request(*w, q.picture_size));
+  TileWindow whole;  // the overview: the whole grid, decimated to at most 1024 pixels a side
+  whole.width = static_cast<std::int32_t>(p.national.width);
+  whole.height = static_cast<std::int32_t>(p.national.height);
+  auto const overview = crop_request(whole, 1024);
+  if (p.merge) {  // the units' pieces, pasted by national_command.cpp: pictures, no pass
+    for (auto const& [site, crop] : p.merge->site_crops)
+      for (auto const* kind : kSitePictures) p.picture_files.push_back(p.picture_dir / site_picture_name(site, kind));
+    p.picture_files.push_back(p.picture_dir / "legend.png");
+    if (p.merge->overview) p.picture_files.push_back(p.picture_dir / "overview.png");
+    std::sort(p.picture_files.begin(), p.picture_files.end());
+    return;
+  }
+  if (p.unit) {  // the part of each whole crop on the unit's window, on the crop's own lattice
+    std::map<std::size_t, std::size_t> local;  // site index in the layer -> in the unit
+    for (std::size_t k = 0; k < p.unit->sites.size(); ++k) local[p.unit->sites[k]] = k;
+    auto add_piece = [&](std::uint64_t key, CropRequest const& g, std::size_t site) {
+      auto const piece = crop_piece(g, p.unit->window);
+      if (!piece) return false;
+      p.crops.push_back(piece->first);
+      p.crop_site.push_back(site);
+      p.piece_of.push_back(piece->second);
+      p.piece_of.back().key = key;
+      return true;
+    };
+    for (auto const& [site, g] : p.picture_sites)
+      if (auto const it = local.find(site); it != local.end()) add_piece(site, g, it->second);
+    p.has_overview = add_piece(io::kOverviewCropKey, overview, 0);
+  } else {
+    for (auto const& [site, g] : p.picture_sites) {
+      p.crops.push_back(g);
       p.crop_site.push_back(site);
     }
+    p.crops.push_back(overview);
+    p.has_overview = true;
+    for (auto const site : p.crop_site)
+      for (auto const* kind : kSitePictures) p.picture_files.push_back(p.picture_dir / site_picture_name(site, kind));
+    p.picture_files.push_back(p.picture_dir / "legend.png");
+    p.picture_files.push_back(p.picture_dir / "overview.png");
+    std::sort(p.picture_files.begin(), p.picture_files.end());
   }
-  // The overview: the whole scene, decimated to at most 1024 pixels a side.
-  TileWindow whole;
-  whole.width = static_cast<std::int32_t>(grid.width);
-  whole.height = static_cast<std::int32_t>(grid.height);
-  p.crops.push_back(crop_request(whole, 1024));
   l.crops = p.crops.size();
-  for (auto const site : p.crop_site)
-    for (auto const* kind : kSitePictures) p.picture_files.push_back(p.picture_dir / site_picture_name(site, kind));
-  p.picture_files.push_back(p.picture_dir / "legend.png");
-  p.picture_files.push_back(p.picture_dir / "overview.png");
-  std::sort(p.picture_files.begin(), p.picture_files.end());
   auto const& pl = p.planes;
   p.crop_planes.assign(kCropPlanes, 0);
   p.crop_planes[kRedBefore] = pl.plane(0, pixel::Index::red);
@@ -693,11 +765,20 @@ AssessResults run_assess(AssessPlan& p, PassRunner& runner) {
   std::optional<SiteCropObserver> crops;
   PictureWriter pictures;
   std::mutex overview_mutex;
-  if (!p.crops.empty()) {
+  std::vector<io::CropPiece> pieces;  // a unit's: written to its crops file after the pass
+  if (!p.crops.empty() && p.unit) {
+    crops.emplace(p.layout.plan.tiles, p.crops, p.crop_planes, [&](std::size_t c, Crop&& crop) {
+      io::CropPiece piece = p.piece_of[c];
+      piece.piece = std::move(crop);
+      std::lock_guard lock(overview_mutex);
+      pieces.push_back(std::move(piece));
+    });
+    p.layout.observers = {&*crops};
+  } else if (!p.crops.empty()) {
     std::error_code ec;  // e.g. a file named "pictures" in the way
     fs::create_directories(p.picture_dir, ec);
     if (ec) throw io_error(p.picture_dir.string() + ": cannot create the picture folder (" + ec.message() + ")");
-    std::size_t const overview_crop = p.crops.size() - 1;
+    std::size_t const overview_crop = p.has_overview ? p.crops.size() - 1 : p.crops.size();
     // overview_crop by value: the observer runs during runner.run(), after this block's scope.
     crops.emplace(p.layout.plan.tiles, p.crops, p.crop_planes, [&, overview_crop](std::size_t c, Crop&& crop) {
       if (c == overview_crop) {
@@ -716,6 +797,16 @@ AssessResults run_assess(AssessPlan& p, PassRunner& runner) {
   if (crops) runner.finishing(p.layout.label, "site pictures");
   pictures.finish();
   res.zonal = std::move(stats.zonal);
+  bool const unit_pictures = p.unit && std::find(p.layout.tables.begin(), p.layout.tables.end(), p.unit->crops) !=
+                                           p.layout.tables.end();
+  if (unit_pictures) {  // the unit's pieces (none is a valid answer: no picture crosses it)
+    // In a fixed order (pieces complete in whatever order the tiles do): a rerun writes the same bytes.
+    std::sort(pieces.begin(), pieces.end(), [](io::CropPiece const& a, io::CropPiece const& b) {
+      return std::tie(a.key, a.row, a.column) < std::tie(b.key, b.row, b.column);
+    });
+    io::write_crop_pieces(p.unit->crops, pieces);
+    runner.wrote(p.unit->crops);
+  }
 
   // Intermediate epochs: one read each, NDVI per site (their pixels are not kept). A unit reads
   // its window of the national grid, as for the two epochs.
@@ -736,7 +827,7 @@ AssessResults run_assess(AssessPlan& p, PassRunner& runner) {
     l.plane_names = {"ndvi_" + scene.label};
     res.epoch_products.push_back(epoch_product(p, epoch));
     auto const work = runner.zonal_work(l.plan, zones, p.zr.mode, is_geographic(grid.crs_wkt),
-                                        {res.epoch_products.back()});
+                                        {res.epoch_products.back()}, !p.unit);
     l.zonal = &work;
     auto epoch_stats = runner.run(l);
     res.epoch_zonal.push_back(std::move(epoch_stats.zonal[0]));
@@ -851,6 +942,8 @@ AssessLayout assess_layout(OptionValues const& r) {
     out.site_ids.push_back(z.id);
     out.site_bounds.push_back(z.parts.empty() ? std::nullopt : std::optional<Bounds>(z.bbox));
   }
+  out.picture_windows.assign(p.sites.zones.size(), std::nullopt);
+  for (auto const& [site, crop] : p.picture_sites) out.picture_windows[site] = crop.window;
   out.inputs = p.layout.inputs;
   out.planes_read = p.in.source->plane_count();
   for (auto const& [year, epoch] : p.epochs)
@@ -873,8 +966,6 @@ int run_assess_command(OptionValues const& r, std::vector<std::string> const& co
   auto const started = std::chrono::steady_clock::now();
   std::string const started_utc = utc_now();
   auto request = assess_request_from(r);
-  // Units and the merge draw no pictures yet: a site's picture window may cross unit borders.
-  if (unit || merge) request.pictures = false;
   auto const run = run_settings_from(r);
   auto const cog = cog_options_from(r);
   EventLog log(run.log_format, run.quiet);
@@ -928,6 +1019,14 @@ int run_assess_command(OptionValues const& r, std::vector<std::string> const& co
     res.zonal.assign(merge->zonal.begin(), merge->zonal.begin() + 6);
     res.epoch_zonal.assign(merge->zonal.begin() + 6, merge->zonal.end());
     res.site_pictures.assign(n, ojson::array());
+    if (pictures && !merge->site_crops.empty()) {
+      std::error_code ec;
+      fs::create_directories(plan.picture_dir, ec);
+      if (ec) throw io_error(plan.picture_dir.string() + ": cannot create the picture folder (" + ec.message() + ")");
+      for (auto const& [site, crop] : merge->site_crops)
+        res.site_pictures[site] = write_site_pictures(plan.picture_dir, site, crop, grid, in);
+    }
+    res.overview = merge->overview;
     fill_series(plan, res);
   } else {
     res = run_assess(plan, runner);

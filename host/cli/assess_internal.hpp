@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 
 #include "cli/option_values.hpp"
 #include "reclaim/grid.hpp"
+#include "reclaim/site_crops.hpp"
 #include "reclaim/zonal_work.hpp"
 
 namespace reclaim::cli {
@@ -28,6 +30,9 @@ struct AssessUnit {
   std::vector<std::size_t> sites;     ///< indices in the sites layer, increasing
   std::filesystem::path partial;      ///< where the accumulators go (zonal partial format)
   bool keep_rasters = false;          ///< write the unit's COGs (else no raster at all)
+  /// Where the pieces of the pictures' crops in this window go (io/crop_pieces.hpp), when the
+  /// job draws pictures: the merge pastes them into the crops a whole run would capture.
+  std::filesystem::path crops;
 };
 
 /// The merge of a national run: every site's accumulators merged over the units, and the
@@ -38,6 +43,8 @@ struct AssessMerge {
   std::vector<std::string> missing_units;  ///< recorded in summary.json and the manifest (--allow-missing)
   nlohmann::ordered_json run;              ///< the plan and the units, for the manifest
   std::function<void()> write_rasters;     ///< writes `rasters`, once the outputs are claimed
+  std::map<std::size_t, Crop> site_crops;  ///< pasted from the units' pieces, by site index
+  std::optional<Crop> overview;            ///< likewise (the parts of the grid with units)
 };
 
 /// What `reclaim plan` needs of an assessment, checked as `reclaim assess` checks it (bad input
@@ -46,6 +53,9 @@ struct AssessLayout {
   Grid grid;                                  ///< the grid the epochs are read onto
   std::vector<std::string> site_ids;          ///< in layer order
   std::vector<std::optional<Bounds>> site_bounds;  ///< in the grid's CRS; none without geometry
+  /// The window of each site's pictures on the grid (its box and a margin), for the sites that
+  /// get pictures; a unit must exist wherever one lies, for the merged pictures to be whole.
+  std::vector<std::optional<TileWindow>> picture_windows;
   std::filesystem::path sites_path;
   std::vector<std::filesystem::path> inputs;  ///< the files read (scenes, sites, job), once each
   std::int32_t planes_read = 0;               ///< input planes per pixel over every pass

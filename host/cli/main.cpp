@@ -2,12 +2,14 @@
 #include <cxxopts.hpp>
 
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <exception>
 #include <string>
 
+#include "reclaim/io/cog_writer.hpp"
 #include "cli/commands.hpp"
 #include "reclaim/error.hpp"
 #include "reclaim/interrupt.hpp"
@@ -58,7 +60,7 @@ int fail(int code, std::string const& message) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int dispatch(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
     print_usage();
     return argc < 2 ? kExitUsage : 0;
@@ -102,4 +104,16 @@ int main(int argc, char** argv) {
   } catch (std::exception const& e) {
     return fail(kExitInternal, std::string("internal error: ") + e.what());
   }
+}
+
+int main(int argc, char** argv) {
+  int const code = dispatch(argc, argv);
+  if (reclaim::io::encoders_abandoned()) {
+    // A COG encoder thread is stuck inside GDAL (~StreamingCogSink): static destructors would
+    // wait on it or tear GDAL down under it. Everything this run wrote is settled by now.
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::_Exit(code);
+  }
+  return code;
 }

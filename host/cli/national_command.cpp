@@ -43,6 +43,7 @@
 #include "io/output_file.hpp"
 #include "reclaim/error.hpp"
 #include "reclaim/interrupt.hpp"
+#include "reclaim/io/crop_pieces.hpp"
 #include "reclaim/io/zonal_partial.hpp"
 
 extern char** environ;
@@ -57,6 +58,7 @@ constexpr char kPlanName[] = "plan.json";
 constexpr char kUnitsGeojson[] = "units.geojson";
 constexpr char kDoneName[] = "done.json";
 constexpr char kPartialName[] = "partial.rzp";
+constexpr char kCropsName[] = "crops.rzc";  ///< the unit's pieces of the pictures (io/crop_pieces.hpp)
 constexpr int kPlanVersion = 1;
 
 /** Calibration of the estimates: input pixels (grid pixels x planes read) per second of one
@@ -453,15 +455,17 @@ int plan_main(int argc, char** argv) {
   doc["calibration"] = {{"input_pixels_per_second", kInputPixelsPerSecond},
                         {"measured", "CPU backend, 2-core AMD EPYC VM (bench/results/national-amd-epyc-2c.md)"}};
 
-  // Units: the grid's squares that touch a site (its box on the grid).
+  // Units: the grid's squares that touch a site (its box on the grid), or its pictures' window
+  // (the box and a margin), so that every sample of a merged picture comes from some unit.
   std::int64_t const cols = (grid.width + ux - 1) / ux;
   std::map<std::int64_t, std::vector<std::size_t>> unit_sites;  // row-major unit number -> sites
   std::size_t placed = 0;
   for (std::size_t s = 0; s < layout.site_bounds.size(); ++s) {
     if (!layout.site_bounds[s]) continue;
-    auto const w = clip_to_grid(grid, window_of_bounds(grid, *layout.site_bounds[s]));
+    auto w = clip_to_grid(grid, window_of_bounds(grid, *layout.site_bounds[s]));
     if (w.width <= 0 || w.height <= 0) continue;
     ++placed;
+    if (layout.picture_windows[s]) w = *layout.picture_windows[s];  // contains the box
     for (auto ry = w.y0 / uy; ry <= (w.y0 + w.height - 1) / uy; ++ry)
       for (auto cx = w.x0 / ux; cx <= (w.x0 + w.width - 1) / ux; ++cx) unit_sites[ry * cols + cx].push_back(s);
   }
@@ -729,6 +733,7 @@ void run_unit(Plan const& plan, std::size_t i, bool keep, std::vector<std::strin
   unit.window.height = static_cast<std::int32_t>(w[3]);
   unit.sites = u.at("sites").get<std::vector<std::size_t>>();
   unit.partial = dir / kPartialName;
+  unit.crops = dir / kCropsName;
   unit.keep_rasters = keep;
   std::vector<std::string> args{"assess", "--job", plan.job.string(), "--out", dir.string(), "--overwrite"};
   args.insert(args.end(), pass_on.begin(), pass_on.end());
@@ -739,10 +744,11 @@ void run_unit(Plan const& plan, std::size_t i, bool keep, std::vector<std::strin
   // The done record last: its outputs' sizes and checksums, so a later run can trust them.
   ojson outputs = ojson::array();
   std::vector<fs::path> files{unit.partial};
+  if (fs::exists(unit.crops)) files.push_back(unit.crops);
   if (keep)
     for (auto const& entry : fs::directory_iterator(dir))
       if (entry.path().extension() == ".tif" && entry.path().filename().string()[0] != '.') files.push_back(entry.path());
-  std::sort(files.begin() + 1, files.end());
+  std::sort(files.begin(), files.end());
   for (auto const& f : files) {
     auto const d = io::digest_file(f);
     outputs.push_back({{"path", fs::relative(f, plan.run_dir).string()}, {"bytes", d.bytes}, {"sha256", d.sha256}});
@@ -817,6 +823,23 @@ int national_merge_main(int argc, char** argv) {
       throw input_error(path.string() + ": another set of products than the other units'");
     for (std::size_t k = 0; k < part.results.size(); ++k)
       for (std::size_t z = 0; z < unit_sites.size(); ++z) merge.zonal[k].merge_zone(part.results[k], z, unit_sites[z]);
+  }
+
+  // Pictures: every unit's pieces of the sites' crops and of the overview, pasted into whole
+  // crops (the samples a single run captures).
+  for (auto const i : complete) {
+    auto const path = plan.unit_dir(i) / kCropsName;
+    if (!fs::exists(path)) continue;
+    for (auto const& piece : io::read_crop_pieces(path)) {
+      if (piece.key == io::kOverviewCropKey) {
+        if (!merge.overview) merge.overview.emplace();
+        io::paste_crop_piece(*merge.overview, piece);
+      } else {
+        if (piece.key >= sites) throw input_error(path.string() + ": a piece of site " + std::to_string(piece.key) +
+                                                  ", the sites file has " + std::to_string(sites));
+        io::paste_crop_piece(merge.site_crops[piece.key], piece);
+      }
+    }
   }
 
   // National rasters: a VRT of the units' COGs, one per raster name.

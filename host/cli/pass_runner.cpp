@@ -190,8 +190,9 @@ TilePlan PassRunner::plan(TileSource const& source, PixelPass const& pass, bool 
 }
 
 ZonalWork PassRunner::zonal_work(TilePlan const& plan, std::vector<Zone> const& zones, CoverageMode mode,
-                                 bool geographic, std::vector<ZonalProduct> products) const {
-  // A zone outside the raster gets count 0 and empty statistics; say which, once.
+                                 bool geographic, std::vector<ZonalProduct> products, bool warn_outside) const {
+  // A zone outside the raster gets count 0 and empty statistics; say which, once (not for a
+  // unit of a national run: its window holds parts of its sites, or only their pictures' margin).
   Bounds const raster = window_bounds(plan.grid, TileWindow{0, 0, 0, static_cast<std::int32_t>(plan.grid.width),
                                                            static_cast<std::int32_t>(plan.grid.height)});
   std::size_t outside = 0;
@@ -200,7 +201,7 @@ ZonalWork PassRunner::zonal_work(TilePlan const& plan, std::vector<Zone> const& 
     if (z.parts.empty() || overlaps(z.bbox, raster)) continue;
     if (++outside <= 5) ids += (outside > 1 ? ", " : "") + z.id;
   }
-  if (outside > 0)
+  if (outside > 0 && warn_outside)
     m_deferred_warnings.push_back(std::to_string(outside) + " of " + std::to_string(zones.size()) +
                                   " zones lie outside the raster (" + ids + (outside > 5 ? ", ..." : "") +
                                   "): their pixel counts are 0 and their statistics empty");

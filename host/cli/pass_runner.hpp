@@ -77,7 +77,7 @@ class PassRunner {
   [[nodiscard]] TilePlan plan(TileSource const& source, PixelPass const& pass, bool block_tiles = false) const;
   /// Per-zone work of a pass over `plan` (coverage of every zone once, on the run's threads).
   [[nodiscard]] ZonalWork zonal_work(TilePlan const& plan, std::vector<Zone> const& zones, CoverageMode mode,
-                                     bool geographic, std::vector<ZonalProduct> products) const;
+                                     bool geographic, std::vector<ZonalProduct> products, bool warn_outside = true) const;
   /// claim_outputs for `folder` and the passes of `layouts` (their COGs, tables and scratch files),
   /// plus `extra` files, with --overwrite; first refuses an output that would replace an input.
   /// A dry run only refuses (the same errors as the run) and claims nothing.

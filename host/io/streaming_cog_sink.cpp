@@ -8,8 +8,14 @@
 #include <gdal_priv.h>
 #include <ogr_spatialref.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <filesystem>
 #include <cmath>
 #include <cstring>
 #include <exception>
@@ -116,6 +122,11 @@ class TileStore {
       m_aborted = true;
     }
     m_changed.notify_all();
+  }
+  /// Waits until every encoder has finished, at most `limit`; false when one has not.
+  [[nodiscard]] bool wait_all_finished(std::chrono::milliseconds limit) {
+    std::unique_lock lock(m_mutex);
+    return m_changed.wait_for(lock, limit, [&] { return m_running == 0; });
   }
   [[nodiscard]] bool aborted() {
     std::lock_guard lock(m_mutex);
@@ -276,6 +287,7 @@ struct StreamingCogSink::Impl {
   std::mutex error_mutex;
   std::exception_ptr error;
   bool finished = false;
+  std::unique_ptr<std::atomic<bool>[]> encoder_done;  ///< set when encoder k has returned
 
   void join() {
     for (auto& t : encoders)
@@ -297,6 +309,7 @@ StreamingCogSink::StreamingCogSink(TilePlan const& plan, std::vector<OutputRaste
   impl.options = std::move(options);
   int const count = static_cast<int>(impl.outputs.size());
   impl.store = std::make_unique<TileStore>(impl.plan, count, buffer_bytes);
+  impl.encoder_done = std::make_unique<std::atomic<bool>[]>(static_cast<std::size_t>(count));
   for (int k = 0; k < count; ++k) {
     impl.store->encoder_started();
     impl.encoders.emplace_back([&impl, k] {
@@ -312,15 +325,50 @@ StreamingCogSink::StreamingCogSink(TilePlan const& plan, std::vector<OutputRaste
         }
         impl.store->abort();
       }
+      impl.encoder_done[static_cast<std::size_t>(k)] = true;
       impl.store->encoder_finished(k);
     });
   }
 }
 
+namespace {
+std::atomic<bool> g_abandoned{false};
+constexpr std::chrono::seconds kAbortLimit{15};
+}  // namespace
+
+bool encoders_abandoned() noexcept { return g_abandoned.load(); }
+
 StreamingCogSink::~StreamingCogSink() {
   if (!m_impl) return;
-  if (!m_impl->finished) m_impl->store->abort();  // encoders fail, their temporaries are removed
-  m_impl->join();
+  auto& impl = *m_impl;
+  if (!impl.finished) {
+    impl.store->abort();  // encoders fail, their temporaries are removed
+    // GDAL 3.6's multi-threaded GTiff writer can deadlock when a copy stops with compression
+    // jobs queued (OSGeo/gdal#8561, fixed in 3.7.3); seen once in a few hundred SIGTERMs. An
+    // encoder stuck there is left behind (the process is ending: main() then exits without
+    // running destructors), its temporaries removed here, so a stop never hangs.
+    if (!impl.store->wait_all_finished(kAbortLimit)) {
+      for (std::size_t k = 0; k < impl.encoders.size(); ++k) {
+        if (impl.encoder_done[k]) {
+          if (impl.encoders[k].joinable()) impl.encoders[k].join();
+          continue;
+        }
+        impl.encoders[k].detach();
+        g_abandoned = true;
+        namespace fs = std::filesystem;
+        fs::path const out = impl.outputs[k].path;
+        std::string const prefix = "." + out.filename().string() + "." + std::to_string(::getpid()) + "-";
+        std::error_code ec;
+        for (auto const& e : fs::directory_iterator(out.parent_path().empty() ? "." : out.parent_path(), ec))
+          if (e.path().filename().string().rfind(prefix, 0) == 0) fs::remove(e.path(), ec);
+        std::fprintf(stderr, "reclaim: warning: %s: the COG encoder did not stop in %lld s (a GDAL 3.6 multi-threaded "
+                             "GTiff deadlock): left behind, its temporary removed\n",
+                     out.string().c_str(), static_cast<long long>(kAbortLimit.count()));
+      }
+      return;
+    }
+  }
+  impl.join();
 }
 
 void StreamingCogSink::write(TileWindow const& window, float const* planes, int plane_count) {

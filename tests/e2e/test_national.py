@@ -105,6 +105,33 @@ def test_national_vrts_hold_the_single_runs_pixels_where_units_are(national, sin
     assert {o["path"].split("/")[-1] for o in manifest["outputs"]} >= {"sites.csv", "change_class.vrt"}
 
 
+def test_merged_pictures_are_the_single_runs_bytes(reclaim_bin, demo, national, tmp_path):
+    """Each unit captures its part of every site's picture crop (and of the overview) on the
+    crop's own sample lattice; the merge pastes them: every site picture (and its georeferencing)
+    is byte-identical to one `reclaim assess`, sites cut by unit borders included, and the
+    overview equals the single run's wherever units cover the grid."""
+    root, job = demo
+    run_dir, doc = national
+    single = tmp_path / "single"
+    run_reclaim(reclaim_bin, "assess", "--job", job, "--out", single, "--quiet")
+    site_files = sorted(p.name for p in (single / "pictures").iterdir() if not p.name.startswith("overview"))
+    assert len(site_files) > 20
+    for name in site_files:
+        assert (run_dir / "pictures" / name).read_bytes() == (single / "pictures" / name).read_bytes(), name
+    # A picture whose window spans several units was assembled from several pieces.
+    for u in doc["units"]:
+        done = json.loads((run_dir / "units" / u["id"] / "done.json").read_text())
+        assert any(o["path"].endswith("crops.rzc") for o in done["outputs"])
+    assert max(len(u["sites"]) for u in doc["units"]) > 1
+    merged = gdal.Open(str(run_dir / "pictures" / "overview.png")).ReadAsArray()
+    whole = gdal.Open(str(single / "pictures" / "overview.png")).ReadAsArray()
+    covered = merged[3] > 0
+    assert 0.3 < covered.mean() and np.array_equal(merged[:, covered], whole[:, covered])
+    html = (run_dir / "report.html").read_text()
+    pictured = len([n for n in site_files if n.endswith("_ndvi_before.png")])
+    assert html.count("<figure><img") == 5 * pictured + 1  # + the overview
+
+
 def test_a_complete_unit_is_not_run_again(reclaim_bin, national):
     run_dir, doc = national
     partial = run_dir / "units" / doc["units"][0]["id"] / "partial.rzp"
@@ -124,7 +151,7 @@ def test_kill_9_then_run_again_gives_the_same_bytes(reclaim_bin, demo, national)
     run_dir, doc = national
     unit = max(range(len(doc["units"])), key=lambda i: len(doc["units"][i]["sites"]))
     ref_dir = run_dir / "units" / doc["units"][unit]["id"]
-    reference = {p.name: sha(p) for p in ref_dir.iterdir() if p.suffix in (".rzp", ".tif")}
+    reference = {p.name: sha(p) for p in ref_dir.iterdir() if p.suffix in (".rzp", ".rzc", ".tif")}
     rng = np.random.default_rng(int(os.environ.get("RECLAIM_KILL_SEED", "7")))
     for attempt in range(3):
         fresh, _ = plan(reclaim_bin, root, job, f"killed{attempt}", "--keep-rasters", "units")
@@ -138,7 +165,7 @@ def test_kill_9_then_run_again_gives_the_same_bytes(reclaim_bin, demo, national)
         unit_dir.mkdir(parents=True, exist_ok=True)  # (a kill before the unit began)
         (unit_dir / f".dndvi.tif.{proc.pid}-0badf00d.tmp").write_bytes(b"half written")
         run_reclaim(reclaim_bin, "run", fresh, "--unit", str(unit), "--quiet")
-        assert {p.name: sha(p) for p in unit_dir.iterdir() if p.suffix in (".rzp", ".tif")} == reference
+        assert {p.name: sha(p) for p in unit_dir.iterdir() if p.suffix in (".rzp", ".rzc", ".tif")} == reference
         assert not [p for p in unit_dir.iterdir() if p.name.startswith(".") and "lock" not in p.name]
         shutil.rmtree(fresh)
 

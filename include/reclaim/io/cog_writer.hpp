@@ -118,6 +118,10 @@ class StreamingCogSink final : public CogSink {
   std::unique_ptr<Impl> m_impl;
 };
 
+/// True once a StreamingCogSink left an encoder thread stuck inside GDAL while stopping (see
+/// ~StreamingCogSink): the process must then end with std::_Exit, not run static destructors.
+[[nodiscard]] bool encoders_abandoned() noexcept;
+
 /// Bytes a StreamingCogSink needs for `plan` to make progress: the tile rows one row of
 /// COG blocks spans, plus one row in flight, for every output.
 [[nodiscard]] std::size_t streaming_buffer_bytes(TilePlan const& plan, int outputs, CogOptions const& options);
