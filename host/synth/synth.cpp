@@ -381,6 +381,29 @@ struct Scene {
   Buckets disturbance_buckets;
   std::vector<RoadSegment> roads;
   std::array<Epoch, 2> epochs;
+  /// Per row, the pixels [valid_begin, valid_end) hold data, the rest is no data (empty: every
+  /// pixel): a scene of the national demo ends at its UTM zone's border.
+  std::vector<std::int32_t> valid_begin, valid_end;
+  std::vector<int> border_pits;  ///< disturbances placed across the zone border (national demo)
+};
+
+/// What the national demo changes in a scene; the defaults leave the demo scene as it was, draw
+/// for draw, so `reclaim synth` writes the same bytes for a seed.
+struct SceneExtras {
+  std::vector<std::int32_t> valid_begin, valid_end;  ///< see Scene; empty: every pixel
+  double site_density = 1.0;                         ///< existing pits per 420 000 px, times this
+  double max_radius_px = 100.0;                      ///< largest pit semi-axis
+  /// Pits of the neighbouring scene that reach into this one, in this scene's pixel frame: drawn
+  /// here too (no site of this scene), so a pit across the zone border looks alike on both sides.
+  std::vector<Disturbance> foreign;
+  /// Per row, the column of the zone border, and how many pits to place across it (centred
+  /// on the valid side, within reach of the border).
+  std::vector<double> border_x;
+  int border_pits = 0;
+  bool border_east = true;  ///< the border lies east of the scene's valid pixels
+  /// Rows where two tiles of the scene meet: one pit is placed across each.
+  std::vector<double> seam_rows;
+  bool outside_site = true;  ///< the site east of the scene that no imagery covers
 };
 
 // ---- scene construction ---------------------------------------------------------------------
@@ -483,10 +506,18 @@ class Placer {
  public:
   Placer(Scene& sc, Rng& rng) : m_sc(sc), m_rng(rng) {}
 
-  /// True when d centred at (x, y) lies in the scene, off water and main roads, clear of others.
-  [[nodiscard]] bool fits(Disturbance const& d, double x, double y) const {
+  /// True when d centred at (x, y) lies in the scene (and, unless `anywhere`, in its valid
+  /// pixels), off water and main roads, clear of others.
+  [[nodiscard]] bool fits(Disturbance const& d, double x, double y, bool anywhere = false) const {
     double const reach = d.polygon_reach() + 4;
     if (x - reach < 2 || y - reach < 2 || x + reach > m_sc.width - 2 || y + reach > m_sc.height - 2) return false;
+    if (!anywhere && !m_sc.valid_end.empty()) {
+      // The valid pixels' edge (a meridian) is all but straight: its ends and middle suffice.
+      for (double const row : {y - reach, y, y + reach}) {
+        auto const r = static_cast<std::size_t>(std::clamp(static_cast<std::int32_t>(row), 0, m_sc.height - 1));
+        if (x - reach < m_sc.valid_begin[r] + 2 || x + reach > m_sc.valid_end[r] - 2) return false;
+      }
+    }
     for (auto const& o : m_sc.disturbances) {
       if (std::hypot(o.cx - x, o.cy - y) < reach + o.polygon_reach() + 6) return false;
     }
@@ -621,10 +652,12 @@ void add_clouds(Scene& sc, Epoch& ep, Rng& rng, double fraction, bool cirrus) {
   }
 }
 
-Scene build_scene(SynthOptions const& o) {
+Scene build_scene(SynthOptions const& o, SceneExtras const& extra = {}) {
   Scene sc;
   sc.width = o.width;
   sc.height = o.height;
+  sc.valid_begin = extra.valid_begin;
+  sc.valid_end = extra.valid_end;
   Rng rng(o.seed);
   double const W = o.width, H = o.height;
 
@@ -666,9 +699,9 @@ Scene build_scene(SynthOptions const& o) {
   placer.snapshot_main_roads();
 
   double const small = std::min(W, H);
-  double const r_hi = std::min(100.0, 0.15 * small);
+  double const r_hi = std::min(extra.max_radius_px, 0.15 * small);
   double const r_lo = std::min(22.0, 0.5 * r_hi);
-  auto const n_exist = static_cast<int>(std::lround(4.0 + W * H / 420000.0));
+  auto const n_exist = static_cast<int>(std::lround(4.0 + extra.site_density * (W * H / 420000.0)));
   int const n_new = std::max(1, static_cast<int>(std::lround(0.12 * n_exist)));
 
   std::vector<Fate> fates;
@@ -696,6 +729,41 @@ Scene build_scene(SynthOptions const& o) {
     sc.disturbances.push_back(d);
     return static_cast<int>(sc.disturbances.size() - 1);
   };
+
+  // The national demo's pits first: the neighbour's pits across the zone border, then this
+  // scene's own across it and across its tile seams (sites that a mosaic must join).
+  for (Disturbance const& d : extra.foreign) commit(d, -1);
+  auto const seam_fate = [&rng] {
+    static constexpr std::array<Fate, 3> kFates{Fate::revegetated, Fate::partial, Fate::still_bare};
+    return kFates[static_cast<std::size_t>(rng.below(3))];
+  };
+  for (int k = 0; k < extra.border_pits && r_hi >= 6; ++k) {
+    Disturbance d = make_disturbance(rng, r_lo, r_hi, false);
+    for (int t = 0; t < 300; ++t) {
+      double const y = rng.uniform(0.0, H);
+      double const border = extra.border_x[static_cast<std::size_t>(std::clamp(static_cast<std::int32_t>(y), 0, sc.height - 1))];
+      // Centred on the scene's side of the border by under the pit's smallest radius, so that it
+      // (and its polygon) reaches across whatever its orientation.
+      double const x = border + (extra.border_east ? -0.3 : 0.3) * d.b;
+      if (!placer.fits(d, x, y, /*anywhere=*/true)) continue;
+      d.cx = x;
+      d.cy = y;
+      sc.border_pits.push_back(commit(d, add_site(seam_fate())));
+      break;
+    }
+  }
+  for (double const row : extra.seam_rows) {
+    if (r_hi < 6) break;
+    Disturbance d = make_disturbance(rng, r_lo, r_hi, false);
+    for (int t = 0; t < 300; ++t) {
+      double const x = rng.uniform(0.0, W), y = row + rng.uniform(-0.3, 0.3) * d.b;
+      if (!placer.fits(d, x, y)) continue;
+      d.cx = x;
+      d.cy = y;
+      commit(d, add_site(seam_fate()));
+      break;
+    }
+  }
 
   if (r_hi >= 6) {
     for (int k = 0; k < n_exist; ++k) {
@@ -782,7 +850,7 @@ Scene build_scene(SynthOptions const& o) {
   }
 
   // One site wholly east of the scene: a lease the imagery does not cover.
-  {
+  if (extra.outside_site) {
     Disturbance d = make_disturbance(rng, std::max(r_lo, 6.0), std::max(r_hi, 12.0), false);
     d.cx = W + d.polygon_reach() + rng.uniform(30.0, 80.0);
     d.cy = rng.uniform(0.3, 0.7) * H;
@@ -846,8 +914,16 @@ class RowRenderer {
     double const t = static_cast<double>(y) / std::max(1, m_sc.height - 1);
     auto const swath_edge = static_cast<std::int32_t>(W - std::floor(W * (0.012 + 0.02 * t)));
     float const py = static_cast<float>(y) + 0.5f;
+    auto const row = static_cast<std::size_t>(y);
+    std::int32_t const valid_begin = m_sc.valid_begin.empty() ? 0 : m_sc.valid_begin[row];
+    std::int32_t const valid_end = m_sc.valid_end.empty() ? W : m_sc.valid_end[row];
 
     for (std::int32_t x = 0; x < W; ++x) {
+      if (x < valid_begin || x >= valid_end) {  // beyond the zone border: no data (0 in every band)
+        for (std::uint16_t* epoch : out)
+          for (int b = 0; b <= kBands; ++b) epoch[static_cast<std::size_t>(b) * plane + static_cast<std::size_t>(x)] = 0;
+        continue;
+      }
       float const px = static_cast<float>(x) + 0.5f;
       float const detail = m_detail_row[static_cast<std::size_t>(x)];
       Hit const hit = find_disturbance(px, py, detail);
@@ -1152,7 +1228,10 @@ void close_dataset(DatasetPtr& ds, fs::path const& path) {
   if (CPLGetLastErrorType() == CE_Failure || CPLGetLastErrorType() == CE_Fatal) gdal_fail(path, "cannot finish writing");
 }
 
-DatasetPtr create_epoch(SynthOptions const& o, fs::path const& path, int year) {
+/// The demo scene's CRS: UTM 49N (Shaanxi, Inner Mongolia).
+constexpr int kDemoEpsg = 32649;
+
+DatasetPtr create_epoch(SynthOptions const& o, fs::path const& path, int year, int epsg = kDemoEpsg) {
   GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GTiff");
   if (drv == nullptr) throw io_error(path.string() + ": GDAL has no GTiff driver");
   std::string const block = std::to_string(o.block_size);
@@ -1174,7 +1253,7 @@ DatasetPtr create_epoch(SynthOptions const& o, fs::path const& path, int year) {
   double gt[6] = {o.origin_x, o.pixel_size, 0.0, o.origin_y, 0.0, -o.pixel_size};
   if (ds->SetGeoTransform(gt) != CE_None) gdal_fail(path, "cannot set geotransform");
   OGRSpatialReference srs;
-  if (srs.importFromEPSG(32649) != OGRERR_NONE) gdal_fail(path, "cannot build EPSG:32649");
+  if (srs.importFromEPSG(epsg) != OGRERR_NONE) gdal_fail(path, "cannot build EPSG:" + std::to_string(epsg));
   if (ds->SetSpatialRef(&srs) != CE_None) gdal_fail(path, "cannot set CRS");
   static constexpr std::array<char const*, kBands + 1> kNames{"B02", "B03", "B04", "B08", "B11", "B12", "SCL"};
   static constexpr std::array<char const*, kBands + 1> kWavelength{"490", "560", "665", "842", "1610", "2190", ""};
@@ -1271,30 +1350,18 @@ std::vector<std::pair<double, double>> island_ring(Disturbance const& d) {
   return pts;
 }
 
-void write_sites(SynthOptions const& o, Scene const& sc, fs::path const& path) {
-  GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GPKG");
-  if (drv == nullptr) throw io_error(path.string() + ": GDAL has no GPKG driver");
-  CPLErrorReset();
-  DatasetPtr ds(drv->Create(path.string().c_str(), 0, 0, 0, GDT_Unknown, nullptr));
-  if (!ds) gdal_fail(path, "cannot create GeoPackage");
+/// Each site of a scene as a multipolygon in EPSG:4326 (longitude first), from the scene's pixel
+/// frame (`o`'s origin and pixel size) in EPSG `epsg`. `path` names the file in errors.
+std::vector<std::unique_ptr<OGRMultiPolygon>> site_geometries(SynthOptions const& o, Scene const& sc, int epsg,
+                                                              fs::path const& path) {
   OGRSpatialReference utm, wgs84;
-  if (utm.importFromEPSG(32649) != OGRERR_NONE || wgs84.importFromEPSG(4326) != OGRERR_NONE)
-    gdal_fail(path, "cannot build EPSG:32649 / EPSG:4326");
+  std::string const crs = "EPSG:" + std::to_string(epsg);
+  if (utm.importFromEPSG(epsg) != OGRERR_NONE || wgs84.importFromEPSG(4326) != OGRERR_NONE)
+    gdal_fail(path, "cannot build " + crs + " / EPSG:4326");
   utm.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
   wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
   std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&utm, &wgs84));
-  if (!ct) gdal_fail(path, "cannot transform EPSG:32649 to EPSG:4326");
-
-  CPLStringList lco;
-  lco.SetNameValue("FID", "fid");
-  lco.SetNameValue("GEOMETRY_NAME", "geom");
-  OGRLayer* layer = ds->CreateLayer("sites", &wgs84, wkbMultiPolygon, lco.List());
-  if (layer == nullptr) gdal_fail(path, "cannot create layer sites");
-  for (char const* name : {"site_id", "name", "status"}) {
-    OGRFieldDefn f(name, OFTString);
-    if (layer->CreateField(&f) != OGRERR_NONE) gdal_fail(path, std::string("cannot create field ") + name);
-  }
-  if (layer->StartTransaction() != OGRERR_NONE) gdal_fail(path, "cannot start transaction");
+  if (!ct) gdal_fail(path, "cannot transform " + crs + " to EPSG:4326");
 
   auto to_ring = [&](std::vector<std::pair<double, double>> const& pts) {
     auto ring = std::make_unique<OGRLinearRing>();
@@ -1302,8 +1369,9 @@ void write_sites(SynthOptions const& o, Scene const& sc, fs::path const& path) {
     ring->closeRings();
     return ring;
   };
+  std::vector<std::unique_ptr<OGRMultiPolygon>> out;
   for (auto const& site : sc.sites) {
-    OGRMultiPolygon mp;
+    auto mp = std::make_unique<OGRMultiPolygon>();
     for (int part : site.parts) {
       Disturbance const& d = sc.disturbances[static_cast<std::size_t>(part)];
       auto poly = std::make_unique<OGRPolygon>();
@@ -1312,18 +1380,60 @@ void write_sites(SynthOptions const& o, Scene const& sc, fs::path const& path) {
         auto hole = island_ring(d);
         if (!hole.empty()) poly->addRingDirectly(to_ring(hole).release());
       }
-      mp.addGeometryDirectly(poly.release());
+      mp->addGeometryDirectly(poly.release());
     }
-    if (mp.transform(ct.get()) != OGRERR_NONE) gdal_fail(path, "cannot transform site " + site.id);
+    if (mp->transform(ct.get()) != OGRERR_NONE) gdal_fail(path, "cannot transform site " + site.id);
+    out.push_back(std::move(mp));
+  }
+  return out;
+}
+
+/// One feature of a sites layer: its string fields, in the layer's field order, and geometry.
+struct SiteFeature {
+  std::vector<std::string> values;
+  std::unique_ptr<OGRMultiPolygon> geometry;  ///< EPSG:4326, longitude first
+};
+
+/// Writes the layer "sites" (EPSG:4326 multipolygons, string fields) as a new GeoPackage.
+void write_site_layer(fs::path const& path, std::vector<char const*> const& fields,
+                      std::vector<SiteFeature> const& features) {
+  GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GPKG");
+  if (drv == nullptr) throw io_error(path.string() + ": GDAL has no GPKG driver");
+  CPLErrorReset();
+  DatasetPtr ds(drv->Create(path.string().c_str(), 0, 0, 0, GDT_Unknown, nullptr));
+  if (!ds) gdal_fail(path, "cannot create GeoPackage");
+  OGRSpatialReference wgs84;
+  if (wgs84.importFromEPSG(4326) != OGRERR_NONE) gdal_fail(path, "cannot build EPSG:4326");
+  wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+
+  CPLStringList lco;
+  lco.SetNameValue("FID", "fid");
+  lco.SetNameValue("GEOMETRY_NAME", "geom");
+  OGRLayer* layer = ds->CreateLayer("sites", &wgs84, wkbMultiPolygon, lco.List());
+  if (layer == nullptr) gdal_fail(path, "cannot create layer sites");
+  for (char const* name : fields) {
+    OGRFieldDefn f(name, OFTString);
+    if (layer->CreateField(&f) != OGRERR_NONE) gdal_fail(path, std::string("cannot create field ") + name);
+  }
+  if (layer->StartTransaction() != OGRERR_NONE) gdal_fail(path, "cannot start transaction");
+  for (auto const& site : features) {
     OGRFeature feature(layer->GetLayerDefn());
-    feature.SetField("site_id", site.id.c_str());
-    feature.SetField("name", site.name.c_str());
-    feature.SetField("status", site.outside ? "outside_scene" : fate_name(site.fate));
-    feature.SetGeometry(&mp);
-    if (layer->CreateFeature(&feature) != OGRERR_NONE) gdal_fail(path, "cannot write site " + site.id);
+    for (std::size_t k = 0; k < fields.size(); ++k) feature.SetField(fields[k], site.values[k].c_str());
+    feature.SetGeometry(site.geometry.get());
+    if (layer->CreateFeature(&feature) != OGRERR_NONE) gdal_fail(path, "cannot write site " + site.values.front());
   }
   if (layer->CommitTransaction() != OGRERR_NONE) gdal_fail(path, "cannot commit sites");
   close_dataset(ds, path);
+}
+
+void write_sites(SynthOptions const& o, Scene const& sc, fs::path const& path) {
+  auto geometries = site_geometries(o, sc, kDemoEpsg, path);
+  std::vector<SiteFeature> features;
+  for (std::size_t k = 0; k < sc.sites.size(); ++k) {
+    Site const& site = sc.sites[k];
+    features.push_back({{site.id, site.name, site.outside ? "outside_scene" : fate_name(site.fate)}, std::move(geometries[k])});
+  }
+  write_site_layer(path, {"site_id", "name", "status"}, features);
 }
 
 void validate(SynthOptions const& o) {
