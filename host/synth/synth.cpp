@@ -16,9 +16,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <future>
 #include <limits>
@@ -741,7 +743,8 @@ Scene build_scene(SynthOptions const& o, SceneExtras const& extra = {}) {
     Disturbance d = make_disturbance(rng, r_lo, r_hi, false);
     for (int t = 0; t < 300; ++t) {
       double const y = rng.uniform(0.0, H);
-      double const border = extra.border_x[static_cast<std::size_t>(std::clamp(static_cast<std::int32_t>(y), 0, sc.height - 1))];
+      double const border =
+          extra.border_x[static_cast<std::size_t>(std::clamp(static_cast<std::int32_t>(y), 0, sc.height - 1))];
       // Centred on the scene's side of the border by under the pit's smallest radius, so that it
       // (and its polygon) reaches across whatever its orientation.
       double const x = border + (extra.border_east ? -0.3 : 0.3) * d.b;
@@ -921,7 +924,8 @@ class RowRenderer {
     for (std::int32_t x = 0; x < W; ++x) {
       if (x < valid_begin || x >= valid_end) {  // beyond the zone border: no data (0 in every band)
         for (std::uint16_t* epoch : out)
-          for (int b = 0; b <= kBands; ++b) epoch[static_cast<std::size_t>(b) * plane + static_cast<std::size_t>(x)] = 0;
+          for (int b = 0; b <= kBands; ++b)
+            epoch[static_cast<std::size_t>(b) * plane + static_cast<std::size_t>(x)] = 0;
         continue;
       }
       float const px = static_cast<float>(x) + 0.5f;
@@ -1449,6 +1453,264 @@ void validate(SynthOptions const& o) {
     throw usage_error("synth: the two epochs need different years (both are " + std::to_string(o.before_year) + ")");
 }
 
+// ---- the national demo ----------------------------------------------------------------------
+//
+// Two epochs of four scenes: two tiles (north, south) in each of UTM 49N and 50N, which meet at
+// 114 E, near where Shanxi, Hebei and Nei Mongol meet. Each zone is one generated landscape (a
+// Scene) cut into its tiles, so the tiles of a zone agree where they overlap. The two zones'
+// landscapes are drawn apart, so each scene's pixels end at the meridian (a little past it, as
+// tiles of two zones overlap); the pits placed across the border are drawn in both scenes, so
+// such a site looks alike on either side.
+
+constexpr double kBorderLon = 114.0;
+/// Province line (simplified, not the real borders): north of it Nei Mongol; south of it Shanxi
+/// west of 114 E, Hebei east.
+constexpr double kProvinceLat = 40.70;
+/// How far (pixels) each zone's scenes reach past the meridian.
+constexpr double kBorderOverlapPx = 2.0;
+constexpr double kNationalPixel = 10.0;
+/// Pits per 420 000 px, times this; and the largest pit's semi-axis: smaller pits, more sites.
+constexpr double kNationalDensity = 3.0;
+constexpr double kNationalMaxRadiusPx = 60.0;
+constexpr std::int32_t kNationalBlock = 256;
+constexpr int kNationalBorderPits = 2;
+
+struct ZoneLayout {
+  int epsg;
+  char const* name;
+  double origin_x, origin_y;  ///< upper-left corner of the zone's landscape, in its UTM zone
+  std::int32_t width, height;
+  bool west;  ///< the zone lies west of the border
+};
+// 40.63 to 40.74 N. The west zone's landscape reaches 100-150 px past the meridian, so that the
+// second epoch's swath edge (up to 3.2 % of the width, on the east side) falls beyond it, in
+// no-data pixels; the east zone's begins 30-70 px before it.
+constexpr std::array<ZoneLayout, 2> kZones{{{32649, "utm49n", 746000.0, 4514400.0, 880, 1200, true},
+                                            {32650, "utm50n", 246000.0, 4514400.0, 880, 1200, false}}};
+
+struct TileLayout {
+  char const* name;
+  std::int32_t y0, height;  ///< rows of the zone's landscape; the tiles overlap by 64 rows
+};
+constexpr std::array<TileLayout, 2> kTiles{{{"north", 0, 632}, {"south", 568, 632}}};
+constexpr double kTileSeamRow = 600.0;
+
+/// Acquisition instants of the two epochs (one overpass each: one observation per pixel).
+std::string acquisition(int year, bool after) {
+  return std::to_string(year) + (after ? "-07-20T03:25:39Z" : "-07-14T03:25:41Z");
+}
+
+std::unique_ptr<OGRCoordinateTransformation> transformation(int from_epsg, OGRSpatialReference const& to,
+                                                            fs::path const& path) {
+  OGRSpatialReference from;
+  if (from.importFromEPSG(from_epsg) != OGRERR_NONE) gdal_fail(path, "cannot build EPSG:" + std::to_string(from_epsg));
+  from.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&from, &to));
+  if (!ct) gdal_fail(path, "cannot transform EPSG:" + std::to_string(from_epsg));
+  return ct;
+}
+
+OGRSpatialReference epsg_srs(int epsg, fs::path const& path) {
+  OGRSpatialReference srs;
+  if (srs.importFromEPSG(epsg) != OGRERR_NONE) gdal_fail(path, "cannot build EPSG:" + std::to_string(epsg));
+  srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  return srs;
+}
+
+/// The national grid's CRS: Albers equal-area conic for China (standard parallels 25 and 47 N,
+/// central meridian 105 E, WGS 84), as national land-cover products use.
+OGRSpatialReference albers_china(fs::path const& path) {
+  OGRSpatialReference srs;
+  if (srs.SetProjCS("WGS 84 / Albers Equal Area Conic (China)") != OGRERR_NONE ||
+      srs.SetWellKnownGeogCS("WGS84") != OGRERR_NONE || srs.SetACEA(25.0, 47.0, 0.0, 105.0, 0.0, 0.0) != OGRERR_NONE)
+    gdal_fail(path, "cannot build the Albers CRS");
+  srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  return srs;
+}
+
+/// Per row of the zone's landscape, the column (fractional pixels) of the meridian kBorderLon at
+/// the row's centre: the meridian is sampled every 0.01 degrees and interpolated linearly
+/// (within a millimetre over so short a span).
+std::vector<double> border_columns(ZoneLayout const& z, fs::path const& path) {
+  auto const ct = transformation(4326, epsg_srs(z.epsg, path), path);
+  std::vector<double> east, north;
+  for (int k = 0; k <= 40; ++k) {  // 40.5 to 40.9 N
+    double x = kBorderLon, y = 40.5 + 0.01 * k;
+    if (!ct->Transform(1, &x, &y)) gdal_fail(path, "cannot transform the border meridian");
+    east.push_back(x);
+    north.push_back(y);
+  }
+  std::vector<double> cols(static_cast<std::size_t>(z.height));
+  for (std::int32_t r = 0; r < z.height; ++r) {
+    double const n = z.origin_y - (r + 0.5) * kNationalPixel;
+    std::size_t k = 1;
+    while (k + 1 < north.size() && north[k] < n) ++k;
+    double const t = (n - north[k - 1]) / (north[k] - north[k - 1]);
+    double const e = east[k - 1] + t * (east[k] - east[k - 1]);
+    cols[static_cast<std::size_t>(r)] = (e - z.origin_x) / kNationalPixel;
+  }
+  return cols;
+}
+
+/// A pit of the scene `from`, in the pixel frame of the scene `to`: centre and first semi-axis
+/// transformed, so it is drawn at the same place, size and orientation.
+Disturbance moved_pit(Disturbance d, ZoneLayout const& from, ZoneLayout const& to, fs::path const& path) {
+  auto const ct = transformation(from.epsg, epsg_srs(to.epsg, path), path);
+  std::array<double, 2> xs{d.cx, d.cx + d.a * d.cos_t}, ys{d.cy, d.cy + d.a * d.sin_t};
+  for (std::size_t k = 0; k < 2; ++k) {
+    xs[k] = from.origin_x + xs[k] * kNationalPixel;
+    ys[k] = from.origin_y - ys[k] * kNationalPixel;
+  }
+  if (!ct->Transform(2, xs.data(), ys.data())) gdal_fail(path, "cannot transform a pit across the zone border");
+  for (std::size_t k = 0; k < 2; ++k) {
+    xs[k] = (xs[k] - to.origin_x) / kNationalPixel;
+    ys[k] = (to.origin_y - ys[k]) / kNationalPixel;
+  }
+  double const dx = xs[1] - xs[0], dy = ys[1] - ys[0], len = std::hypot(dx, dy);
+  d.cx = xs[0];
+  d.cy = ys[0];
+  d.cos_t = dx / len;
+  d.sin_t = dy / len;
+  d.b *= len / d.a;
+  d.a = len;
+  d.site = -1;
+  return d;
+}
+
+SynthOptions zone_options(NationalOptions const& o, ZoneLayout const& z, std::size_t index) {
+  SynthOptions so;
+  so.out_dir = o.out_dir;
+  so.width = z.width;
+  so.height = z.height;
+  so.seed = splitmix64(o.seed + 0x6E6174696F6E616Cull * (index + 1));  // one landscape per zone
+  so.before_year = o.before_year;
+  so.after_year = o.after_year;
+  so.origin_x = z.origin_x;
+  so.origin_y = z.origin_y;
+  so.pixel_size = kNationalPixel;
+  so.block_size = kNationalBlock;
+  return so;
+}
+
+char const* province_of(double lon, double lat) {
+  if (lat >= kProvinceLat) return "Nei Mongol";
+  return lon < kBorderLon ? "Shanxi" : "Hebei";
+}
+
+/// Percent of the tile's pixels with data that SCL calls cloud, cirrus or shadow (the CSV's
+/// cloud_cover, as a catalogue computes its scene cloud cover).
+double cloud_percent(StripBuffer const& all, int epoch, std::int32_t width, TileLayout const& t) {
+  std::size_t const plane = static_cast<std::size_t>(all.rows) * static_cast<std::size_t>(width);
+  std::uint16_t const* scl =
+      all.data[static_cast<std::size_t>(epoch)].data() + static_cast<std::size_t>(kBands) * plane;
+  std::size_t data = 0, cloudy = 0;
+  for (std::int32_t r = t.y0; r < t.y0 + t.height; ++r)
+    for (std::int32_t x = 0; x < width; ++x) {
+      std::uint16_t const c =
+          scl[static_cast<std::size_t>(r) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x)];
+      if (c == kSclNoData) continue;
+      ++data;
+      if (c == kSclShadow || c == kSclCloudMedium || c == kSclCloudHigh || c == kSclCirrus) ++cloudy;
+    }
+  return data == 0 ? 0.0 : 100.0 * static_cast<double>(cloudy) / static_cast<double>(data);
+}
+
+/// Writes rows [t.y0, t.y0 + t.height) of one epoch of a rendered zone as a scene GeoTIFF.
+void write_tile(SynthOptions const& zone, int epsg, std::uint64_t seed, StripBuffer const& all, int epoch,
+                TileLayout const& t, int year, fs::path const& path) {
+  SynthOptions to = zone;
+  to.height = t.height;
+  to.origin_y = zone.origin_y - t.y0 * zone.pixel_size;
+  to.seed = seed;
+  DatasetPtr ds = create_epoch(to, path, year, epsg);
+  std::size_t const plane = static_cast<std::size_t>(all.rows) * static_cast<std::size_t>(zone.width);
+  // RasterIO takes a non-const buffer for reads and writes alike; GF_Write only reads it.
+  auto* first = const_cast<std::uint16_t*>(all.data[static_cast<std::size_t>(epoch)].data()) +
+                static_cast<std::size_t>(t.y0) * static_cast<std::size_t>(zone.width);
+  auto const px = static_cast<GSpacing>(sizeof(std::uint16_t));
+  CPLErrorReset();
+  if (ds->RasterIO(GF_Write, 0, 0, zone.width, t.height, first, zone.width, t.height, GDT_UInt16, kBands + 1, nullptr,
+                   px, px * zone.width, px * static_cast<GSpacing>(plane), nullptr) != CE_None)
+    gdal_fail(path, "cannot write the scene");
+  close_dataset(ds, path);
+}
+
+/// A sparse one-band GeoTIFF whose grid (extent, 10 m pixels, CRS) is the target grid: the
+/// bounding box of every zone's landscape in the Albers CRS, on its 10 m lattice.
+void write_grid(fs::path const& path) {
+  GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GTiff");
+  if (drv == nullptr) throw io_error(path.string() + ": GDAL has no GTiff driver");
+  auto const aea = albers_china(path);
+  double xmin = std::numeric_limits<double>::infinity(), ymin = xmin, xmax = -xmin, ymax = -xmin;
+  for (auto const& z : kZones) {
+    auto const ct = transformation(z.epsg, aea, path);
+    double const w = z.width * kNationalPixel, h = z.height * kNationalPixel;
+    for (int k = 0; k <= 16; ++k) {  // the rectangle's edges, densified: they bend in Albers
+      double const f = k / 16.0;
+      std::array<double, 4> xs{z.origin_x + f * w, z.origin_x + f * w, z.origin_x, z.origin_x + w};
+      std::array<double, 4> ys{z.origin_y, z.origin_y - h, z.origin_y - f * h, z.origin_y - f * h};
+      if (!ct->Transform(4, xs.data(), ys.data())) gdal_fail(path, "cannot transform the zones into the Albers CRS");
+      for (std::size_t i = 0; i < 4; ++i) {
+        xmin = std::min(xmin, xs[i]);
+        xmax = std::max(xmax, xs[i]);
+        ymin = std::min(ymin, ys[i]);
+        ymax = std::max(ymax, ys[i]);
+      }
+    }
+  }
+  xmin = std::floor(xmin / kNationalPixel) * kNationalPixel;
+  ymax = std::ceil(ymax / kNationalPixel) * kNationalPixel;
+  auto const width = static_cast<int>(std::ceil((xmax - xmin) / kNationalPixel));
+  auto const height = static_cast<int>(std::ceil((ymax - ymin) / kNationalPixel));
+  CPLStringList co;
+  co.SetNameValue("TILED", "YES");
+  co.SetNameValue("BLOCKXSIZE", "512");
+  co.SetNameValue("BLOCKYSIZE", "512");
+  co.SetNameValue("COMPRESS", "DEFLATE");
+  co.SetNameValue("SPARSE_OK", "TRUE");  // no block is written: a few hundred bytes
+  CPLErrorReset();
+  DatasetPtr ds(drv->Create(path.string().c_str(), width, height, 1, GDT_Byte, co.List()));
+  if (!ds) gdal_fail(path, "cannot create GeoTIFF");
+  double gt[6] = {xmin, kNationalPixel, 0.0, ymax, 0.0, -kNationalPixel};
+  if (ds->SetGeoTransform(gt) != CE_None) gdal_fail(path, "cannot set geotransform");
+  if (ds->SetSpatialRef(&aea) != CE_None) gdal_fail(path, "cannot set CRS");
+  ds->GetRasterBand(1)->SetDescription("target grid (reclaim synth --national): only its grid is read");
+  close_dataset(ds, path);
+}
+
+void write_text(fs::path const& path, std::string const& text) {
+  std::FILE* f = std::fopen(path.string().c_str(), "wb");
+  if (f == nullptr) throw io_error(path.string() + ": cannot create: " + std::strerror(errno));
+  bool const ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  if (std::fclose(f) != 0 || !ok) throw io_error(path.string() + ": cannot write: " + std::strerror(errno));
+}
+
+std::string job_text(NationalOptions const& o, NationalOutputs const& out) {
+  auto const name = [](fs::path const& p) { return p.filename().string(); };
+  std::string t;
+  t += "# The national demo (reclaim synth --national, seed " + std::to_string(o.seed) + "): a job for reclaim plan.\n";
+  t += "#   reclaim plan national.toml --out RUN && reclaim run RUN && reclaim merge RUN\n";
+  t += "# Each epoch is an inventory of four Sentinel-2-L2A-like scenes in UTM 49N and 50N (either\n";
+  t += "# side of 114 E), composited onto grid.tif (Albers equal-area, 10 m); totals by province.\n";
+  t += "before = \"" + std::to_string(o.before_year) + "=" + name(out.before_inventory) + "\"\n";
+  t += "after = \"" + std::to_string(o.after_year) + "=" + name(out.after_inventory) + "\"\n";
+  t += "sites = \"" + name(out.sites) + "\"\n";
+  t += "id-field = \"site_id\"\n";
+  t += "region-field = \"province\"\n";
+  t += "sensor = \"sentinel2-l2a\"\n";
+  t += "target-grid = \"" + name(out.grid) + "\"\n";
+  t += "unit-size = 1024\n";
+  return t;
+}
+
+void validate(NationalOptions const& o) {
+  if (o.out_dir.empty()) throw usage_error("synth: an output folder is required");
+  if (o.before_year == o.after_year)
+    throw usage_error("synth: the two epochs need different years (both are " + std::to_string(o.before_year) + ")");
+  if (o.before_year < 1000 || o.before_year > 9999 || o.after_year < 1000 || o.after_year > 9999)
+    throw usage_error("synth: --national needs four-digit years (the inventories' dates)");
+}
+
 }  // namespace
 
 SynthOutputs demo_scene_paths(SynthOptions const& options) {
@@ -1487,6 +1749,135 @@ SynthOutputs write_demo_scene(SynthOptions const& options) {
     tmp_after.commit(out.after);
     committed.push_back(out.after);
     tmp_sites.commit(out.sites);
+  } catch (...) {
+    std::error_code remove_ec;
+    for (auto const& p : committed) fs::remove(p, remove_ec);
+    throw;
+  }
+  return out;
+}
+
+std::vector<fs::path> NationalOutputs::files() const {
+  std::vector<fs::path> all = scenes;
+  for (auto const& p : {before_inventory, after_inventory, grid, sites, job}) all.push_back(p);
+  return all;
+}
+
+NationalOutputs national_demo_paths(NationalOptions const& options) {
+  validate(options);
+  NationalOutputs out;
+  for (int year : {options.before_year, options.after_year})
+    for (auto const& z : kZones)
+      for (auto const& t : kTiles)
+        out.scenes.push_back(options.out_dir / "scenes" / std::to_string(year) /
+                             (std::string(z.name) + "_" + t.name + ".tif"));
+  out.before_inventory = options.out_dir / (std::to_string(options.before_year) + ".csv");
+  out.after_inventory = options.out_dir / (std::to_string(options.after_year) + ".csv");
+  out.grid = options.out_dir / "grid.tif";
+  out.sites = options.out_dir / "sites.gpkg";
+  out.job = options.out_dir / "national.toml";
+  return out;
+}
+
+NationalOutputs write_national_demo(NationalOptions const& options) {
+  NationalOutputs out = national_demo_paths(options);
+  GDALAllRegister();
+  for (int year : {options.before_year, options.after_year}) {
+    std::error_code ec;
+    fs::create_directories(options.out_dir / "scenes" / std::to_string(year), ec);
+    if (ec) throw io_error((options.out_dir / "scenes").string() + ": cannot create folder: " + ec.message());
+  }
+  // Every file under a temporary name until all are complete (GeoPackage needs its extension).
+  auto const files = out.files();
+  std::vector<std::unique_ptr<TempFile>> tmp;
+  for (auto const& f : files)
+    tmp.push_back(std::make_unique<TempFile>(io::hidden_temp_path(f, f == out.sites ? ".tmp.gpkg" : ".tmp")));
+  auto tmp_of = [&](fs::path const& f) -> fs::path const& {
+    return tmp[static_cast<std::size_t>(std::find(files.begin(), files.end(), f) - files.begin())]->path();
+  };
+
+  std::array<std::string, 2> inventory;
+  for (int e = 0; e < 2; ++e) inventory[static_cast<std::size_t>(e)] = "path,datetime,sensor,cloud_cover\n";
+  std::vector<SiteFeature> features;
+  std::vector<Disturbance> border_pits;  // the west zone's, in its pixel frame
+  auto const threads = static_cast<unsigned>(available_cpus());
+  for (std::size_t zi = 0; zi < kZones.size(); ++zi) {
+    ZoneLayout const& z = kZones[zi];
+    SynthOptions const so = zone_options(options, z, zi);
+    SceneExtras extra;
+    extra.border_x = border_columns(z, out.grid);
+    extra.valid_begin.assign(static_cast<std::size_t>(z.height), 0);
+    extra.valid_end.assign(static_cast<std::size_t>(z.height), z.width);
+    for (std::size_t r = 0; r < extra.border_x.size(); ++r) {
+      // A pixel holds data when its centre lies within kBorderOverlapPx of the zone's side.
+      double const c = extra.border_x[r];
+      auto const edge = [&](double v) { return std::clamp(static_cast<std::int32_t>(std::ceil(v)), 0, z.width); };
+      if (z.west)
+        extra.valid_end[r] = edge(c + kBorderOverlapPx - 0.5);
+      else
+        extra.valid_begin[r] = edge(c - kBorderOverlapPx - 0.5);
+    }
+    extra.site_density = kNationalDensity;
+    extra.max_radius_px = kNationalMaxRadiusPx;
+    extra.border_east = z.west;
+    extra.border_pits = z.west ? kNationalBorderPits : 0;
+    extra.seam_rows = {kTileSeamRow};
+    extra.outside_site = !z.west;  // east of the west zone lies the east zone
+    if (!z.west)
+      for (auto const& d : border_pits) extra.foreign.push_back(moved_pit(d, kZones[0], z, out.grid));
+    Scene const sc = build_scene(so, extra);
+    if (z.west)
+      for (int k : sc.border_pits) border_pits.push_back(sc.disturbances[static_cast<std::size_t>(k)]);
+
+    StripBuffer all;
+    all.y0 = 0;
+    all.rows = z.height;
+    render_strip(sc, all, threads);
+    for (int e = 0; e < 2; ++e) {
+      int const year = e == 0 ? options.before_year : options.after_year;
+      for (std::size_t ti = 0; ti < kTiles.size(); ++ti) {
+        std::size_t const k = static_cast<std::size_t>(e) * kZones.size() * kTiles.size() + zi * kTiles.size() + ti;
+        fs::path const& path = out.scenes[k];
+        write_tile(so, z.epsg, options.seed, all, e, kTiles[ti], year, tmp_of(path));
+        char row[64];
+        std::snprintf(row, sizeof row, ",sentinel2-l2a,%.2f\n", cloud_percent(all, e, z.width, kTiles[ti]));
+        inventory[static_cast<std::size_t>(e)] +=
+            fs::relative(path, options.out_dir).generic_string() + "," + acquisition(year, e == 1) + row;
+      }
+    }
+
+    auto geometries = site_geometries(so, sc, z.epsg, out.sites);
+    for (std::size_t k = 0; k < sc.sites.size(); ++k) {
+      Site const& site = sc.sites[k];
+      OGRPoint centre;
+      if (geometries[k]->Centroid(&centre) != OGRERR_NONE) gdal_fail(out.sites, "cannot find a site's centroid");
+      features.push_back(
+          {{"", "", site.outside ? "outside_scene" : fate_name(site.fate), province_of(centre.getX(), centre.getY())},
+           std::move(geometries[k])});
+    }
+  }
+  // Ids and names across both zones, from their own draws (each zone numbered its own).
+  Rng names(splitmix64(options.seed ^ 0x73697465735F6964ull));
+  for (std::size_t k = 0; k < features.size(); ++k) {
+    char id[32];
+    std::snprintf(id, sizeof id, "S%03zu", k + 1);
+    features[k].values[0] = id;
+    features[k].values[1] = site_name(names, static_cast<int>(k + 1));
+  }
+  out.site_count = static_cast<std::int32_t>(features.size());
+  write_site_layer(tmp_of(out.sites), {"site_id", "name", "status", "province"}, features);
+  write_grid(tmp_of(out.grid));
+  write_text(tmp_of(out.before_inventory), inventory[0]);
+  write_text(tmp_of(out.after_inventory), inventory[1]);
+  write_text(tmp_of(out.job), job_text(options, out));
+
+  // All or none: the job file, committed last, says the demo is complete.
+  std::vector<fs::path> committed;
+  try {
+    for (std::size_t k = 0; k < files.size(); ++k) {
+      tmp[k]->commit(files[k]);
+      committed.push_back(files[k]);
+    }
   } catch (...) {
     std::error_code remove_ec;
     for (auto const& p : committed) fs::remove(p, remove_ec);
