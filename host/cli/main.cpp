@@ -39,7 +39,8 @@ void print_usage() {
       "            units of a national run (merge RUN/)\n"
       "  plan      cut a national assessment (a job file) into units of work: RUN/plan.json\n"
       "  run       run units of a plan (--unit I, --units I-J, --shard K/N, or the Slurm array index)\n"
-      "  synth     write the built-in demo data (a Sentinel-2-like scene pair and mine sites)\n"
+      "  synth     write the built-in demo data (a Sentinel-2-like scene pair and mine sites; --national: the\n"
+      "            national demo, scenes in two UTM zones, inventories, sites by province and a job)\n"
       "\n"
       "exit codes: 0 ok, 1 internal error, 2 usage error, 3 bad input, 4 I/O failure or outputs held by another\n"
       "run, 5 CUDA error, 130/143 stopped by SIGINT/SIGTERM");

@@ -16,9 +16,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <future>
 #include <limits>
@@ -381,6 +383,29 @@ struct Scene {
   Buckets disturbance_buckets;
   std::vector<RoadSegment> roads;
   std::array<Epoch, 2> epochs;
+  /// Per row, the pixels [valid_begin, valid_end) hold data, the rest is no data (empty: every
+  /// pixel): a scene of the national demo ends at its UTM zone's border.
+  std::vector<std::int32_t> valid_begin, valid_end;
+  std::vector<int> border_pits;  ///< disturbances placed across the zone border (national demo)
+};
+
+/// What the national demo changes in a scene; the defaults leave the demo scene as it was, draw
+/// for draw, so `reclaim synth` writes the same bytes for a seed.
+struct SceneExtras {
+  std::vector<std::int32_t> valid_begin, valid_end;  ///< see Scene; empty: every pixel
+  double site_density = 1.0;                         ///< existing pits per 420 000 px, times this
+  double max_radius_px = 100.0;                      ///< largest pit semi-axis
+  /// Pits of the neighbouring scene that reach into this one, in this scene's pixel frame: drawn
+  /// here too (no site of this scene), so a pit across the zone border looks alike on both sides.
+  std::vector<Disturbance> foreign;
+  /// Per row, the column of the zone border, and how many pits to place across it (centred
+  /// on the valid side, within reach of the border).
+  std::vector<double> border_x;
+  int border_pits = 0;
+  bool border_east = true;  ///< the border lies east of the scene's valid pixels
+  /// Rows where two tiles of the scene meet: one pit is placed across each.
+  std::vector<double> seam_rows;
+  bool outside_site = true;  ///< the site east of the scene that no imagery covers
 };
 
 // ---- scene construction ---------------------------------------------------------------------
@@ -483,10 +508,18 @@ class Placer {
  public:
   Placer(Scene& sc, Rng& rng) : m_sc(sc), m_rng(rng) {}
 
-  /// True when d centred at (x, y) lies in the scene, off water and main roads, clear of others.
-  [[nodiscard]] bool fits(Disturbance const& d, double x, double y) const {
+  /// True when d centred at (x, y) lies in the scene (and, unless `anywhere`, in its valid
+  /// pixels), off water and main roads, clear of others.
+  [[nodiscard]] bool fits(Disturbance const& d, double x, double y, bool anywhere = false) const {
     double const reach = d.polygon_reach() + 4;
     if (x - reach < 2 || y - reach < 2 || x + reach > m_sc.width - 2 || y + reach > m_sc.height - 2) return false;
+    if (!anywhere && !m_sc.valid_end.empty()) {
+      // The valid pixels' edge (a meridian) is all but straight: its ends and middle suffice.
+      for (double const row : {y - reach, y, y + reach}) {
+        auto const r = static_cast<std::size_t>(std::clamp(static_cast<std::int32_t>(row), 0, m_sc.height - 1));
+        if (x - reach < m_sc.valid_begin[r] + 2 || x + reach > m_sc.valid_end[r] - 2) return false;
+      }
+    }
     for (auto const& o : m_sc.disturbances) {
       if (std::hypot(o.cx - x, o.cy - y) < reach + o.polygon_reach() + 6) return false;
     }
@@ -621,10 +654,12 @@ void add_clouds(Scene& sc, Epoch& ep, Rng& rng, double fraction, bool cirrus) {
   }
 }
 
-Scene build_scene(SynthOptions const& o) {
+Scene build_scene(SynthOptions const& o, SceneExtras const& extra = {}) {
   Scene sc;
   sc.width = o.width;
   sc.height = o.height;
+  sc.valid_begin = extra.valid_begin;
+  sc.valid_end = extra.valid_end;
   Rng rng(o.seed);
   double const W = o.width, H = o.height;
 
@@ -666,9 +701,9 @@ Scene build_scene(SynthOptions const& o) {
   placer.snapshot_main_roads();
 
   double const small = std::min(W, H);
-  double const r_hi = std::min(100.0, 0.15 * small);
+  double const r_hi = std::min(extra.max_radius_px, 0.15 * small);
   double const r_lo = std::min(22.0, 0.5 * r_hi);
-  auto const n_exist = static_cast<int>(std::lround(4.0 + W * H / 420000.0));
+  auto const n_exist = static_cast<int>(std::lround(4.0 + extra.site_density * (W * H / 420000.0)));
   int const n_new = std::max(1, static_cast<int>(std::lround(0.12 * n_exist)));
 
   std::vector<Fate> fates;
@@ -696,6 +731,42 @@ Scene build_scene(SynthOptions const& o) {
     sc.disturbances.push_back(d);
     return static_cast<int>(sc.disturbances.size() - 1);
   };
+
+  // The national demo's pits first: the neighbour's pits across the zone border, then this
+  // scene's own across it and across its tile seams (sites that a mosaic must join).
+  for (Disturbance const& d : extra.foreign) commit(d, -1);
+  auto const seam_fate = [&rng] {
+    static constexpr std::array<Fate, 3> kFates{Fate::revegetated, Fate::partial, Fate::still_bare};
+    return kFates[static_cast<std::size_t>(rng.below(3))];
+  };
+  for (int k = 0; k < extra.border_pits && r_hi >= 6; ++k) {
+    Disturbance d = make_disturbance(rng, r_lo, r_hi, false);
+    for (int t = 0; t < 300; ++t) {
+      double const y = rng.uniform(0.0, H);
+      double const border =
+          extra.border_x[static_cast<std::size_t>(std::clamp(static_cast<std::int32_t>(y), 0, sc.height - 1))];
+      // Centred on the scene's side of the border by under the pit's smallest radius, so that it
+      // (and its polygon) reaches across whatever its orientation.
+      double const x = border + (extra.border_east ? -0.3 : 0.3) * d.b;
+      if (!placer.fits(d, x, y, /*anywhere=*/true)) continue;
+      d.cx = x;
+      d.cy = y;
+      sc.border_pits.push_back(commit(d, add_site(seam_fate())));
+      break;
+    }
+  }
+  for (double const row : extra.seam_rows) {
+    if (r_hi < 6) break;
+    Disturbance d = make_disturbance(rng, r_lo, r_hi, false);
+    for (int t = 0; t < 300; ++t) {
+      double const x = rng.uniform(0.0, W), y = row + rng.uniform(-0.3, 0.3) * d.b;
+      if (!placer.fits(d, x, y)) continue;
+      d.cx = x;
+      d.cy = y;
+      commit(d, add_site(seam_fate()));
+      break;
+    }
+  }
 
   if (r_hi >= 6) {
     for (int k = 0; k < n_exist; ++k) {
@@ -782,7 +853,7 @@ Scene build_scene(SynthOptions const& o) {
   }
 
   // One site wholly east of the scene: a lease the imagery does not cover.
-  {
+  if (extra.outside_site) {
     Disturbance d = make_disturbance(rng, std::max(r_lo, 6.0), std::max(r_hi, 12.0), false);
     d.cx = W + d.polygon_reach() + rng.uniform(30.0, 80.0);
     d.cy = rng.uniform(0.3, 0.7) * H;
@@ -846,8 +917,17 @@ class RowRenderer {
     double const t = static_cast<double>(y) / std::max(1, m_sc.height - 1);
     auto const swath_edge = static_cast<std::int32_t>(W - std::floor(W * (0.012 + 0.02 * t)));
     float const py = static_cast<float>(y) + 0.5f;
+    auto const row = static_cast<std::size_t>(y);
+    std::int32_t const valid_begin = m_sc.valid_begin.empty() ? 0 : m_sc.valid_begin[row];
+    std::int32_t const valid_end = m_sc.valid_end.empty() ? W : m_sc.valid_end[row];
 
     for (std::int32_t x = 0; x < W; ++x) {
+      if (x < valid_begin || x >= valid_end) {  // beyond the zone border: no data (0 in every band)
+        for (std::uint16_t* epoch : out)
+          for (int b = 0; b <= kBands; ++b)
+            epoch[static_cast<std::size_t>(b) * plane + static_cast<std::size_t>(x)] = 0;
+        continue;
+      }
       float const px = static_cast<float>(x) + 0.5f;
       float const detail = m_detail_row[static_cast<std::size_t>(x)];
       Hit const hit = find_disturbance(px, py, detail);
@@ -1152,7 +1232,10 @@ void close_dataset(DatasetPtr& ds, fs::path const& path) {
   if (CPLGetLastErrorType() == CE_Failure || CPLGetLastErrorType() == CE_Fatal) gdal_fail(path, "cannot finish writing");
 }
 
-DatasetPtr create_epoch(SynthOptions const& o, fs::path const& path, int year) {
+/// The demo scene's CRS: UTM 49N (Shaanxi, Inner Mongolia).
+constexpr int kDemoEpsg = 32649;
+
+DatasetPtr create_epoch(SynthOptions const& o, fs::path const& path, int year, int epsg = kDemoEpsg) {
   GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GTiff");
   if (drv == nullptr) throw io_error(path.string() + ": GDAL has no GTiff driver");
   std::string const block = std::to_string(o.block_size);
@@ -1174,7 +1257,7 @@ DatasetPtr create_epoch(SynthOptions const& o, fs::path const& path, int year) {
   double gt[6] = {o.origin_x, o.pixel_size, 0.0, o.origin_y, 0.0, -o.pixel_size};
   if (ds->SetGeoTransform(gt) != CE_None) gdal_fail(path, "cannot set geotransform");
   OGRSpatialReference srs;
-  if (srs.importFromEPSG(32649) != OGRERR_NONE) gdal_fail(path, "cannot build EPSG:32649");
+  if (srs.importFromEPSG(epsg) != OGRERR_NONE) gdal_fail(path, "cannot build EPSG:" + std::to_string(epsg));
   if (ds->SetSpatialRef(&srs) != CE_None) gdal_fail(path, "cannot set CRS");
   static constexpr std::array<char const*, kBands + 1> kNames{"B02", "B03", "B04", "B08", "B11", "B12", "SCL"};
   static constexpr std::array<char const*, kBands + 1> kWavelength{"490", "560", "665", "842", "1610", "2190", ""};
@@ -1271,30 +1354,18 @@ std::vector<std::pair<double, double>> island_ring(Disturbance const& d) {
   return pts;
 }
 
-void write_sites(SynthOptions const& o, Scene const& sc, fs::path const& path) {
-  GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GPKG");
-  if (drv == nullptr) throw io_error(path.string() + ": GDAL has no GPKG driver");
-  CPLErrorReset();
-  DatasetPtr ds(drv->Create(path.string().c_str(), 0, 0, 0, GDT_Unknown, nullptr));
-  if (!ds) gdal_fail(path, "cannot create GeoPackage");
+/// Each site of a scene as a multipolygon in EPSG:4326 (longitude first), from the scene's pixel
+/// frame (`o`'s origin and pixel size) in EPSG `epsg`. `path` names the file in errors.
+std::vector<std::unique_ptr<OGRMultiPolygon>> site_geometries(SynthOptions const& o, Scene const& sc, int epsg,
+                                                              fs::path const& path) {
   OGRSpatialReference utm, wgs84;
-  if (utm.importFromEPSG(32649) != OGRERR_NONE || wgs84.importFromEPSG(4326) != OGRERR_NONE)
-    gdal_fail(path, "cannot build EPSG:32649 / EPSG:4326");
+  std::string const crs = "EPSG:" + std::to_string(epsg);
+  if (utm.importFromEPSG(epsg) != OGRERR_NONE || wgs84.importFromEPSG(4326) != OGRERR_NONE)
+    gdal_fail(path, "cannot build " + crs + " / EPSG:4326");
   utm.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
   wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
   std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&utm, &wgs84));
-  if (!ct) gdal_fail(path, "cannot transform EPSG:32649 to EPSG:4326");
-
-  CPLStringList lco;
-  lco.SetNameValue("FID", "fid");
-  lco.SetNameValue("GEOMETRY_NAME", "geom");
-  OGRLayer* layer = ds->CreateLayer("sites", &wgs84, wkbMultiPolygon, lco.List());
-  if (layer == nullptr) gdal_fail(path, "cannot create layer sites");
-  for (char const* name : {"site_id", "name", "status"}) {
-    OGRFieldDefn f(name, OFTString);
-    if (layer->CreateField(&f) != OGRERR_NONE) gdal_fail(path, std::string("cannot create field ") + name);
-  }
-  if (layer->StartTransaction() != OGRERR_NONE) gdal_fail(path, "cannot start transaction");
+  if (!ct) gdal_fail(path, "cannot transform " + crs + " to EPSG:4326");
 
   auto to_ring = [&](std::vector<std::pair<double, double>> const& pts) {
     auto ring = std::make_unique<OGRLinearRing>();
@@ -1302,8 +1373,9 @@ void write_sites(SynthOptions const& o, Scene const& sc, fs::path const& path) {
     ring->closeRings();
     return ring;
   };
+  std::vector<std::unique_ptr<OGRMultiPolygon>> out;
   for (auto const& site : sc.sites) {
-    OGRMultiPolygon mp;
+    auto mp = std::make_unique<OGRMultiPolygon>();
     for (int part : site.parts) {
       Disturbance const& d = sc.disturbances[static_cast<std::size_t>(part)];
       auto poly = std::make_unique<OGRPolygon>();
@@ -1312,18 +1384,60 @@ void write_sites(SynthOptions const& o, Scene const& sc, fs::path const& path) {
         auto hole = island_ring(d);
         if (!hole.empty()) poly->addRingDirectly(to_ring(hole).release());
       }
-      mp.addGeometryDirectly(poly.release());
+      mp->addGeometryDirectly(poly.release());
     }
-    if (mp.transform(ct.get()) != OGRERR_NONE) gdal_fail(path, "cannot transform site " + site.id);
+    if (mp->transform(ct.get()) != OGRERR_NONE) gdal_fail(path, "cannot transform site " + site.id);
+    out.push_back(std::move(mp));
+  }
+  return out;
+}
+
+/// One feature of a sites layer: its string fields, in the layer's field order, and geometry.
+struct SiteFeature {
+  std::vector<std::string> values;
+  std::unique_ptr<OGRMultiPolygon> geometry;  ///< EPSG:4326, longitude first
+};
+
+/// Writes the layer "sites" (EPSG:4326 multipolygons, string fields) as a new GeoPackage.
+void write_site_layer(fs::path const& path, std::vector<char const*> const& fields,
+                      std::vector<SiteFeature> const& features) {
+  GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GPKG");
+  if (drv == nullptr) throw io_error(path.string() + ": GDAL has no GPKG driver");
+  CPLErrorReset();
+  DatasetPtr ds(drv->Create(path.string().c_str(), 0, 0, 0, GDT_Unknown, nullptr));
+  if (!ds) gdal_fail(path, "cannot create GeoPackage");
+  OGRSpatialReference wgs84;
+  if (wgs84.importFromEPSG(4326) != OGRERR_NONE) gdal_fail(path, "cannot build EPSG:4326");
+  wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+
+  CPLStringList lco;
+  lco.SetNameValue("FID", "fid");
+  lco.SetNameValue("GEOMETRY_NAME", "geom");
+  OGRLayer* layer = ds->CreateLayer("sites", &wgs84, wkbMultiPolygon, lco.List());
+  if (layer == nullptr) gdal_fail(path, "cannot create layer sites");
+  for (char const* name : fields) {
+    OGRFieldDefn f(name, OFTString);
+    if (layer->CreateField(&f) != OGRERR_NONE) gdal_fail(path, std::string("cannot create field ") + name);
+  }
+  if (layer->StartTransaction() != OGRERR_NONE) gdal_fail(path, "cannot start transaction");
+  for (auto const& site : features) {
     OGRFeature feature(layer->GetLayerDefn());
-    feature.SetField("site_id", site.id.c_str());
-    feature.SetField("name", site.name.c_str());
-    feature.SetField("status", site.outside ? "outside_scene" : fate_name(site.fate));
-    feature.SetGeometry(&mp);
-    if (layer->CreateFeature(&feature) != OGRERR_NONE) gdal_fail(path, "cannot write site " + site.id);
+    for (std::size_t k = 0; k < fields.size(); ++k) feature.SetField(fields[k], site.values[k].c_str());
+    feature.SetGeometry(site.geometry.get());
+    if (layer->CreateFeature(&feature) != OGRERR_NONE) gdal_fail(path, "cannot write site " + site.values.front());
   }
   if (layer->CommitTransaction() != OGRERR_NONE) gdal_fail(path, "cannot commit sites");
   close_dataset(ds, path);
+}
+
+void write_sites(SynthOptions const& o, Scene const& sc, fs::path const& path) {
+  auto geometries = site_geometries(o, sc, kDemoEpsg, path);
+  std::vector<SiteFeature> features;
+  for (std::size_t k = 0; k < sc.sites.size(); ++k) {
+    Site const& site = sc.sites[k];
+    features.push_back({{site.id, site.name, site.outside ? "outside_scene" : fate_name(site.fate)}, std::move(geometries[k])});
+  }
+  write_site_layer(path, {"site_id", "name", "status"}, features);
 }
 
 void validate(SynthOptions const& o) {
@@ -1337,6 +1451,264 @@ void validate(SynthOptions const& o) {
     throw usage_error("synth: the pixel size must be positive and the origin finite");
   if (o.before_year == o.after_year)
     throw usage_error("synth: the two epochs need different years (both are " + std::to_string(o.before_year) + ")");
+}
+
+// ---- the national demo ----------------------------------------------------------------------
+//
+// Two epochs of four scenes: two tiles (north, south) in each of UTM 49N and 50N, which meet at
+// 114 E, near where Shanxi, Hebei and Nei Mongol meet. Each zone is one generated landscape (a
+// Scene) cut into its tiles, so the tiles of a zone agree where they overlap. The two zones'
+// landscapes are drawn apart, so each scene's pixels end at the meridian (a little past it, as
+// tiles of two zones overlap); the pits placed across the border are drawn in both scenes, so
+// such a site looks alike on either side.
+
+constexpr double kBorderLon = 114.0;
+/// Province line (simplified, not the real borders): north of it Nei Mongol; south of it Shanxi
+/// west of 114 E, Hebei east.
+constexpr double kProvinceLat = 40.70;
+/// How far (pixels) each zone's scenes reach past the meridian.
+constexpr double kBorderOverlapPx = 2.0;
+constexpr double kNationalPixel = 10.0;
+/// Pits per 420 000 px, times this; and the largest pit's semi-axis: smaller pits, more sites.
+constexpr double kNationalDensity = 3.0;
+constexpr double kNationalMaxRadiusPx = 60.0;
+constexpr std::int32_t kNationalBlock = 256;
+constexpr int kNationalBorderPits = 2;
+
+struct ZoneLayout {
+  int epsg;
+  char const* name;
+  double origin_x, origin_y;  ///< upper-left corner of the zone's landscape, in its UTM zone
+  std::int32_t width, height;
+  bool west;  ///< the zone lies west of the border
+};
+// 40.63 to 40.74 N. The west zone's landscape reaches 100-150 px past the meridian, so that the
+// second epoch's swath edge (up to 3.2 % of the width, on the east side) falls beyond it, in
+// no-data pixels; the east zone's begins 30-70 px before it.
+constexpr std::array<ZoneLayout, 2> kZones{{{32649, "utm49n", 746000.0, 4514400.0, 880, 1200, true},
+                                            {32650, "utm50n", 246000.0, 4514400.0, 880, 1200, false}}};
+
+struct TileLayout {
+  char const* name;
+  std::int32_t y0, height;  ///< rows of the zone's landscape; the tiles overlap by 64 rows
+};
+constexpr std::array<TileLayout, 2> kTiles{{{"north", 0, 632}, {"south", 568, 632}}};
+constexpr double kTileSeamRow = 600.0;
+
+/// Acquisition instants of the two epochs (one overpass each: one observation per pixel).
+std::string acquisition(int year, bool after) {
+  return std::to_string(year) + (after ? "-07-20T03:25:39Z" : "-07-14T03:25:41Z");
+}
+
+std::unique_ptr<OGRCoordinateTransformation> transformation(int from_epsg, OGRSpatialReference const& to,
+                                                            fs::path const& path) {
+  OGRSpatialReference from;
+  if (from.importFromEPSG(from_epsg) != OGRERR_NONE) gdal_fail(path, "cannot build EPSG:" + std::to_string(from_epsg));
+  from.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&from, &to));
+  if (!ct) gdal_fail(path, "cannot transform EPSG:" + std::to_string(from_epsg));
+  return ct;
+}
+
+OGRSpatialReference epsg_srs(int epsg, fs::path const& path) {
+  OGRSpatialReference srs;
+  if (srs.importFromEPSG(epsg) != OGRERR_NONE) gdal_fail(path, "cannot build EPSG:" + std::to_string(epsg));
+  srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  return srs;
+}
+
+/// The national grid's CRS: Albers equal-area conic for China (standard parallels 25 and 47 N,
+/// central meridian 105 E, WGS 84), as national land-cover products use.
+OGRSpatialReference albers_china(fs::path const& path) {
+  OGRSpatialReference srs;
+  if (srs.SetProjCS("WGS 84 / Albers Equal Area Conic (China)") != OGRERR_NONE ||
+      srs.SetWellKnownGeogCS("WGS84") != OGRERR_NONE || srs.SetACEA(25.0, 47.0, 0.0, 105.0, 0.0, 0.0) != OGRERR_NONE)
+    gdal_fail(path, "cannot build the Albers CRS");
+  srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  return srs;
+}
+
+/// Per row of the zone's landscape, the column (fractional pixels) of the meridian kBorderLon at
+/// the row's centre: the meridian is sampled every 0.01 degrees and interpolated linearly
+/// (within a millimetre over so short a span).
+std::vector<double> border_columns(ZoneLayout const& z, fs::path const& path) {
+  auto const ct = transformation(4326, epsg_srs(z.epsg, path), path);
+  std::vector<double> east, north;
+  for (int k = 0; k <= 40; ++k) {  // 40.5 to 40.9 N
+    double x = kBorderLon, y = 40.5 + 0.01 * k;
+    if (!ct->Transform(1, &x, &y)) gdal_fail(path, "cannot transform the border meridian");
+    east.push_back(x);
+    north.push_back(y);
+  }
+  std::vector<double> cols(static_cast<std::size_t>(z.height));
+  for (std::int32_t r = 0; r < z.height; ++r) {
+    double const n = z.origin_y - (r + 0.5) * kNationalPixel;
+    std::size_t k = 1;
+    while (k + 1 < north.size() && north[k] < n) ++k;
+    double const t = (n - north[k - 1]) / (north[k] - north[k - 1]);
+    double const e = east[k - 1] + t * (east[k] - east[k - 1]);
+    cols[static_cast<std::size_t>(r)] = (e - z.origin_x) / kNationalPixel;
+  }
+  return cols;
+}
+
+/// A pit of the scene `from`, in the pixel frame of the scene `to`: centre and first semi-axis
+/// transformed, so it is drawn at the same place, size and orientation.
+Disturbance moved_pit(Disturbance d, ZoneLayout const& from, ZoneLayout const& to, fs::path const& path) {
+  auto const ct = transformation(from.epsg, epsg_srs(to.epsg, path), path);
+  std::array<double, 2> xs{d.cx, d.cx + d.a * d.cos_t}, ys{d.cy, d.cy + d.a * d.sin_t};
+  for (std::size_t k = 0; k < 2; ++k) {
+    xs[k] = from.origin_x + xs[k] * kNationalPixel;
+    ys[k] = from.origin_y - ys[k] * kNationalPixel;
+  }
+  if (!ct->Transform(2, xs.data(), ys.data())) gdal_fail(path, "cannot transform a pit across the zone border");
+  for (std::size_t k = 0; k < 2; ++k) {
+    xs[k] = (xs[k] - to.origin_x) / kNationalPixel;
+    ys[k] = (to.origin_y - ys[k]) / kNationalPixel;
+  }
+  double const dx = xs[1] - xs[0], dy = ys[1] - ys[0], len = std::hypot(dx, dy);
+  d.cx = xs[0];
+  d.cy = ys[0];
+  d.cos_t = dx / len;
+  d.sin_t = dy / len;
+  d.b *= len / d.a;
+  d.a = len;
+  d.site = -1;
+  return d;
+}
+
+SynthOptions zone_options(NationalOptions const& o, ZoneLayout const& z, std::size_t index) {
+  SynthOptions so;
+  so.out_dir = o.out_dir;
+  so.width = z.width;
+  so.height = z.height;
+  so.seed = splitmix64(o.seed + 0x6E6174696F6E616Cull * (index + 1));  // one landscape per zone
+  so.before_year = o.before_year;
+  so.after_year = o.after_year;
+  so.origin_x = z.origin_x;
+  so.origin_y = z.origin_y;
+  so.pixel_size = kNationalPixel;
+  so.block_size = kNationalBlock;
+  return so;
+}
+
+char const* province_of(double lon, double lat) {
+  if (lat >= kProvinceLat) return "Nei Mongol";
+  return lon < kBorderLon ? "Shanxi" : "Hebei";
+}
+
+/// Percent of the tile's pixels with data that SCL calls cloud, cirrus or shadow (the CSV's
+/// cloud_cover, as a catalogue computes its scene cloud cover).
+double cloud_percent(StripBuffer const& all, int epoch, std::int32_t width, TileLayout const& t) {
+  std::size_t const plane = static_cast<std::size_t>(all.rows) * static_cast<std::size_t>(width);
+  std::uint16_t const* scl =
+      all.data[static_cast<std::size_t>(epoch)].data() + static_cast<std::size_t>(kBands) * plane;
+  std::size_t data = 0, cloudy = 0;
+  for (std::int32_t r = t.y0; r < t.y0 + t.height; ++r)
+    for (std::int32_t x = 0; x < width; ++x) {
+      std::uint16_t const c =
+          scl[static_cast<std::size_t>(r) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x)];
+      if (c == kSclNoData) continue;
+      ++data;
+      if (c == kSclShadow || c == kSclCloudMedium || c == kSclCloudHigh || c == kSclCirrus) ++cloudy;
+    }
+  return data == 0 ? 0.0 : 100.0 * static_cast<double>(cloudy) / static_cast<double>(data);
+}
+
+/// Writes rows [t.y0, t.y0 + t.height) of one epoch of a rendered zone as a scene GeoTIFF.
+void write_tile(SynthOptions const& zone, int epsg, std::uint64_t seed, StripBuffer const& all, int epoch,
+                TileLayout const& t, int year, fs::path const& path) {
+  SynthOptions to = zone;
+  to.height = t.height;
+  to.origin_y = zone.origin_y - t.y0 * zone.pixel_size;
+  to.seed = seed;
+  DatasetPtr ds = create_epoch(to, path, year, epsg);
+  std::size_t const plane = static_cast<std::size_t>(all.rows) * static_cast<std::size_t>(zone.width);
+  // RasterIO takes a non-const buffer for reads and writes alike; GF_Write only reads it.
+  auto* first = const_cast<std::uint16_t*>(all.data[static_cast<std::size_t>(epoch)].data()) +
+                static_cast<std::size_t>(t.y0) * static_cast<std::size_t>(zone.width);
+  auto const px = static_cast<GSpacing>(sizeof(std::uint16_t));
+  CPLErrorReset();
+  if (ds->RasterIO(GF_Write, 0, 0, zone.width, t.height, first, zone.width, t.height, GDT_UInt16, kBands + 1, nullptr,
+                   px, px * zone.width, px * static_cast<GSpacing>(plane), nullptr) != CE_None)
+    gdal_fail(path, "cannot write the scene");
+  close_dataset(ds, path);
+}
+
+/// A sparse one-band GeoTIFF whose grid (extent, 10 m pixels, CRS) is the target grid: the
+/// bounding box of every zone's landscape in the Albers CRS, on its 10 m lattice.
+void write_grid(fs::path const& path) {
+  GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GTiff");
+  if (drv == nullptr) throw io_error(path.string() + ": GDAL has no GTiff driver");
+  auto const aea = albers_china(path);
+  double xmin = std::numeric_limits<double>::infinity(), ymin = xmin, xmax = -xmin, ymax = -xmin;
+  for (auto const& z : kZones) {
+    auto const ct = transformation(z.epsg, aea, path);
+    double const w = z.width * kNationalPixel, h = z.height * kNationalPixel;
+    for (int k = 0; k <= 16; ++k) {  // the rectangle's edges, densified: they bend in Albers
+      double const f = k / 16.0;
+      std::array<double, 4> xs{z.origin_x + f * w, z.origin_x + f * w, z.origin_x, z.origin_x + w};
+      std::array<double, 4> ys{z.origin_y, z.origin_y - h, z.origin_y - f * h, z.origin_y - f * h};
+      if (!ct->Transform(4, xs.data(), ys.data())) gdal_fail(path, "cannot transform the zones into the Albers CRS");
+      for (std::size_t i = 0; i < 4; ++i) {
+        xmin = std::min(xmin, xs[i]);
+        xmax = std::max(xmax, xs[i]);
+        ymin = std::min(ymin, ys[i]);
+        ymax = std::max(ymax, ys[i]);
+      }
+    }
+  }
+  xmin = std::floor(xmin / kNationalPixel) * kNationalPixel;
+  ymax = std::ceil(ymax / kNationalPixel) * kNationalPixel;
+  auto const width = static_cast<int>(std::ceil((xmax - xmin) / kNationalPixel));
+  auto const height = static_cast<int>(std::ceil((ymax - ymin) / kNationalPixel));
+  CPLStringList co;
+  co.SetNameValue("TILED", "YES");
+  co.SetNameValue("BLOCKXSIZE", "512");
+  co.SetNameValue("BLOCKYSIZE", "512");
+  co.SetNameValue("COMPRESS", "DEFLATE");
+  co.SetNameValue("SPARSE_OK", "TRUE");  // no block is written: a few hundred bytes
+  CPLErrorReset();
+  DatasetPtr ds(drv->Create(path.string().c_str(), width, height, 1, GDT_Byte, co.List()));
+  if (!ds) gdal_fail(path, "cannot create GeoTIFF");
+  double gt[6] = {xmin, kNationalPixel, 0.0, ymax, 0.0, -kNationalPixel};
+  if (ds->SetGeoTransform(gt) != CE_None) gdal_fail(path, "cannot set geotransform");
+  if (ds->SetSpatialRef(&aea) != CE_None) gdal_fail(path, "cannot set CRS");
+  ds->GetRasterBand(1)->SetDescription("target grid (reclaim synth --national): only its grid is read");
+  close_dataset(ds, path);
+}
+
+void write_text(fs::path const& path, std::string const& text) {
+  std::FILE* f = std::fopen(path.string().c_str(), "wb");
+  if (f == nullptr) throw io_error(path.string() + ": cannot create: " + std::strerror(errno));
+  bool const ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  if (std::fclose(f) != 0 || !ok) throw io_error(path.string() + ": cannot write: " + std::strerror(errno));
+}
+
+std::string job_text(NationalOptions const& o, NationalOutputs const& out) {
+  auto const name = [](fs::path const& p) { return p.filename().string(); };
+  std::string t;
+  t += "# The national demo (reclaim synth --national, seed " + std::to_string(o.seed) + "): a job for reclaim plan.\n";
+  t += "#   reclaim plan national.toml --out RUN && reclaim run RUN && reclaim merge RUN\n";
+  t += "# Each epoch is an inventory of four Sentinel-2-L2A-like scenes in UTM 49N and 50N (either\n";
+  t += "# side of 114 E), composited onto grid.tif (Albers equal-area, 10 m); totals by province.\n";
+  t += "before = \"" + std::to_string(o.before_year) + "=" + name(out.before_inventory) + "\"\n";
+  t += "after = \"" + std::to_string(o.after_year) + "=" + name(out.after_inventory) + "\"\n";
+  t += "sites = \"" + name(out.sites) + "\"\n";
+  t += "id-field = \"site_id\"\n";
+  t += "region-field = \"province\"\n";
+  t += "sensor = \"sentinel2-l2a\"\n";
+  t += "target-grid = \"" + name(out.grid) + "\"\n";
+  t += "unit-size = 1024\n";
+  return t;
+}
+
+void validate(NationalOptions const& o) {
+  if (o.out_dir.empty()) throw usage_error("synth: an output folder is required");
+  if (o.before_year == o.after_year)
+    throw usage_error("synth: the two epochs need different years (both are " + std::to_string(o.before_year) + ")");
+  if (o.before_year < 1000 || o.before_year > 9999 || o.after_year < 1000 || o.after_year > 9999)
+    throw usage_error("synth: --national needs four-digit years (the inventories' dates)");
 }
 
 }  // namespace
@@ -1377,6 +1749,135 @@ SynthOutputs write_demo_scene(SynthOptions const& options) {
     tmp_after.commit(out.after);
     committed.push_back(out.after);
     tmp_sites.commit(out.sites);
+  } catch (...) {
+    std::error_code remove_ec;
+    for (auto const& p : committed) fs::remove(p, remove_ec);
+    throw;
+  }
+  return out;
+}
+
+std::vector<fs::path> NationalOutputs::files() const {
+  std::vector<fs::path> all = scenes;
+  for (auto const& p : {before_inventory, after_inventory, grid, sites, job}) all.push_back(p);
+  return all;
+}
+
+NationalOutputs national_demo_paths(NationalOptions const& options) {
+  validate(options);
+  NationalOutputs out;
+  for (int year : {options.before_year, options.after_year})
+    for (auto const& z : kZones)
+      for (auto const& t : kTiles)
+        out.scenes.push_back(options.out_dir / "scenes" / std::to_string(year) /
+                             (std::string(z.name) + "_" + t.name + ".tif"));
+  out.before_inventory = options.out_dir / (std::to_string(options.before_year) + ".csv");
+  out.after_inventory = options.out_dir / (std::to_string(options.after_year) + ".csv");
+  out.grid = options.out_dir / "grid.tif";
+  out.sites = options.out_dir / "sites.gpkg";
+  out.job = options.out_dir / "national.toml";
+  return out;
+}
+
+NationalOutputs write_national_demo(NationalOptions const& options) {
+  NationalOutputs out = national_demo_paths(options);
+  GDALAllRegister();
+  for (int year : {options.before_year, options.after_year}) {
+    std::error_code ec;
+    fs::create_directories(options.out_dir / "scenes" / std::to_string(year), ec);
+    if (ec) throw io_error((options.out_dir / "scenes").string() + ": cannot create folder: " + ec.message());
+  }
+  // Every file under a temporary name until all are complete (GeoPackage needs its extension).
+  auto const files = out.files();
+  std::vector<std::unique_ptr<TempFile>> tmp;
+  for (auto const& f : files)
+    tmp.push_back(std::make_unique<TempFile>(io::hidden_temp_path(f, f == out.sites ? ".tmp.gpkg" : ".tmp")));
+  auto tmp_of = [&](fs::path const& f) -> fs::path const& {
+    return tmp[static_cast<std::size_t>(std::find(files.begin(), files.end(), f) - files.begin())]->path();
+  };
+
+  std::array<std::string, 2> inventory;
+  for (int e = 0; e < 2; ++e) inventory[static_cast<std::size_t>(e)] = "path,datetime,sensor,cloud_cover\n";
+  std::vector<SiteFeature> features;
+  std::vector<Disturbance> border_pits;  // the west zone's, in its pixel frame
+  auto const threads = static_cast<unsigned>(available_cpus());
+  for (std::size_t zi = 0; zi < kZones.size(); ++zi) {
+    ZoneLayout const& z = kZones[zi];
+    SynthOptions const so = zone_options(options, z, zi);
+    SceneExtras extra;
+    extra.border_x = border_columns(z, out.grid);
+    extra.valid_begin.assign(static_cast<std::size_t>(z.height), 0);
+    extra.valid_end.assign(static_cast<std::size_t>(z.height), z.width);
+    for (std::size_t r = 0; r < extra.border_x.size(); ++r) {
+      // A pixel holds data when its centre lies within kBorderOverlapPx of the zone's side.
+      double const c = extra.border_x[r];
+      auto const edge = [&](double v) { return std::clamp(static_cast<std::int32_t>(std::ceil(v)), 0, z.width); };
+      if (z.west)
+        extra.valid_end[r] = edge(c + kBorderOverlapPx - 0.5);
+      else
+        extra.valid_begin[r] = edge(c - kBorderOverlapPx - 0.5);
+    }
+    extra.site_density = kNationalDensity;
+    extra.max_radius_px = kNationalMaxRadiusPx;
+    extra.border_east = z.west;
+    extra.border_pits = z.west ? kNationalBorderPits : 0;
+    extra.seam_rows = {kTileSeamRow};
+    extra.outside_site = !z.west;  // east of the west zone lies the east zone
+    if (!z.west)
+      for (auto const& d : border_pits) extra.foreign.push_back(moved_pit(d, kZones[0], z, out.grid));
+    Scene const sc = build_scene(so, extra);
+    if (z.west)
+      for (int k : sc.border_pits) border_pits.push_back(sc.disturbances[static_cast<std::size_t>(k)]);
+
+    StripBuffer all;
+    all.y0 = 0;
+    all.rows = z.height;
+    render_strip(sc, all, threads);
+    for (int e = 0; e < 2; ++e) {
+      int const year = e == 0 ? options.before_year : options.after_year;
+      for (std::size_t ti = 0; ti < kTiles.size(); ++ti) {
+        std::size_t const k = static_cast<std::size_t>(e) * kZones.size() * kTiles.size() + zi * kTiles.size() + ti;
+        fs::path const& path = out.scenes[k];
+        write_tile(so, z.epsg, options.seed, all, e, kTiles[ti], year, tmp_of(path));
+        char row[64];
+        std::snprintf(row, sizeof row, ",sentinel2-l2a,%.2f\n", cloud_percent(all, e, z.width, kTiles[ti]));
+        inventory[static_cast<std::size_t>(e)] +=
+            fs::relative(path, options.out_dir).generic_string() + "," + acquisition(year, e == 1) + row;
+      }
+    }
+
+    auto geometries = site_geometries(so, sc, z.epsg, out.sites);
+    for (std::size_t k = 0; k < sc.sites.size(); ++k) {
+      Site const& site = sc.sites[k];
+      OGRPoint centre;
+      if (geometries[k]->Centroid(&centre) != OGRERR_NONE) gdal_fail(out.sites, "cannot find a site's centroid");
+      features.push_back(
+          {{"", "", site.outside ? "outside_scene" : fate_name(site.fate), province_of(centre.getX(), centre.getY())},
+           std::move(geometries[k])});
+    }
+  }
+  // Ids and names across both zones, from their own draws (each zone numbered its own).
+  Rng names(splitmix64(options.seed ^ 0x73697465735F6964ull));
+  for (std::size_t k = 0; k < features.size(); ++k) {
+    char id[32];
+    std::snprintf(id, sizeof id, "S%03zu", k + 1);
+    features[k].values[0] = id;
+    features[k].values[1] = site_name(names, static_cast<int>(k + 1));
+  }
+  out.site_count = static_cast<std::int32_t>(features.size());
+  write_site_layer(tmp_of(out.sites), {"site_id", "name", "status", "province"}, features);
+  write_grid(tmp_of(out.grid));
+  write_text(tmp_of(out.before_inventory), inventory[0]);
+  write_text(tmp_of(out.after_inventory), inventory[1]);
+  write_text(tmp_of(out.job), job_text(options, out));
+
+  // All or none: the job file, committed last, says the demo is complete.
+  std::vector<fs::path> committed;
+  try {
+    for (std::size_t k = 0; k < files.size(); ++k) {
+      tmp[k]->commit(files[k]);
+      committed.push_back(files[k]);
+    }
   } catch (...) {
     std::error_code remove_ec;
     for (auto const& p : committed) fs::remove(p, remove_ec);

@@ -38,4 +38,36 @@ struct SynthOutputs {
  * Throws reclaim::io_error when a file cannot be written. */
 SynthOutputs write_demo_scene(SynthOptions const& options);
 
+/** @brief Options of the national demo (`reclaim synth --national`, docs/national.md): its layout
+ * (scenes, zones, provinces) is fixed; the seed draws the landscapes, sites and clouds. */
+struct NationalOptions {
+  std::filesystem::path out_dir;
+  std::uint64_t seed = 42;
+  int before_year = 2019;
+  int after_year = 2025;
+};
+
+struct NationalOutputs {
+  /// <out>/scenes/<year>/<zone>_<tile>.tif: the before epoch's scenes, then the after epoch's.
+  std::vector<std::filesystem::path> scenes;
+  std::filesystem::path before_inventory;  ///< <out>/<before_year>.csv (path,datetime,sensor,cloud_cover)
+  std::filesystem::path after_inventory;   ///< <out>/<after_year>.csv
+  std::filesystem::path grid;              ///< <out>/grid.tif: the target grid (Albers equal-area, 10 m)
+  std::filesystem::path sites;             ///< <out>/sites.gpkg (site_id, name, status, province)
+  std::filesystem::path job;               ///< <out>/national.toml: the job for `reclaim plan`
+  std::int32_t site_count = 0;
+
+  /// Every file, in the order above (the job last: it is written last).
+  [[nodiscard]] std::vector<std::filesystem::path> files() const;
+};
+
+/// The files write_national_demo writes (site_count 0); usage_error for options it would refuse.
+[[nodiscard]] NationalOutputs national_demo_paths(NationalOptions const& options);
+
+/** @brief Writes the national demo: Sentinel-2-L2A-like scenes of two epochs in two UTM zones,
+ * their CSV inventories, the sites with a province field, a target grid and a job file
+ * (deterministic for a seed). Throws reclaim::io_error when a file cannot be written; a failed
+ * run leaves none of the files. */
+NationalOutputs write_national_demo(NationalOptions const& options);
+
 }  // namespace reclaim::synth
