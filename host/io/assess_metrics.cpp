@@ -1,6 +1,7 @@
 // Per-site rehabilitation metrics (formulas: docs/metrics.md).
 #include "reclaim/io/assess.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -94,8 +95,10 @@ SiteMetrics site_metrics(std::vector<ProductAccumulators> const& results, Assess
   m.newly_disturbed_ha = ha(pixel::kClassVegetationLoss);
   m.water_ha = ha(pixel::kClassWater);
   m.unclassified_ha = ha(pixel::kClassUnclassified);
-  double const valid_ha = m.area_ha - m.no_data_ha;
-  m.valid_fraction = m.area_ha > 0 ? valid_ha / m.area_ha : kNaN;
+  // The two areas are summed separately: a site without a clear pixel can come out a few
+  // ulps negative (-8e-14 seen), which is no area at all.
+  double const valid_ha = std::max(0.0, m.area_ha - m.no_data_ha);
+  m.valid_fraction = m.area_ha > 0 ? std::min(1.0, valid_ha / m.area_ha) : kNaN;
   m.still_bare_pct = ratio_pct(m.still_bare_ha, valid_ha);
 
   auto cover = [&](std::size_t product) {

@@ -308,3 +308,17 @@ def test_summary_totals_per_province(workflow, sites):
     with (run_dir / "sites.csv").open(newline="") as f:
         table = list(csv.DictReader(f))
     assert {r["site_id"]: r["province"] for r in table} == {r["id"]: r["province"] for r in sites["rows"]}
+
+
+def test_valid_fraction_stays_in_0_1_for_a_site_without_imagery(workflow):
+    """S031 lies on the grid but east of every scene: no clear pixel. Its valid fraction is 0,
+    not a few ulps below (area and no-data area are summed separately)."""
+    run_dir, _ = workflow
+    with (run_dir / "sites.csv").open(newline="") as f:
+        table = {r["site_id"]: r for r in csv.DictReader(f)}
+    for site, row in table.items():
+        if row["valid_fraction"]:
+            assert 0.0 <= float(row["valid_fraction"]) <= 1.0, site
+    dark = [r for r in table.values() if r["area_ha"] and float(r["area_ha"]) > 0 and
+            float(r["no_data_ha"]) >= float(r["area_ha"]) * (1 - 1e-9)]
+    assert dark and all(float(r["valid_fraction"]) == 0.0 for r in dark)
