@@ -1,5 +1,6 @@
 // reclaim assess: scenes of two epochs + site polygons -> rasters, per-site metrics, grades,
 // pictures, an HTML report and a manifest, from ONE pass over the tiles.
+#include <ogr_spatialref.h>
 #include <cxxopts.hpp>
 
 
@@ -215,10 +216,34 @@ struct ReportFacts {
   ojson legend_classes;
   bool series;  ///< --epoch given: trend columns
   std::optional<std::string> region_field;
+  std::vector<std::vector<io::EpochMean>> const& epoch_series;  ///< per site: mean NDVI per epoch
   /// Pictures embedded in report.html up to this many sites with pictures; above it the page
   /// links the PNG files beside it, so a big report stays small and quick to open.
   std::size_t embed_pictures_max;
 };
+
+ojson scene_entry(std::string const& label, io::SceneSpec const& scene);  // below
+
+/// From the grid's CRS to WGS 84 longitude/latitude; null when the CRS is unknown.
+std::unique_ptr<OGRCoordinateTransformation> wgs84_transform(std::string const& crs_wkt) {
+  if (crs_wkt.empty()) return nullptr;
+  OGRSpatialReference from, to;
+  if (from.importFromWkt(crs_wkt.c_str()) != OGRERR_NONE) return nullptr;
+  to.importFromEPSG(4326);
+  from.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  to.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  return std::unique_ptr<OGRCoordinateTransformation>(OGRCreateCoordinateTransformation(&from, &to));
+}
+
+/// "40.7123° N, 113.9876° E": the centre of the site's box, for finding it on any map.
+std::optional<std::string> site_location(io::Zone const& z, OGRCoordinateTransformation* t) {
+  if (!t || z.parts.empty()) return std::nullopt;
+  double x = (z.bbox[0] + z.bbox[2]) / 2, y = (z.bbox[1] + z.bbox[3]) / 2;
+  if (!t->Transform(1, &x, &y)) return std::nullopt;
+  char text[64];
+  std::snprintf(text, sizeof text, "%.4f° %s, %.4f° %s", std::abs(y), y >= 0 ? "N" : "S", std::abs(x), x >= 0 ? "E" : "W");
+  return std::string(text);
+}
 
 /// The report object io::write_report_html renders (shape in include/reclaim/io/report.hpp).
 ojson report_document(ReportFacts const& f) {
@@ -240,6 +265,34 @@ ojson report_document(ReportFacts const& f) {
                                 ojson::array({"vegetated at NDVI ≥", ap.vegetated_ndvi}),
                                 ojson::array({"reclaim", RECLAIM_VERSION})});
   report["manifest"] = "manifest.json";
+  // How each epoch was read, and the grade table: what a reader needs to trust the numbers.
+  for (auto const& [label, scene] : {std::pair{in.before.label, &in.before_epoch.scene},
+                                     std::pair{in.after.label, &in.after_epoch.scene}}) {
+    auto const e = scene_entry(label, *scene);
+    for (auto const& [key, name] : {std::pair{"sensor", ": sensor"}, std::pair{"mask", ": cloud/shadow mask"},
+                                    std::pair{"calibration", ": calibration"}}) {
+      ojson row = ojson::array();
+      row.push_back(label + name);
+      row.push_back(e[key]);
+      report["run"].push_back(row);
+    }
+  }
+  std::string grade_text;
+  for (auto const& g : ap.grades) {
+    std::string cond;
+    auto add = [&](bool on, std::string const& text) {
+      if (!on) return;
+      if (!cond.empty()) cond += ", ";
+      cond += text;
+    };
+    add(g.min_cover_after_pct > -1e299, "cover after ≥ " + io::format_metric(g.min_cover_after_pct, "%") + " %");
+    add(g.max_still_bare_pct < 1e299, "still bare ≤ " + io::format_metric(g.max_still_bare_pct, "%") + " %");
+    add(g.min_cover_gain_pp > -1e299, "cover gain ≥ " + io::format_metric(g.min_cover_gain_pp, "%") + " pp");
+    if (!grade_text.empty()) grade_text += "; ";
+    grade_text += g.grade + ": " + (cond.empty() ? std::string("always") : cond);
+  }
+  report["run"].push_back(ojson::array({"grades (first that holds; else E)", grade_text}));
+  report["run"].push_back(ojson::array({"disturbance flag at", std::to_string(ap.disturbance_min_ha).substr(0, 4) + " ha"}));
   auto const& totals = summary["totals"];
   ojson cards = ojson::array();
   for (auto const& key : {"sites", "area_ha", "revegetated_ha", "still_bare_ha", "newly_disturbed_ha",
@@ -275,6 +328,7 @@ ojson report_document(ReportFacts const& f) {
   }
   ojson site_list = ojson::array();
   auto const columns = io::site_metric_columns();
+  auto const to_wgs84 = wgs84_transform(in.grid().crs_wkt);
   for (std::size_t s = 0; s < sites.zones.size(); ++s) {
     ojson m;
     for (std::size_t c = 0; c < columns.size(); ++c) {
@@ -291,6 +345,18 @@ ojson report_document(ReportFacts const& f) {
     if (f.region_field)
       for (auto const& [name, value] : sites.zones[s].attributes)
         if (name == *f.region_field) site["region"] = value;
+    if (auto const where = site_location(sites.zones[s], to_wgs84.get())) site["location"] = *where;
+    // A top grade with a flag raised: say why (grades read cover and bare ground only).
+    if (!ap.grades.empty() && metrics[s].grade == ap.grades.front().grade && !metrics[s].flags.empty())
+      site["notes"] = ojson::array({"Graded " + metrics[s].grade + " although flagged: grades read vegetation cover, "
+                                    "bare ground and cover gain only (docs/metrics.md); the flags are findings to check "
+                                    "on the change map."});
+    if (s < f.epoch_series.size() && f.epoch_series[s].size() > 2) {  // intermediate epochs: the NDVI series
+      ojson points = ojson::array();
+      for (auto const& e : f.epoch_series[s])
+        points.push_back(ojson::array({e.year, std::isfinite(e.ndvi_mean) ? ojson(e.ndvi_mean) : ojson(nullptr)}));
+      site["series"] = {{"label", "mean NDVI"}, {"points", points}};
+    }
     site_list.push_back(site);
   }
   report["sites"] = site_list;
@@ -1076,7 +1142,7 @@ int run_assess_command(OptionValues const& r, std::vector<std::string> const& co
   // report.html
   ReportFacts facts{in, ap, plan.zr.source.path.string(), r["coverage"].as<std::string>(), summary, sites, metrics,
                     table, res.site_pictures, pictures, res.overview.has_value(), legend_classes, !plan.epochs.empty(),
-                    request.region_field, static_cast<std::size_t>(request.embed_pictures_max)};
+                    request.region_field, res.series, static_cast<std::size_t>(request.embed_pictures_max)};
   io::write_report_html(out_dir / "report.html", report_document(facts));
   runner.wrote(out_dir / "report.html");
 

@@ -1,5 +1,6 @@
 #include "reclaim/io/report.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -222,6 +223,8 @@ figcaption{font-size:13px;color:#444}
 a.back{font-size:13px}
 #site-filter{display:flex;flex-wrap:wrap;gap:12px;align-items:center;margin:8px 0;font-size:14px}
 #site-filter .count{color:#666}
+.where{color:#555;margin:0 0 6px}.grade-notes li{color:#7a5b00}
+figure.series{margin:8px 0}
 .colorbar{height:10px;width:320px;max-width:100%;border:1px solid #ccc}
 .colorbar-labels{display:flex;justify-content:space-between;width:320px;max-width:100%;font-size:12px;color:#444}
 )";
@@ -284,6 +287,58 @@ window.addEventListener('load',function(){
   document.body.dataset.imagesLoaded=String(ok);document.body.dataset.imagesBroken=String(broken);
 });
 )";
+
+/// A small SVG line chart of a site's series (e.g. mean NDVI per epoch): one point per epoch,
+/// each with a <title> "year: value", the x axis labelled with the first and last year.
+std::string series_chart(Fields const& f, json const& series, std::string const& where) {
+  json const& points = f.array(series, "points", where);
+  std::vector<std::pair<double, double>> xy;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    json const& p = points[i];
+    if (!p.is_array() || p.size() != 2 || !p[0].is_number() || !(p[1].is_number() || p[1].is_null()))
+      f.fail(where + ".points[" + std::to_string(i) + "]", "[x, y or null]");
+    if (p[1].is_number() && std::isfinite(p[1].get<double>())) xy.emplace_back(p[0].get<double>(), p[1].get<double>());
+  }
+  if (xy.size() < 2) return {};
+  std::string const label = f.string(series, "label", where);
+  double x0 = xy.front().first, x1 = xy.front().first, y0 = 0.0, y1 = 0.8;  // NDVI-like range at least
+  for (auto const& [x, y] : xy) {
+    x0 = std::min(x0, x);
+    x1 = std::max(x1, x);
+    y0 = std::min(y0, y);
+    y1 = std::max(y1, y);
+  }
+  constexpr double W = 320, H = 120, L = 36, R = 8, T = 8, B = 22;
+  auto px = [&](double x) { return L + (x1 > x0 ? (x - x0) / (x1 - x0) : 0.5) * (W - L - R); };
+  auto py = [&](double y) { return T + (y1 - y) / (y1 - y0) * (H - T - B); };
+  auto num = [](double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.1f", v);
+    return std::string(b);
+  };
+  std::string svg = "<figure class=\"series\"><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"320\" height=\"120\" "
+                    "viewBox=\"0 0 320 120\" role=\"img\" aria-label=\"" + html_escape(label) + " per epoch\">";
+  svg += "<line x1=\"" + num(L) + "\" y1=\"" + num(H - B) + "\" x2=\"" + num(W - R) + "\" y2=\"" + num(H - B) +
+         "\" stroke=\"#999\"/><line x1=\"" + num(L) + "\" y1=\"" + num(T) + "\" x2=\"" + num(L) + "\" y2=\"" +
+         num(H - B) + "\" stroke=\"#999\"/>";
+  svg += "<text x=\"" + num(L - 4) + "\" y=\"" + num(T + 8) + "\" font-size=\"10\" text-anchor=\"end\">" + short_number(y1) +
+         "</text><text x=\"" + num(L - 4) + "\" y=\"" + num(H - B) + "\" font-size=\"10\" text-anchor=\"end\">" +
+         short_number(y0) + "</text>";
+  svg += "<text x=\"" + num(L) + "\" y=\"" + num(H - 6) + "\" font-size=\"10\">" + short_number(x0) +
+         "</text><text x=\"" + num(W - R) + "\" y=\"" + num(H - 6) + "\" font-size=\"10\" text-anchor=\"end\">" +
+         short_number(x1) + "</text>";
+  std::string line;
+  for (auto const& [x, y] : xy) {
+    if (!line.empty()) line += ' ';
+    line += num(px(x)) + "," + num(py(y));
+  }
+  svg += "<polyline fill=\"none\" stroke=\"#1a9850\" stroke-width=\"2\" points=\"" + line + "\"/>";
+  for (auto const& [x, y] : xy)
+    svg += "<circle class=\"point\" cx=\"" + num(px(x)) + "\" cy=\"" + num(py(y)) + "\" r=\"3\" fill=\"#1a9850\"><title>" +
+           short_number(x) + ": " + format_metric(json(y)) + "</title></circle>";
+  svg += "</svg><figcaption>" + html_escape(label) + " per epoch</figcaption></figure>\n";
+  return svg;
+}
 
 std::string render(fs::path const& html_path, json const& report) {
   Fields const f(html_path);
@@ -369,6 +424,8 @@ std::string render(fs::path const& html_path, json const& report) {
 
   struct Site {
     std::string id, grade, region;
+    std::optional<std::string> location;
+    json const* node;
     std::vector<std::string> flags;
     json const* metrics;
     json const* pictures;
@@ -378,9 +435,16 @@ std::string render(fs::path const& html_path, json const& report) {
   json const& site_list = f.array(report, "sites", "report");
   for (std::size_t i = 0; i < site_list.size(); ++i) {
     std::string const where = "report.sites[" + std::to_string(i) + "]";
-    Site s{f.string(site_list[i], "id", where, true), f.string(site_list[i], "grade", where),
-           f.string(site_list[i], "region", where), {}, &f.object(site_list[i], "metrics", where),
-           &f.array(site_list[i], "pictures", where), where};
+    std::string const location = f.string(site_list[i], "location", where);
+    Site s{f.string(site_list[i], "id", where, true),
+           f.string(site_list[i], "grade", where),
+           f.string(site_list[i], "region", where),
+           location.empty() ? std::nullopt : std::optional<std::string>(location),
+           &site_list[i],
+           {},
+           &f.object(site_list[i], "metrics", where),
+           &f.array(site_list[i], "pictures", where),
+           where};
     json const& flags = f.array(site_list[i], "flags", where);
     for (std::size_t k = 0; k < flags.size(); ++k) {
       if (!flags[k].is_string()) f.fail(where + ".flags[" + std::to_string(k) + "]", "a string");
@@ -480,7 +544,21 @@ std::string render(fs::path const& html_path, json const& report) {
   for (Site const& s : sites) {
     h += "<section class=\"site\" id=\"site-" + html_escape(s.id) + "\">\n<h2>Site " + html_escape(s.id) + " " +
          grade_badge(s.grade) + "</h2>\n";
-    if (!s.region.empty()) h += "<p class=\"region\">" + html_escape(s.region) + "</p>\n";
+    if (!s.region.empty() || s.location) {
+      h += "<p class=\"where\">";
+      if (!s.region.empty()) h += "<span class=\"region\">" + html_escape(s.region) + "</span> ";
+      if (s.location) h += "<span class=\"location\">" + html_escape(*s.location) + "</span>";
+      h += "</p>\n";
+    }
+    json const& notes = f.array(*s.node, "notes", s.where);
+    if (!notes.empty()) {
+      h += "<ul class=\"grade-notes\">\n";
+      for (std::size_t k = 0; k < notes.size(); ++k) {
+        if (!notes[k].is_string()) f.fail(s.where + ".notes[" + std::to_string(k) + "]", "a string");
+        h += "<li>" + html_escape(notes[k].get<std::string>()) + "</li>\n";
+      }
+      h += "</ul>\n";
+    }
     if (s.flags.empty()) {
       h += "<p class=\"no-flags\">No flags.</p>\n";
     } else {
@@ -488,6 +566,8 @@ std::string render(fs::path const& html_path, json const& report) {
       for (auto const& flag : s.flags) h += "<li>" + html_escape(flag) + "</li>\n";
       h += "</ul>\n";
     }
+    json const& series = f.object(*s.node, "series", s.where);
+    if (!series.empty()) h += series_chart(f, series, s.where + ".series");
     h += "<table class=\"kv metrics\">\n";
     std::set<std::string> shown;
     for (Column const& c : columns) {

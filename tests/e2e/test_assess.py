@@ -279,6 +279,44 @@ def test_report_filter_regions_colour_bar_and_manifest_link_in_chromium(assessed
     assert '<a href="manifest.json">' in html
 
 
+def test_report_site_locations_grade_notes_and_run_section(assessed, demo):
+    """Each site section gives the centre of the site's box in WGS 84 (osr, independently); a
+    site graded A with a flag says why; the run section lists each epoch's sensor, mask and
+    calibration and the grade table."""
+    from osgeo import ogr, osr
+    html = (assessed / "report.html").read_text()
+    sites = read_sites(assessed / "sites.csv")
+    raster = gdal.Open(str(demo / "2019.tif"))
+    grid_srs = osr.SpatialReference(wkt=raster.GetProjection())
+    wgs84 = osr.SpatialReference()
+    wgs84.ImportFromEPSG(4326)
+    for s_ in (grid_srs, wgs84):
+        s_.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    source = ogr.Open(str(demo / "sites.gpkg"))  # held: a layer outlives no datasource
+    layer = source.GetLayer(0)
+    to_grid = osr.CoordinateTransformation(layer.GetSpatialRef(), grid_srs)
+    to_wgs84 = osr.CoordinateTransformation(grid_srs, wgs84)
+    located = 0
+    for feature in layer:
+        site = feature.GetField("site_id")
+        geom = feature.GetGeometryRef().Clone()
+        geom.Transform(to_grid)
+        x0, x1, y0, y1 = geom.GetEnvelope()
+        lon, lat, _ = to_wgs84.TransformPoint((x0 + x1) / 2, (y0 + y1) / 2)
+        expect = f"{abs(lat):.4f}° {'N' if lat >= 0 else 'S'}, {abs(lon):.4f}° {'E' if lon >= 0 else 'W'}"
+        section = html[html.index(f'<section class="site" id="site-{site}">'):]
+        section = section[:section.index("</section>")]
+        assert f'<span class="location">{expect}</span>' in section, site
+        noted = '<ul class="grade-notes">' in section
+        assert noted == (sites[site]["grade"] == "A" and sites[site]["flags"] != ""), site
+        located += 1
+    assert located == len(sites)
+    for label in ("2019", "2025"):
+        assert f"<tr><th>{label}: sensor</th><td>sentinel2-l2a</td></tr>" in html
+        assert f"<tr><th>{label}: cloud/shadow mask</th><td>SCL classes 3,8,9,10" in html
+    assert "A: cover after ≥ 60.0 %, still bare ≤ 10.0 %; B: cover after ≥ 40.0 %" in html
+
+
 def test_many_pictured_sites_link_their_pictures_instead_of_embedding(reclaim_bin, demo, tmp_path):
     out = tmp_path / "o"
     run_reclaim(reclaim_bin, "assess", "--before", demo / "2019.tif", "--after", demo / "2025.tif", "--sites",
@@ -393,6 +431,20 @@ def test_time_series_trend_per_site(reclaim_bin, demo, tmp_path):
     assert checked >= 3
     summary = json.load(open(out / "summary.json"))
     assert [e["year"] for e in summary["epochs"]] == [2020, 2022]
+    # The report draws each site's series: one point per epoch, titled "year: mean NDVI".
+    html = (out / "report.html").read_text()
+    charts = 0
+    for site, row in read_sites(out / "sites.csv").items():
+        before, after = num(row["ndvi_before_mean"]), num(row["ndvi_after_mean"])
+        section = html[html.index(f'<section class="site" id="site-{site}">'):]
+        section = section[:section.index("</section>")]
+        titles = re.findall(r'<circle class="point"[^>]*><title>([^<]*)</title>', section)
+        if math.isfinite(before) and math.isfinite(after):
+            assert titles == [f"2019: {before:.3f}", f"2020: {before:.3f}", f"2022: {after:.3f}", f"2025: {after:.3f}"]
+            charts += 1
+        else:
+            assert titles == []
+    assert charts == checked
 
 
 def test_pictures_max_bounds_the_pictures(reclaim_bin, demo, tmp_path):

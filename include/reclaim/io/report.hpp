@@ -19,6 +19,8 @@
  *   "columns": [{"key": "site_id", "label": "Site", "unit": ""},
  *               {"key": "area_ha", "label": "Area", "unit": "ha"}, ...],   // site table, in order
  *   "sites": [{"id": "A-1", "grade": "A".."E", "flags": ["cloudy after"], "region": "Shanxi",
+ *              "location": "38.7228° N, 112.2073° E", "notes": ["Graded A although flagged: ..."],
+ *              "series": {"label": "mean NDVI", "points": [[2019, 0.21], [2022, null], [2025, 0.55]]},
  *              "metrics": {"area_ha": 12.5, "ndvi_after": null, ...},
  *              "pictures": [{"caption": "NDVI after", "path": "pictures/a1_ndvi_after.png",
  *                            "scale": {"min": -0.2, "max": 0.9, "label": "NDVI",
@@ -38,6 +40,9 @@
  * of [key, value] pairs, shown in that order. A site section lists the columns' metrics first
  * (labelled, with units), then the site's other metrics by key.
  *
+ * A site section shows the region and location, the notes, the series as a small SVG line
+ * chart (each point a <circle class="point"> titled "x: y"; null points are left out), the
+ * metrics and the pictures.
  * A filter form above the site table (grade, region, flagged only, free text) hides rows and
  * their site sections; its state may come from the URL fragment (#grade=E&flagged=1&region=X,
  * also the links of the regions table), and <body data-visible-sites> gives the count shown.
