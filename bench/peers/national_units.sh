@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A national run's overhead (issue 14): the demo pair of SIZE x SIZE as one unit and as 16
-# units, run one after the other on this machine; the merge's share of the total; a resume
-# after a kill half way; and the calibration figure `reclaim plan` estimates with
-# (input pixels x planes per second, host/cli/national_command.cpp).
+# units (tables only), run one after the other on this machine; the merge's share of the
+# total; a resume after a kill half way; the same 16 units with pictures; and the calibration
+# figure `reclaim plan` estimates with (input pixels x planes per second,
+# host/cli/national_command.cpp).
 #
 #   SIZE=4096 REPS=3 bench/peers/national_units.sh
 #
@@ -22,7 +23,10 @@ out=${RESULTS_FILE:-$repo/bench/results/national-$tag.md}
 mkdir -p "$WORK_DIR"
 cd "$WORK_DIR"
 [[ -f data/2025.tif ]] || "$reclaim" synth --out data --width "$SIZE" --height "$SIZE" >/dev/null
-printf 'before = "data/2019.tif"\nafter = "data/2025.tif"\nsites = "data/sites.gpkg"\nsensor = "sentinel2-l2a"\n' >job.toml
+# The tables-only run the floors are about (a national run's usual output); the pictures' cost
+# (drawn at the merge from the units' crop pieces) is measured apart below.
+printf 'before = "data/2019.tif"\nafter = "data/2025.tif"\nsites = "data/sites.gpkg"\nsensor = "sentinel2-l2a"\n' >job-pictures.toml
+{ cat job-pictures.toml; echo 'no-pictures = true'; } >job.toml
 
 secs() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N); awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}'; }
 
@@ -60,6 +64,14 @@ resume=$(secs "$reclaim" run run-resume --quiet)
 cmp run-resume/sites.csv run-one/sites.csv
 
 share=$(awk -v m="$six_merge" -v r="$six_run" 'BEGIN {printf "%.1f", 100 * m / (m + r)}')
+
+# With pictures (the default): 16 units capture their crop pieces, the merge draws every picture.
+rm -rf run-pictures
+"$reclaim" plan job-pictures.toml --out run-pictures --unit-size $((SIZE / 4)) --quiet >/dev/null
+pic_run=$(secs "$reclaim" run run-pictures --quiet)
+pic_merge=$(secs "$reclaim" merge run-pictures --quiet)
+pic_sites=$(find run-pictures/pictures -name 'site-*_change.png' | wc -l)
+pic_bytes=$(find run-pictures/units -name crops.rzc -printf '%s\n' | awk '{s += $1} END {printf "%.1f", s / 1e6}')
 {
   echo "# National run overhead: $SIZE x $SIZE demo, 1 unit vs 16 units"
   echo
@@ -76,5 +88,6 @@ share=$(awk -v m="$six_merge" -v r="$six_run" 'BEGIN {printf "%.1f", 100 * m / (
   floor_check "merge share of the 16-unit total (%)" "$share" "<" 2
   echo "- resume after kill -9 at half the 16-unit run time: $done_before units were complete; the rerun took $resume s ($(ratio "$resume" "$six_run") of a full run)"
   echo "- calibration: one unit read $read_bytes bytes (input pixels x planes x 2) in $one_run s: $rate input pixel-planes per second"
+  echo "- with pictures (the job without no-pictures), 16 units: run $pic_run s, merge $pic_merge s (draws $pic_sites sites' 5 pictures and the overview from $pic_bytes MB of crop pieces)"
 } >"$out"
 cat "$out"
