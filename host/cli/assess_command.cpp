@@ -22,6 +22,7 @@
 #include <future>
 #include <limits>
 #include <map>
+#include <numeric>
 #include <tuple>
 #include <string>
 #include <vector>
@@ -217,6 +218,7 @@ struct ReportFacts {
   bool series;  ///< --epoch given: trend columns
   std::optional<std::string> region_field;
   std::vector<std::vector<io::EpochMean>> const& epoch_series;  ///< per site: mean NDVI per epoch
+  ojson const& site_pages;
   /// Pictures embedded in report.html up to this many sites with pictures; above it the page
   /// links the PNG files beside it, so a big report stays small and quick to open.
   std::size_t embed_pictures_max;
@@ -363,6 +365,7 @@ ojson report_document(ReportFacts const& f) {
   std::size_t pictured = 0;
   for (auto const& p : f.site_pictures) pictured += p.empty() ? 0 : 1;
   report["embed_pictures"] = pictured <= f.embed_pictures_max;
+  if (!f.site_pages.empty()) report["site_pages"] = f.site_pages;
   if (summary.contains("regions")) {
     // Totals per region in the page too, not only in summary.json.
     ojson rows = ojson::array();
@@ -472,6 +475,7 @@ struct AssessRequest {
   int picture_size = 256;
   int pictures_max = 1000;
   int embed_pictures_max = 100;
+  int site_pages_above = 200;
   bool pictures = true;
   std::optional<std::string> region_field;
 };
@@ -493,6 +497,7 @@ AssessRequest assess_request_from(OptionValues const& r) {
   q.picture_size = r.integer("picture-size", 16, 4096);
   q.pictures_max = r.integer("pictures-max", 0, std::numeric_limits<int>::max());
   q.embed_pictures_max = r.integer("embed-pictures-max", 0, std::numeric_limits<int>::max());
+  q.site_pages_above = r.integer("site-pages-above", 0, std::numeric_limits<int>::max());
   q.pictures = r.count("no-pictures") == 0;
   if (r.count("region-field")) q.region_field = r["region-field"].as<std::string>();
   return q;
@@ -648,7 +653,45 @@ struct AssessPlan {
   bool has_overview = false;           ///< crops.back() is the overview (or a unit's piece of it)
   std::vector<int> crop_planes;        ///< pass planes captured, in CropPlane order
   std::vector<fs::path> picture_files;  ///< every picture the run writes (sorted), for the claim and manifest
+  ojson site_pages = ojson::array();   ///< report pages of site sections (report.hpp "site_pages")
+  std::vector<fs::path> page_files;    ///< their files, for the claim and manifest
 };
+
+/// The report's site pages: one per value of the region field (sorted; sites without one
+/// last), else 200 sites each in layer order; report.html links them and keeps the tables.
+void plan_site_pages(AssessPlan& p, AssessRequest const& q) {
+  std::vector<std::pair<std::string, std::vector<std::size_t>>> groups;
+  auto const& zones = p.sites.zones;
+  if (q.region_field) {
+    std::map<std::string, std::vector<std::size_t>> by_region;
+    std::vector<std::size_t> none;
+    for (std::size_t s = 0; s < zones.size(); ++s) {
+      bool found = false;
+      for (auto const& [name, value] : zones[s].attributes)
+        if (name == *q.region_field && !value.empty()) {
+          by_region[value].push_back(s);
+          found = true;
+        }
+      if (!found) none.push_back(s);
+    }
+    for (auto& [name, list] : by_region) groups.emplace_back(name, std::move(list));
+    if (!none.empty()) groups.emplace_back("(no " + *q.region_field + ")", std::move(none));
+  } else {
+    constexpr std::size_t kPerPage = 200;
+    for (std::size_t a = 0; a < zones.size(); a += kPerPage) {
+      std::size_t const b = std::min(zones.size(), a + kPerPage);
+      std::vector<std::size_t> list(b - a);
+      std::iota(list.begin(), list.end(), a);
+      groups.emplace_back("sites " + std::to_string(a + 1) + "–" + std::to_string(b), std::move(list));
+    }
+  }
+  for (std::size_t k = 0; k < groups.size(); ++k) {
+    char name[32];
+    std::snprintf(name, sizeof name, "pages/%s-%03zu.html", q.region_field ? "region" : "sites", k + 1);
+    p.site_pages.push_back({{"name", groups[k].first}, {"path", name}, {"sites", groups[k].second}});
+    p.page_files.push_back(p.out_dir / name);
+  }
+}
 
 void plan_assess(OptionValues const& r, AssessRequest const& q, PassRunner& runner, EventLog& log, AssessPlan& p) {
   // Per-epoch outputs: NDVI, the extra indices, then the visible reflectance for the pictures.
@@ -705,6 +748,7 @@ void plan_assess(OptionValues const& r, AssessRequest const& q, PassRunner& runn
   if (q.region_field && std::find(p.sites.attribute_names.begin(), p.sites.attribute_names.end(), *q.region_field) ==
                             p.sites.attribute_names.end())
     throw usage_error("--region-field " + *q.region_field + ": no such field in " + p.zr.source.path.string());
+  if (!p.unit && p.sites.zones.size() > static_cast<std::size_t>(q.site_pages_above)) plan_site_pages(p, q);
 
   auto& l = p.layout;
   l.label = p.in.before.label + "->" + p.in.after.label;
@@ -987,6 +1031,9 @@ void add_assess_options(cxxopts::Options& options) {
       ("embed-pictures-max", "report.html embeds the pictures (one self-contained file) up to this many sites "
                              "with pictures; above it, it links the PNG files beside it (quick to open)",
        cxxopts::value<std::string>()->default_value("100"))
+      ("site-pages-above", "above this many sites, the site sections go to pages of their own (pages/*.html: one "
+                           "per --region-field value, else 200 sites each) and report.html keeps the tables",
+       cxxopts::value<std::string>()->default_value("200"))
       ("picture-size", "longest side of each site picture in pixels (bigger sites are decimated)",
        cxxopts::value<std::string>()->default_value("256"))
       ("no-pictures", "skip the pictures (the report then has none)");
@@ -1044,6 +1091,7 @@ int run_assess_command(OptionValues const& r, std::vector<std::string> const& co
   // Claiming removes an earlier run's manifest.json (with --overwrite) before anything else is
   // written; this run's comes last.
   auto extra = plan.picture_files;
+  extra.insert(extra.end(), plan.page_files.begin(), plan.page_files.end());
   if (merge) extra.insert(extra.end(), merge->rasters.begin(), merge->rasters.end());
   auto const claimed = runner.claim_outputs(plan.out_dir, {&plan.layout}, extra);
   // Once the run is checked: a refused run prints only its error.
@@ -1142,8 +1190,10 @@ int run_assess_command(OptionValues const& r, std::vector<std::string> const& co
   // report.html
   ReportFacts facts{in, ap, plan.zr.source.path.string(), r["coverage"].as<std::string>(), summary, sites, metrics,
                     table, res.site_pictures, pictures, res.overview.has_value(), legend_classes, !plan.epochs.empty(),
-                    request.region_field, res.series, static_cast<std::size_t>(request.embed_pictures_max)};
+                    request.region_field, res.series, plan.site_pages,
+                    static_cast<std::size_t>(request.embed_pictures_max)};
   io::write_report_html(out_dir / "report.html", report_document(facts));
+  for (auto const& page : plan.page_files) runner.wrote(page);
   runner.wrote(out_dir / "report.html");
 
   // manifest.json: enough to reproduce the run.
@@ -1170,6 +1220,7 @@ int run_assess_command(OptionValues const& r, std::vector<std::string> const& co
   }
   for (auto const& name : {"sites.csv", "sites.gpkg", "summary.json", "report.html"})
     out_files.emplace_back(out_dir / name, "table");
+  for (auto const& page : plan.page_files) out_files.emplace_back(page, "report page");
   // This run's pictures only: with --overwrite, an earlier run's others may still be there.
   for (auto const& pth : plan.picture_files) out_files.emplace_back(pth, "picture");
   ojson outputs = ojson::array();

@@ -340,7 +340,13 @@ std::string series_chart(Fields const& f, json const& series, std::string const&
   return svg;
 }
 
-std::string render(fs::path const& html_path, json const& report) {
+struct Page {
+  std::string name, path, html;
+};
+
+/// The main page; `pages` receives the site pages the report asks for (path relative to the
+/// main page's folder, and their HTML).
+std::string render(fs::path const& html_path, json const& report, std::vector<Page>& pages) {
   Fields const f(html_path);
   if (!report.is_object()) f.fail("(root)", "an object");
   std::string const title = f.string(report, "title", "report");
@@ -491,6 +497,34 @@ std::string render(fs::path const& html_path, json const& report) {
     h += "</tbody>\n</table>\n</section>\n";
   }
 
+  // Site sections on pages of their own (e.g. one per region) when the report lists them, so a
+  // report of thousands of sites keeps a main page of tables that opens quickly.
+  std::vector<int> page_of(sites.size(), -1);
+  json const& page_list = f.array(report, "site_pages", "report");
+  for (std::size_t k = 0; k < page_list.size(); ++k) {
+    std::string const where = "report.site_pages[" + std::to_string(k) + "]";
+    Page page{f.string(page_list[k], "name", where), f.string(page_list[k], "path", where, true), {}};
+    fs::path const rel(page.path);
+    if (rel.is_absolute() || rel.parent_path() != "pages" || rel.extension() != ".html")
+      f.fail(where + ".path", "a page \"pages/NAME.html\"");
+    json const& members = f.array(page_list[k], "sites", where);
+    for (std::size_t m = 0; m < members.size(); ++m) {
+      if (!members[m].is_number_unsigned() || members[m].get<std::size_t>() >= sites.size())
+        f.fail(where + ".sites[" + std::to_string(m) + "]", "an index into report.sites");
+      page_of[members[m].get<std::size_t>()] = static_cast<int>(k);
+    }
+    pages.push_back(std::move(page));
+  }
+  if (!pages.empty()) {
+    h += "<section id=\"pages\">\n<h2>Site pages</h2>\n<ul class=\"pages\">\n";
+    for (std::size_t k = 0; k < pages.size(); ++k) {
+      std::size_t const n = static_cast<std::size_t>(std::count(page_of.begin(), page_of.end(), static_cast<int>(k)));
+      h += "<li><a href=\"" + html_escape(pages[k].path) + "\">" + html_escape(pages[k].name) + "</a> (" + std::to_string(n) +
+           " site" + (n == 1 ? "" : "s") + ")</li>\n";
+    }
+    h += "</ul>\n</section>\n";
+  }
+
   h += "<section id=\"sites\">\n<h2>Sites</h2>\n";
   // The filter (script below); its state can come from the URL: #grade=E&flagged=1&region=X.
   std::set<std::string> grades;
@@ -512,13 +546,16 @@ std::string render(fs::path const& html_path, json const& report) {
   h += "<table id=\"site-table\" class=\"sortable\">\n<thead><tr>";
   for (Column const& c : columns) h += "<th tabindex=\"0\" data-key=\"" + html_escape(c.key) + "\">" + heading(c) + "</th>";
   h += "</tr></thead>\n<tbody>\n";
-  for (Site const& s : sites) {
+  for (std::size_t row = 0; row < sites.size(); ++row) {
+    Site const& s = sites[row];
     std::string const id = html_escape(s.id);
+    std::string const page = page_of[row] < 0 ? std::string() : pages[static_cast<std::size_t>(page_of[row])].path;
     h += "<tr class=\"site-row\" data-site-id=\"" + id + "\" data-grade=\"" + html_escape(s.grade) + "\" data-region=\"" +
          html_escape(s.region) + "\" data-flagged=\"" + (s.flags.empty() ? "0" : "1") + "\">";
     for (Column const& c : columns) {
       if (is_id_key(c.key)) {
-        h += "<td data-sort=\"" + id + "\"><a href=\"#site-" + html_escape(fragment(s.id)) + "\">" + id + "</a></td>";
+        h += "<td data-sort=\"" + id + "\"><a href=\"" + html_escape(page) + "#site-" + html_escape(fragment(s.id)) + "\">" + id +
+             "</a></td>";
       } else if (c.key == "grade") {
         h += "<td data-sort=\"" + html_escape(s.grade) + "\">" + grade_badge(s.grade) + "</td>";
       } else if (c.key == "region") {
@@ -541,7 +578,8 @@ std::string render(fs::path const& html_path, json const& report) {
   // otherwise (many sites: files beside the page, loaded lazily).
   json const* embed_value = f.find(report, "embed_pictures", json::value_t::boolean, "report", "true or false");
   bool const embed = !embed_value || embed_value->get<bool>();
-  for (Site const& s : sites) {
+  // `up`: the way from the page the section is on to the main page's folder ("" or "../").
+  auto section = [&](Site const& s, std::string& h, std::string const& up, std::string const& main_page) {
     h += "<section class=\"site\" id=\"site-" + html_escape(s.id) + "\">\n<h2>Site " + html_escape(s.id) + " " +
          grade_badge(s.grade) + "</h2>\n";
     if (!s.region.empty() || s.location) {
@@ -590,7 +628,7 @@ std::string render(fs::path const& html_path, json const& report) {
         json const& pic = (*s.pictures)[k];
         std::string const caption = f.string(pic, "caption", where);
         std::string const path = f.string(pic, "path", where, true);
-        std::string const src = embed ? png_data_uri(html_path, path) : png_link(html_path, path);
+        std::string const src = embed ? png_data_uri(html_path, path) : up + png_link(html_path, path);
         h += "<figure><img src=\"" + src + "\" alt=\"" + html_escape(caption) + "\"" + (embed ? "" : " loading=\"lazy\"") +
              "><figcaption>" + html_escape(caption) + "</figcaption>";
         json const& scale = f.object(pic, "scale", where);
@@ -615,7 +653,23 @@ std::string render(fs::path const& html_path, json const& report) {
       }
       h += "</div>\n";
     }
-    h += "<p><a class=\"back\" href=\"#sites\">Back to the site table</a></p>\n</section>\n";
+    h += "<p><a class=\"back\" href=\"" + (up.empty() ? std::string() : up + html_escape(main_page)) +
+         "#sites\">Back to the site table</a></p>\n</section>\n";
+  };
+  std::string const main_page = html_path.filename().string();
+  for (std::size_t i = 0; i < sites.size(); ++i)
+    if (page_of[i] < 0) section(sites[i], h, "", main_page);
+  for (std::size_t k = 0; k < pages.size(); ++k) {
+    std::string& p = pages[k].html;
+    p += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>";
+    std::string const heading_text = (title.empty() ? std::string("reclaim report") : title) + " — " + pages[k].name;
+    p += html_escape(heading_text) + "</title>\n<style>" + std::string(kStyle) + "</style>\n</head>\n<body>\n<header>\n<h1>" +
+         html_escape(heading_text) + "</h1>\n<p><a href=\"../" + html_escape(main_page) +
+         "\">Back to the report</a></p>\n</header>\n";
+    for (std::size_t i = 0; i < sites.size(); ++i)
+      if (page_of[i] == static_cast<int>(k)) section(sites[i], p, "../", main_page);
+    p += "<script>" + std::string(kSortScript) + "</script>\n</body>\n</html>\n";
   }
 
   h += "<script>";
@@ -659,8 +713,15 @@ std::string format_metric(json const& value, std::string_view unit) {
 }
 
 void write_report_html(fs::path const& html_path, json const& report) {
-  std::string const html = render(html_path, report);  // reads every picture before touching the disk
-  write_file_atomically(html_path, html);
+  std::vector<Page> pages;
+  std::string const html = render(html_path, report, pages);  // reads every picture before touching the disk
+  if (!pages.empty()) {
+    std::error_code ec;
+    fs::create_directories(html_path.parent_path() / "pages", ec);
+    if (ec) throw io_error((html_path.parent_path() / "pages").string() + ": cannot create (" + ec.message() + ")");
+  }
+  for (auto const& p : pages) write_file_atomically(html_path.parent_path() / p.path, p.html);
+  write_file_atomically(html_path, html);  // last: its links find their pages
 }
 
 }  // namespace reclaim::io

@@ -1,7 +1,8 @@
 """The national report at scale: 3 025 sites (a 55 x 55 lattice of small pits over the demo pair,
 four provinces) through plan, run and merge with 1 000 pictured sites. The page links its
-pictures instead of embedding them, stays a few MB, and opens in headless Chromium with every
-site row, the filter working on the URL, and no broken picture.
+pictures instead of embedding them and puts the site sections on one page per province, so
+report.html keeps the tables (under 3 MB) and opens in headless Chromium with every site row,
+the filter working on the URL, and no broken picture; so do the pages.
 
 How long it takes to open is measured in bench/peers/report_open.sh, not here."""
 import json
@@ -54,12 +55,26 @@ def national(reclaim_bin, tmp_path_factory):
 def test_the_page_links_its_pictures_and_stays_small(national):
     html = (national / "report.html").read_text()
     assert html.count('class="site-row"') == SIDE * SIDE
-    linked = re.findall(r'<img src="(pictures/site-[^"]+\.png)"[^>]* loading="lazy">', html)
-    assert len(linked) == 5 * 1000  # --pictures-max: the first 1 000 sites
+    pages_text = "".join(p.read_text() for p in sorted((national / "pages").glob("*.html")))
+    linked = re.findall(r'<img src="\.\./(pictures/site-[^"]+\.png)"[^>]* loading="lazy">', pages_text)
+    assert len(linked) == len(set(linked)) == 5 * 1000  # --pictures-max: the first 1 000 sites
     assert all((national / p).is_file() for p in linked)
-    assert html.count("data:image/png") == 2  # the overview and the legend
+    assert html.count("data:image/png") == 2 and "data:image/png" not in pages_text  # overview, legend
+    # The site sections are on one page per province; report.html keeps the tables and links.
     size = (national / "report.html").stat().st_size
-    assert size < 12e6, f"report.html is {size / 1e6:.1f} MB"
+    assert size < 3e6, f"report.html is {size / 1e6:.1f} MB"
+    assert html.count('<section class="site"') == 0
+    pages = sorted((national / "pages").glob("region-*.html"))
+    assert len(pages) == 4
+    sections = 0
+    for page in pages:
+        text = page.read_text()
+        sections += text.count('<section class="site"')
+        for src in re.findall(r'<img src="(\.\./pictures/[^"]+)"', text):
+            assert (page.parent / src).is_file(), src
+    assert sections == SIDE * SIDE
+    row_links = re.findall(r'<a href="(pages/region-\d{3}\.html)#site-P\d{4}">', html)
+    assert len(row_links) == SIDE * SIDE and {national / p for p in row_links} == set(pages)
     summary = json.loads((national / "summary.json").read_text())
     assert sorted(summary["regions"]["totals"]) == ["Northeast", "Northwest", "Southeast", "Southwest"]
     assert sum(t["sites"] for t in summary["regions"]["totals"].values()) == SIDE * SIDE
@@ -73,3 +88,6 @@ def test_the_page_opens_in_chromium_with_every_row_and_the_filter(national):
     southeast = (SIDE - SIDE // 2) ** 2
     assert f'data-visible-sites="{southeast}"' in dom
     assert 'data-images-broken="0"' in dom
+    page = sorted((national / "pages").glob("region-*.html"))[0]
+    dom = browser.dump_dom(page)
+    assert dom.count('<section class="site"') > 700 and 'data-images-broken="0"' in dom
