@@ -80,8 +80,9 @@ std::vector<std::string> passed_options(cxxopts::ParseResult const& cli, std::se
 
 bool is_local_file(std::string const& path) { return path.rfind("/vsi", 0) != 0 && path.find("://") == std::string::npos; }
 
-/// A file's fingerprint: size and modification time (a full checksum would reread the archive).
-ojson fingerprint(fs::path const& path) {
+/// A file's fingerprint: size and modification time (a full checksum would reread the archive),
+/// and its SHA-256 when asked (`checksum-inputs`).
+ojson fingerprint(fs::path const& path, bool checksum = false) {
   ojson f{{"path", path.string()}};
   if (!is_local_file(path.string())) return f;
   std::error_code ec;
@@ -91,6 +92,7 @@ ojson fingerprint(fs::path const& path) {
   f["bytes"] = bytes;
   auto const sys = std::chrono::file_clock::to_sys(time);
   f["mtime_ns"] = std::chrono::duration_cast<std::chrono::nanoseconds>(sys.time_since_epoch()).count();
+  if (checksum) f["sha256"] = io::digest_file(path).sha256;
   return f;
 }
 
@@ -112,7 +114,9 @@ void add_plan_options(cxxopts::Options& options) {
        cxxopts::value<std::string>()->default_value("4096"))
       ("keep-rasters", "none (the tables only: most of a national run's cost is encoding COGs) or units (each "
                        "unit's COGs, and a national VRT of each raster at the merge)",
-       cxxopts::value<std::string>()->default_value("none"));
+       cxxopts::value<std::string>()->default_value("none"))
+      ("checksum-inputs", "record every scene's SHA-256 in the plan and check it before each run and the merge "
+                          "(rereads the archive each time; by default sizes and modification times are checked)");
 }
 
 /// Parses `args` (args[0]: the command name) with the plan's options.
@@ -168,8 +172,10 @@ void check_inputs_unchanged(Plan const& p) {
   }
   for (auto const& f : d.at("inputs")) {
     fs::path const path = f.at("path").get<std::string>();
-    if (fingerprint(path) != f)
-      throw input_error(path.string() + ": changed since the plan was made (size or time): plan again (reclaim plan ... --overwrite)");
+    if (fingerprint(path, f.contains("sha256")) != f)
+      throw input_error(path.string() + ": changed since the plan was made (" +
+                        (f.contains("sha256") ? "size, time or checksum" : "size or time") +
+                        "): plan again (reclaim plan ... --overwrite)");
   }
 }
 
@@ -408,8 +414,8 @@ int plan_main(int argc, char** argv) {
   auto const r = parse_plan_options(args);
   if (!r.job_path()) throw usage_error("give the job file: reclaim plan JOB --out RUN/");
   // Everything the runs use lives in the job file, so that plan, run and merge read one thing.
-  std::set<std::string> const allowed{"job", "out", "unit-size", "keep-rasters", "overwrite", "quiet", "log-format",
-                                      "threads", "readers", "memory-budget", "device"};
+  std::set<std::string> const allowed{"job", "out", "unit-size", "keep-rasters", "checksum-inputs", "overwrite", "quiet",
+                                      "log-format", "threads", "readers", "memory-budget", "device"};
   for (auto const& kv : r.cli().arguments())
     if (!allowed.count(kv.key()))
       throw usage_error("--" + kv.key() + ": put the assessment's options in the job file (" +
@@ -450,7 +456,7 @@ int plan_main(int argc, char** argv) {
     return fs::absolute(a).lexically_normal() == fs::absolute(b).lexically_normal();
   };
   for (auto const& f : layout.inputs)
-    if (!same(f, job) && !same(f, sites)) inputs.push_back(fingerprint(f));
+    if (!same(f, job) && !same(f, sites)) inputs.push_back(fingerprint(f, r.count("checksum-inputs") > 0));
   doc["inputs"] = inputs;
   doc["calibration"] = {{"input_pixels_per_second", kInputPixelsPerSecond},
                         {"measured", "CPU backend, 2-core AMD EPYC VM (bench/results/national-amd-epyc-2c.md)"}};

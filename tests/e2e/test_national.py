@@ -183,8 +183,12 @@ def test_sigterm_stops_at_a_tile_boundary_with_143_and_no_final_named_partial(re
         fresh, _ = plan(reclaim_bin, root, job, f"term{jobs}-{attempt}", "--keep-rasters", "units")
         cmd = [reclaim_bin, "run", str(fresh), "--quiet"] + (["--jobs", jobs] if jobs else [])
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        # After start-up (a signal before main() is the default action, as for any program).
-        time.sleep(float(rng.uniform(0.2, 0.7)))
+        # Once a unit has begun (a signal before main() meets the default action, as for any
+        # program; start-up is slow under the sanitizers), then at a random moment.
+        deadline = time.monotonic() + 60
+        while not any((fresh / "units").iterdir()) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(float(rng.uniform(0.0, 0.5)))
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate()
         assert proc.returncode in (0, 143), err
@@ -265,6 +269,31 @@ def test_a_changed_input_refuses_the_run(reclaim_bin, demo, tmp_path):
     copy.write_text(copy.read_text() + "carbon-rates = \"1,2,4\"\n")
     proc = run_reclaim(reclaim_bin, "run", run_dir, "--unit", "0", check=False)
     assert proc.returncode == 3 and "changed since the plan" in proc.stderr and str(copy) in proc.stderr
+
+
+def test_checksum_inputs_catches_a_change_that_keeps_size_and_time(reclaim_bin, demo, tmp_path):
+    """By default a scene is fingerprinted by size and modification time; with checksum-inputs
+    the plan holds each scene's SHA-256 (hashlib's), and a rewrite that keeps both size and time
+    is refused (exit 3)."""
+    root, job = demo
+    data = tmp_path / "data"
+    shutil.copytree(root / "data", data)
+    local = tmp_path / "job.toml"
+    local.write_text(job.read_text())
+    run_dir = tmp_path / "run"
+    run_reclaim(reclaim_bin, "plan", local, "--out", run_dir, "--unit-size", "512", "--checksum-inputs", "--quiet")
+    doc = json.loads((run_dir / "plan.json").read_text())
+    scenes = {e["path"]: e for e in doc["inputs"]}
+    scene = data / "2025.tif"
+    assert scenes[str(scene)]["sha256"] == sha(scene)
+    # Flip one byte near the end (pixel data), keeping the size and the modification time.
+    st = scene.stat()
+    raw = bytearray(scene.read_bytes())
+    raw[-100] ^= 0xFF
+    scene.write_bytes(bytes(raw))
+    os.utime(scene, ns=(st.st_atime_ns, st.st_mtime_ns))
+    proc = run_reclaim(reclaim_bin, "run", run_dir, "--quiet", check=False)
+    assert proc.returncode == 3 and "checksum" in proc.stderr and str(scene) in proc.stderr, proc.stderr
 
 
 def test_plan_refuses_assess_options_on_its_command_line_and_magnitude_rules(reclaim_bin, demo, tmp_path):
