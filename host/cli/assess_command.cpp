@@ -226,6 +226,37 @@ struct ReportFacts {
 
 ojson scene_entry(std::string const& label, io::SceneSpec const& scene);  // below
 
+/// The report's "least progress" and "most rehabilitated" lists: graded sites ranked by grade
+/// (the grade table's order, E last), then by cover after (lower first for the least), then by
+/// layer order; up to 5 each, and no site in both (docs/metrics.md).
+ojson highlight_lists(std::vector<io::SiteMetrics> const& metrics, io::AssessParams const& ap) {
+  std::vector<std::size_t> graded;
+  auto rank = [&](std::size_t s) {
+    for (std::size_t k = 0; k < ap.grades.size(); ++k)
+      if (ap.grades[k].grade == metrics[s].grade) return k;
+    return ap.grades.size();  // E
+  };
+  for (std::size_t s = 0; s < metrics.size(); ++s)
+    if (metrics[s].grade != "n/a" && std::isfinite(metrics[s].cover_after_pct)) graded.push_back(s);
+  std::size_t const n = std::min<std::size_t>(5, graded.size() / 2);
+  if (n == 0) return ojson::array();
+  auto worst = graded, best = graded;
+  std::stable_sort(worst.begin(), worst.end(), [&](std::size_t a, std::size_t b) {
+    if (rank(a) != rank(b)) return rank(a) > rank(b);
+    return metrics[a].cover_after_pct < metrics[b].cover_after_pct;
+  });
+  std::stable_sort(best.begin(), best.end(), [&](std::size_t a, std::size_t b) {
+    if (rank(a) != rank(b)) return rank(a) < rank(b);
+    return metrics[a].cover_after_pct > metrics[b].cover_after_pct;
+  });
+  worst.resize(n);
+  std::vector<std::size_t> top;  // ties could put a site in both: never
+  for (auto const s : best)
+    if (top.size() < n && std::find(worst.begin(), worst.end(), s) == worst.end()) top.push_back(s);
+  best = std::move(top);
+  return ojson::array({{{"title", "Least progress"}, {"sites", worst}}, {{"title", "Most rehabilitated"}, {"sites", best}}});
+}
+
 /// From the grid's CRS to WGS 84 longitude/latitude; null when the CRS is unknown.
 std::unique_ptr<OGRCoordinateTransformation> wgs84_transform(std::string const& crs_wkt) {
   if (crs_wkt.empty()) return nullptr;
@@ -366,6 +397,7 @@ ojson report_document(ReportFacts const& f) {
   for (auto const& p : f.site_pictures) pictured += p.empty() ? 0 : 1;
   report["embed_pictures"] = pictured <= f.embed_pictures_max;
   if (!f.site_pages.empty()) report["site_pages"] = f.site_pages;
+  report["highlights"] = highlight_lists(metrics, ap);
   if (summary.contains("regions")) {
     // Totals per region in the page too, not only in summary.json.
     ojson rows = ojson::array();

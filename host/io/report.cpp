@@ -225,6 +225,8 @@ a.back{font-size:13px}
 #site-filter .count{color:#666}
 .where{color:#555;margin:0 0 6px}.grade-notes li{color:#7a5b00}
 figure.series{margin:8px 0}
+.highlights{display:flex;flex-wrap:wrap;gap:32px}.highlight ol{padding-left:20px}.highlight li{margin:4px 0}
+img.thumb{width:48px;height:48px;object-fit:cover;vertical-align:middle;margin-right:8px;border:1px solid #ccc}
 .colorbar{height:10px;width:320px;max-width:100%;border:1px solid #ccc}
 .colorbar-labels{display:flex;justify-content:space-between;width:320px;max-width:100%;font-size:12px;color:#444}
 )";
@@ -523,6 +525,39 @@ std::string render(fs::path const& html_path, json const& report, std::vector<Pa
            " site" + (n == 1 ? "" : "s") + ")</li>\n";
     }
     h += "</ul>\n</section>\n";
+  }
+
+  // The sites with the least progress and the most rehabilitated, with a picture each.
+  json const* embed_flag = f.find(report, "embed_pictures", json::value_t::boolean, "report", "true or false");
+  bool const embed_pictures = !embed_flag || embed_flag->get<bool>();
+  json const& highlights = f.array(report, "highlights", "report");
+  if (!highlights.empty()) {
+    h += "<section id=\"highlights\">\n<h2>Least and most progress</h2>\n<div class=\"highlights\">\n";
+    for (std::size_t k = 0; k < highlights.size(); ++k) {
+      std::string const where = "report.highlights[" + std::to_string(k) + "]";
+      h += "<div class=\"highlight\"><h3>" + html_escape(f.string(highlights[k], "title", where)) + "</h3>\n<ol>\n";
+      json const& members = f.array(highlights[k], "sites", where);
+      for (std::size_t m = 0; m < members.size(); ++m) {
+        if (!members[m].is_number_unsigned() || members[m].get<std::size_t>() >= sites.size())
+          f.fail(where + ".sites[" + std::to_string(m) + "]", "an index into report.sites");
+        std::size_t const i = members[m].get<std::size_t>();
+        Site const& s = sites[i];
+        std::string const page = page_of[i] < 0 ? std::string() : pages[static_cast<std::size_t>(page_of[i])].path;
+        h += "<li data-site-id=\"" + html_escape(s.id) + "\"><a href=\"" + html_escape(page) + "#site-" +
+             html_escape(fragment(s.id)) + "\">";
+        if (s.pictures->size() > 1) {  // the after epoch's true colour
+          std::string const path = f.string((*s.pictures)[1], "path", s.where + ".pictures[1]", true);
+          h += "<img class=\"thumb\" src=\"" + (embed_pictures ? png_data_uri(html_path, path) : png_link(html_path, path)) +
+               "\" alt=\"\"" + (embed_pictures ? "" : " loading=\"lazy\"") + ">";
+        }
+        h += html_escape(s.id) + "</a> " + grade_badge(s.grade);
+        auto const cover = s.metrics->find("cover_after_pct");
+        if (cover != s.metrics->end()) h += " <span class=\"num\">" + html_escape(format_metric(*cover, "%")) + " % cover</span>";
+        h += "</li>\n";
+      }
+      h += "</ol></div>\n";
+    }
+    h += "</div>\n</section>\n";
   }
 
   h += "<section id=\"sites\">\n<h2>Sites</h2>\n";

@@ -227,7 +227,8 @@ def test_report_in_headless_chromium(assessed, tmp_path):
     loaded = int(re.search(r'data-images-loaded="(\d+)"', dom).group(1))
     broken = int(re.search(r'data-images-broken="(\d+)"', dom).group(1))
     pictures = len(list((assessed / "pictures").glob("site-*.png")))
-    assert broken == 0 and loaded == pictures + 2  # + overview and legend
+    thumbs = (assessed / "report.html").read_text().count('<img class="thumb"')  # the two lists' pictures
+    assert broken == 0 and loaded == pictures + 2 + thumbs and thumbs > 0  # + overview and legend
     shot = tmp_path / "report.png"
     browser.screenshot(assessed / "report.html", shot)
     img = gdal.Open(str(shot))
@@ -315,6 +316,27 @@ def test_report_site_locations_grade_notes_and_run_section(assessed, demo):
         assert f"<tr><th>{label}: sensor</th><td>sentinel2-l2a</td></tr>" in html
         assert f"<tr><th>{label}: cloud/shadow mask</th><td>SCL classes 3,8,9,10" in html
     assert "A: cover after ≥ 60.0 %, still bare ≤ 10.0 %; B: cover after ≥ 40.0 %" in html
+
+
+def test_report_least_and_most_progress_lists(assessed):
+    """The two lists follow the documented ranking, recomputed here from sites.csv: graded
+    sites by grade (A..E), then cover after (lower first for the least progress), then layer
+    order; up to 5 each and never a site in both; each entry links its section with a picture."""
+    sites = list(read_sites(assessed / "sites.csv").values())  # layer order
+    graded = [(k, r) for k, r in enumerate(sites) if r["grade"] != "n/a" and r["cover_after_pct"] != ""]
+    n = min(5, len(graded) // 2)
+    assert n >= 2, "the demo needs graded sites"
+    order = "ABCDE"
+    worst = sorted(graded, key=lambda kr: (-order.index(kr[1]["grade"]), float(kr[1]["cover_after_pct"]), kr[0]))[:n]
+    best = [kr for kr in sorted(graded, key=lambda kr: (order.index(kr[1]["grade"]), -float(kr[1]["cover_after_pct"]),
+                                                        kr[0])) if kr not in worst][:n]
+    html = (assessed / "report.html").read_text()
+    section = html[html.index('<section id="highlights">'):]
+    section = section[:section.index("</section>")]
+    lists = re.findall(r"<ol>(.*?)</ol>", section, re.S)
+    assert len(lists) == 2
+    got = [re.findall(r'<li data-site-id="([^"]+)"><a href="#site-\1"><img class="thumb"', ol) for ol in lists]
+    assert got == [[r["site_id"] for _, r in worst], [r["site_id"] for _, r in best]]
 
 
 def test_many_pictured_sites_link_their_pictures_instead_of_embedding(reclaim_bin, demo, tmp_path):

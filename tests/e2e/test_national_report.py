@@ -73,7 +73,7 @@ def test_the_page_links_its_pictures_and_stays_small(national):
         for src in re.findall(r'<img src="(\.\./pictures/[^"]+)"', text):
             assert (page.parent / src).is_file(), src
     assert sections == SIDE * SIDE
-    row_links = re.findall(r'<a href="(pages/region-\d{3}\.html)#site-P\d{4}">', html)
+    row_links = re.findall(r'<td data-sort="P\d{4}"><a href="(pages/region-\d{3}\.html)#site-P\d{4}">', html)
     assert len(row_links) == SIDE * SIDE and {national / p for p in row_links} == set(pages)
     summary = json.loads((national / "summary.json").read_text())
     assert sorted(summary["regions"]["totals"]) == ["Northeast", "Northwest", "Southeast", "Southwest"]

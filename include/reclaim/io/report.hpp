@@ -26,6 +26,7 @@
  *                            "scale": {"min": -0.2, "max": 0.9, "label": "NDVI",
  *                                      "colors": ["#8c510a", ..., "#1a9850"]}}]}],  // a colour bar
  *   "embed_pictures": true,
+ *   "highlights": [{"title": "Least progress", "sites": [4, 0, 7]}, ...],  // indices into "sites"
  *   "regions": {"field": "province", "columns": [{"key": "sites", "label": "Sites"}, ...],
  *               "rows": [{"name": "Shanxi", "values": {"sites": 3, ...}, "grades": {"A": 1}}]},
  *   "overview": "pictures/overview.png",
