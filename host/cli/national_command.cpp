@@ -549,7 +549,6 @@ int run_jobs(std::string const& run_dir, std::size_t jobs, std::vector<std::stri
   unsigned const cores = std::max(1u, std::thread::hardware_concurrency());
   std::string const threads = std::to_string(std::max<std::size_t>(1, cores / jobs));
 
-  std::vector<int> status(jobs, 0);
   g_job_count = 0;
   for (std::size_t k = 0; k < jobs && !stop_requested(); ++k) {
     std::vector<std::string> args{exe, "run", run_dir, "--shard", std::to_string(k) + "/" + std::to_string(jobs)};
@@ -581,7 +580,6 @@ int run_jobs(std::string const& run_dir, std::size_t jobs, std::vector<std::stri
     while (waitpid(g_jobs[k], &st, 0) < 0 && errno == EINTR) {
     }
     int const rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    status[static_cast<std::size_t>(k)] = rc;
     if (rc != 0) log.warning("job " + std::to_string(k) + " (shard " + std::to_string(k) + "/" + std::to_string(jobs) +
                              ") exited with " + std::to_string(rc));
     bool const permanent = rc == 2 || rc == 3, worst_permanent = worst == 2 || worst == 3;

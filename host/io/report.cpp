@@ -527,9 +527,11 @@ std::string render(fs::path const& html_path, json const& report, std::vector<Pa
     h += "</ul>\n</section>\n";
   }
 
-  // The sites with the least progress and the most rehabilitated, with a picture each.
+  // Pictures embedded (one self-contained file) unless the report says otherwise (many sites:
+  // files beside the page, loaded lazily).
   json const* embed_flag = f.find(report, "embed_pictures", json::value_t::boolean, "report", "true or false");
   bool const embed_pictures = !embed_flag || embed_flag->get<bool>();
+  // The sites with the least progress and the most rehabilitated, with a picture each.
   json const& highlights = f.array(report, "highlights", "report");
   if (!highlights.empty()) {
     h += "<section id=\"highlights\">\n<h2>Least and most progress</h2>\n<div class=\"highlights\">\n";
@@ -609,10 +611,7 @@ std::string render(fs::path const& html_path, json const& report, std::vector<Pa
   }
   h += "</tbody>\n</table>\n</section>\n";
 
-  // One section per site. Pictures embedded (one self-contained file) unless the report says
-  // otherwise (many sites: files beside the page, loaded lazily).
-  json const* embed_value = f.find(report, "embed_pictures", json::value_t::boolean, "report", "true or false");
-  bool const embed = !embed_value || embed_value->get<bool>();
+  // One section per site.
   // `up`: the way from the page the section is on to the main page's folder ("" or "../").
   auto section = [&](Site const& s, std::string& h, std::string const& up, std::string const& main_page) {
     h += "<section class=\"site\" id=\"site-" + html_escape(s.id) + "\">\n<h2>Site " + html_escape(s.id) + " " +
@@ -663,8 +662,8 @@ std::string render(fs::path const& html_path, json const& report, std::vector<Pa
         json const& pic = (*s.pictures)[k];
         std::string const caption = f.string(pic, "caption", where);
         std::string const path = f.string(pic, "path", where, true);
-        std::string const src = embed ? png_data_uri(html_path, path) : up + png_link(html_path, path);
-        h += "<figure><img src=\"" + src + "\" alt=\"" + html_escape(caption) + "\"" + (embed ? "" : " loading=\"lazy\"") +
+        std::string const src = embed_pictures ? png_data_uri(html_path, path) : up + png_link(html_path, path);
+        h += "<figure><img src=\"" + src + "\" alt=\"" + html_escape(caption) + "\"" + (embed_pictures ? "" : " loading=\"lazy\"") +
              "><figcaption>" + html_escape(caption) + "</figcaption>";
         json const& scale = f.object(pic, "scale", where);
         if (!scale.empty()) {
