@@ -689,6 +689,55 @@ struct AssessPlan {
   std::vector<fs::path> page_files;    ///< their files, for the claim and manifest
 };
 
+/// A unit's COGs with `keep-rasters = "sites"`: its sites' windows (as their pictures frame
+/// them) cut to the unit, overlapping ones joined into their bounding box until none overlap,
+/// each written to windows/NNN/ (in row order) under the unit's folder.
+std::vector<io::OutputRaster> site_window_outputs(AssessPlan const& p) {
+  auto const& u = p.unit->window;
+  std::vector<TileWindow> windows;
+  for (auto const& z : p.sites.zones) {
+    auto const w = picture_window(p.national, z);
+    if (!w) continue;
+    std::int64_t const x0 = std::max(w->x0, u.x0), x1 = std::min(w->x0 + w->width, u.x0 + u.width);
+    std::int64_t const y0 = std::max(w->y0, u.y0), y1 = std::min(w->y0 + w->height, u.y0 + u.height);
+    if (x0 >= x1 || y0 >= y1) continue;
+    windows.push_back(TileWindow{0, x0 - u.x0, y0 - u.y0, static_cast<std::int32_t>(x1 - x0),
+                                 static_cast<std::int32_t>(y1 - y0)});
+  }
+  for (bool joined = true; joined;) {  // a pixel in one file only: join overlapping windows
+    joined = false;
+    for (std::size_t a = 0; a < windows.size() && !joined; ++a)
+      for (std::size_t b = a + 1; b < windows.size() && !joined; ++b) {
+        if (!overlaps(windows[a], windows[b])) continue;
+        auto& w = windows[a];
+        auto const& v = windows[b];
+        std::int64_t const x1 = std::max(w.x0 + w.width, v.x0 + v.width), y1 = std::max(w.y0 + w.height, v.y0 + v.height);
+        w.x0 = std::min(w.x0, v.x0);
+        w.y0 = std::min(w.y0, v.y0);
+        w.width = static_cast<std::int32_t>(x1 - w.x0);
+        w.height = static_cast<std::int32_t>(y1 - w.y0);
+        windows.erase(windows.begin() + static_cast<std::ptrdiff_t>(b));
+        joined = true;
+      }
+  }
+  std::sort(windows.begin(), windows.end(),
+            [](TileWindow const& a, TileWindow const& b) { return std::tie(a.y0, a.x0) < std::tie(b.y0, b.x0); });
+  std::vector<io::OutputRaster> out;
+  auto const& whole = p.planes.outputs;
+  for (std::size_t w = 0; w < windows.size(); ++w) {
+    char folder[32];
+    std::snprintf(folder, sizeof folder, "windows/%03zu", w);
+    for (std::size_t k = 0; k < whole.size(); ++k) {
+      auto o = whole[k];
+      o.plane = io::source_plane(whole, k);
+      o.path = o.path.parent_path() / folder / o.path.filename();
+      o.window = windows[w];
+      out.push_back(std::move(o));
+    }
+  }
+  return out;
+}
+
 /// The report's site pages: one per value of the region field (sorted; sites without one
 /// last), else 200 sites each in layer order; report.html links them and keeps the tables.
 void plan_site_pages(AssessPlan& p, AssessRequest const& q) {
@@ -718,7 +767,7 @@ void plan_site_pages(AssessPlan& p, AssessRequest const& q) {
     }
   }
   for (std::size_t k = 0; k < groups.size(); ++k) {
-    char name[32];
+    char name[64];
     std::snprintf(name, sizeof name, "pages/%s-%03zu.html", q.region_field ? "region" : "sites", k + 1);
     p.site_pages.push_back({{"name", groups[k].first}, {"path", name}, {"sites", groups[k].second}});
     p.page_files.push_back(p.out_dir / name);
@@ -793,7 +842,8 @@ void plan_assess(OptionValues const& r, AssessRequest const& q, PassRunner& runn
   l.pass = p.in.params;
   l.plan = runner.plan(*p.in.source, p.in.params);
   // A unit writes its COGs only when the plan keeps them; the merge writes VRTs of those.
-  if (!p.merge && (!p.unit || p.unit->keep_rasters)) l.outputs = p.planes.outputs;
+  if (!p.merge && (!p.unit || p.unit->keep_rasters == RasterKeep::units)) l.outputs = p.planes.outputs;
+  if (p.unit && p.unit->keep_rasters == RasterKeep::sites) l.outputs = site_window_outputs(p);
   l.plane_names = p.planes.names;
   if (!p.merge) {
     p.zonal = runner.zonal_work(l.plan, p.sites.zones, p.zr.mode, is_geographic(grid.crs_wkt),
@@ -1088,6 +1138,7 @@ AssessLayout assess_layout(OptionValues const& r) {
     out.site_bounds.push_back(z.parts.empty() ? std::nullopt : std::optional<Bounds>(z.bbox));
   }
   out.picture_windows.assign(p.sites.zones.size(), std::nullopt);
+  for (auto const& z : p.sites.zones) out.site_windows.push_back(picture_window(p.national, z));
   for (auto const& [site, crop] : p.picture_sites) out.picture_windows[site] = crop.window;
   out.inputs = p.layout.inputs;
   out.planes_read = p.in.source->plane_count();

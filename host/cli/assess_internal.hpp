@@ -23,13 +23,20 @@ namespace reclaim::cli {
 /// assess's own options (the sites, metrics and pictures), besides the change-input options.
 void add_assess_options(cxxopts::Options& options);
 
+/// Which rasters the units of a national run write (the plan's `keep-rasters`).
+enum class RasterKeep {
+  none,   ///< the tables only
+  sites,  ///< each site's window (its box and the pictures' margin), cut to the unit
+  units,  ///< the unit's whole window
+};
+
 /// One unit of a national run: the assessment of a window of the national grid, for the sites
 /// that touch it, whose exact accumulators go to a partial file instead of tables.
 struct AssessUnit {
   TileWindow window;                  ///< on the grid the job's epochs are read onto
   std::vector<std::size_t> sites;     ///< indices in the sites layer, increasing
   std::filesystem::path partial;      ///< where the accumulators go (zonal partial format)
-  bool keep_rasters = false;          ///< write the unit's COGs (else no raster at all)
+  RasterKeep keep_rasters = RasterKeep::none;
   /// Where the pieces of the pictures' crops in this window go (io/crop_pieces.hpp), when the
   /// job draws pictures: the merge pastes them into the crops a whole run would capture.
   std::filesystem::path crops;
@@ -56,6 +63,9 @@ struct AssessLayout {
   /// The window of each site's pictures on the grid (its box and a margin), for the sites that
   /// get pictures; a unit must exist wherever one lies, for the merged pictures to be whole.
   std::vector<std::optional<TileWindow>> picture_windows;
+  /// Every site's window on the grid (its box and the pictures' margin, whether it gets
+  /// pictures or not): what `keep-rasters = "sites"` writes.
+  std::vector<std::optional<TileWindow>> site_windows;
   std::filesystem::path sites_path;
   std::vector<std::filesystem::path> inputs;  ///< the files read (scenes, sites, job), once each
   std::int32_t planes_read = 0;               ///< input planes per pixel over every pass

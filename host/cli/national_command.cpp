@@ -44,6 +44,7 @@
 #include "reclaim/error.hpp"
 #include "reclaim/interrupt.hpp"
 #include "reclaim/io/crop_pieces.hpp"
+#include "reclaim/io/number_text.hpp"
 #include "reclaim/io/zonal_partial.hpp"
 
 extern char** environ;
@@ -112,8 +113,9 @@ void add_plan_options(cxxopts::Options& options) {
   options.add_options("National run")
       ("unit-size", "side of a unit in grid pixels (rounded up to whole blocks of the grid)",
        cxxopts::value<std::string>()->default_value("4096"))
-      ("keep-rasters", "none (the tables only: most of a national run's cost is encoding COGs) or units (each "
-                       "unit's COGs, and a national VRT of each raster at the merge)",
+      ("keep-rasters", "none (the tables only: most of a national run's cost is encoding COGs), sites (each site's "
+                       "window, as its pictures frame it) or units (each unit's whole window); with sites or units "
+                       "the merge writes a national VRT of each raster",
        cxxopts::value<std::string>()->default_value("none"))
       ("checksum-inputs", "record every scene's SHA-256 in the plan and check it before each run and the merge "
                           "(rereads the archive each time; by default sizes and modification times are checked)");
@@ -322,7 +324,7 @@ void injected_fault(std::size_t unit) {
  * never with a wrong file. */
 void remove_stale_temporaries(fs::path const& dir) {
   std::error_code ec;
-  for (auto const& entry : fs::directory_iterator(dir, ec)) {
+  for (auto const& entry : fs::recursive_directory_iterator(dir, ec)) {
     std::string const name = entry.path().filename().string();
     if (name.size() < 2 || name[0] != '.' || name.find(".lock") != std::string::npos) continue;
     auto const dash = name.rfind('-');
@@ -424,7 +426,7 @@ int plan_main(int argc, char** argv) {
   EventLog log(run.log_format, run.quiet);
   fs::path const run_dir = output_folder(r);
   auto const keep = lower(r["keep-rasters"].as<std::string>());
-  if (keep != "none" && keep != "units") r.refuse("keep-rasters", "expected none or units");
+  if (keep != "none" && keep != "sites" && keep != "units") r.refuse("keep-rasters", "expected none, sites or units");
   int const unit_request = r.integer("unit-size", 64, 1 << 20);
 
   auto const layout = assess_layout(r);  // every check of reclaim assess, before anything is written
@@ -472,6 +474,7 @@ int plan_main(int argc, char** argv) {
     if (w.width <= 0 || w.height <= 0) continue;
     ++placed;
     if (layout.picture_windows[s]) w = *layout.picture_windows[s];  // contains the box
+    if (keep == "sites" && layout.site_windows[s]) w = *layout.site_windows[s];  // likewise
     for (auto ry = w.y0 / uy; ry <= (w.y0 + w.height - 1) / uy; ++ry)
       for (auto cx = w.x0 / ux; cx <= (w.x0 + w.width - 1) / ux; ++cx) unit_sites[ry * cols + cx].push_back(s);
   }
@@ -590,7 +593,7 @@ int run_jobs(std::string const& run_dir, std::size_t jobs, std::vector<std::stri
   return worst;
 }
 
-void run_unit(Plan const& plan, std::size_t i, bool keep, std::vector<std::string> const& pass_on, EventLog& log,
+void run_unit(Plan const& plan, std::size_t i, RasterKeep keep, std::vector<std::string> const& pass_on, EventLog& log,
               std::size_t& ran, std::size_t& skipped);
 
 }  // namespace
@@ -671,7 +674,10 @@ int run_main(int argc, char** argv) {
     return 0;
   }
   check_inputs_unchanged(plan);
-  bool const keep = plan.doc.at("keep_rasters").get<std::string>() == "units";
+  auto const keep_name = plan.doc.at("keep_rasters").get<std::string>();
+  RasterKeep const keep = keep_name == "units"   ? RasterKeep::units
+                          : keep_name == "sites" ? RasterKeep::sites
+                                                 : RasterKeep::none;
   // The units of one process reuse the memory of their tile buffers: glibc would hand blocks of
   // over 32 MB back to the kernel (mmap) and trim the heap after each unit, and the next unit
   // page-faults them in again, about 50 ms of system time per 1024-px unit
@@ -713,7 +719,7 @@ int run_main(int argc, char** argv) {
 namespace {
 
 /// One unit of `reclaim run`: skipped when complete, else assessed, its done record written last.
-void run_unit(Plan const& plan, std::size_t i, bool keep, std::vector<std::string> const& pass_on, EventLog& log,
+void run_unit(Plan const& plan, std::size_t i, RasterKeep keep, std::vector<std::string> const& pass_on, EventLog& log,
               std::size_t& ran, std::size_t& skipped) {
   auto const& u = plan.unit(i);
   auto const dir = plan.unit_dir(i);
@@ -749,8 +755,8 @@ void run_unit(Plan const& plan, std::size_t i, bool keep, std::vector<std::strin
   ojson outputs = ojson::array();
   std::vector<fs::path> files{unit.partial};
   if (fs::exists(unit.crops)) files.push_back(unit.crops);
-  if (keep)
-    for (auto const& entry : fs::directory_iterator(dir))
+  if (keep != RasterKeep::none)  // the unit's COGs (with "sites", under windows/NNN/)
+    for (auto const& entry : fs::recursive_directory_iterator(dir))
       if (entry.path().extension() == ".tif" && entry.path().filename().string()[0] != '.') files.push_back(entry.path());
   std::sort(files.begin(), files.end());
   for (auto const& f : files) {
@@ -873,12 +879,27 @@ int national_merge_main(int argc, char** argv) {
   auto const values = parse_plan_options(args);
   if (merge.zonal.empty()) throw input_error(plan.run_dir.string() + ": no unit is complete: nothing to merge");
   // The VRTs once the outputs are claimed (run_assess_command lists them in the manifest).
-  merge.write_rasters = [&vrts] {
+  // Each VRT spans the whole national grid (pixel x, y of the VRT is pixel x, y of the plan's
+  // grid), whatever part of it the units' COGs cover.
+  auto const gt = plan.doc.at("grid").at("geotransform").get<std::vector<double>>();
+  double const gw = plan.doc.at("grid").at("width").get<double>(), gh = plan.doc.at("grid").at("height").get<double>();
+  std::vector<std::string> vrt_args{"-te",
+                                    io::shortest_text(gt[0]),
+                                    io::shortest_text(gt[3] + gh * gt[5]),
+                                    io::shortest_text(gt[0] + gw * gt[1]),
+                                    io::shortest_text(gt[3]),
+                                    "-tr",
+                                    io::shortest_text(gt[1]),
+                                    io::shortest_text(-gt[5])};
+  merge.write_rasters = [&vrts, &vrt_args] {
   for (auto const& [vrt, files] : vrts) {
     std::vector<char const*> srcs;
     for (auto const& f : files) srcs.push_back(f.c_str());
     auto const tmp = io::hidden_temp_path(vrt, ".vrt");
-    GDALBuildVRTOptions* o = GDALBuildVRTOptionsNew(nullptr, nullptr);
+    std::vector<char*> vrt_argv;
+    for (auto& a : vrt_args) vrt_argv.push_back(const_cast<char*>(a.c_str()));
+    vrt_argv.push_back(nullptr);
+    GDALBuildVRTOptions* o = GDALBuildVRTOptionsNew(vrt_argv.data(), nullptr);
     int err = 0;
     GDALDatasetH ds = GDALBuildVRT(tmp.string().c_str(), static_cast<int>(srcs.size()), nullptr, srcs.data(), o, &err);
     GDALBuildVRTOptionsFree(o);

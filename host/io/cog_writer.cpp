@@ -179,7 +179,9 @@ struct ScratchCogSink::Impl {
 std::uintmax_t scratch_bytes(Grid const& grid, std::vector<OutputRaster> const& outputs) {
   std::uintmax_t bytes = 0;
   for (auto const& out : outputs)
-    bytes += static_cast<std::uintmax_t>(grid.pixel_count()) * (out.categorical ? 1 : sizeof(float));
+    bytes += static_cast<std::uintmax_t>(out.window ? static_cast<std::int64_t>(out.window->pixel_count())
+                                                    : grid.pixel_count()) *
+             (out.categorical ? 1 : sizeof(float));
   return bytes;
 }
 

@@ -105,6 +105,59 @@ def test_national_vrts_hold_the_single_runs_pixels_where_units_are(national, sin
     assert {o["path"].split("/")[-1] for o in manifest["outputs"]} >= {"sites.csv", "change_class.vrt"}
 
 
+def test_keep_rasters_sites_writes_each_site_window_with_the_single_runs_pixels(reclaim_bin, demo, single):
+    """keep-rasters = "sites": each unit writes COGs of its sites' windows only (cut to the unit,
+    overlapping ones joined), each holding exactly the single run's pixels there; together they
+    cover every site's box (read from the sites file with OGR here) and far less than the units;
+    the national VRT spans the whole grid and holds the same pixels; the tables are unchanged."""
+    from osgeo import ogr, osr
+    root, job = demo
+    run_dir, doc = plan(reclaim_bin, root, job, "sites", "--keep-rasters", "sites")
+    run_reclaim(reclaim_bin, "run", run_dir, "--quiet")
+    run_reclaim(reclaim_bin, "merge", run_dir, "--quiet")
+    assert (run_dir / "sites.csv").read_bytes() == (single / "sites.csv").read_bytes()
+    ref = gdal.Open(str(single / "dndvi.tif"))
+    gt = ref.GetGeoTransform()
+    covered = np.zeros((ref.RasterYSize, ref.RasterXSize), dtype=np.int32)
+    windows = sorted((run_dir / "units").glob("*/windows/*/dndvi.tif"))
+    assert len(windows) > len(doc["units"]), "the test needs a unit with several windows"
+    for path in windows:
+        for name in ("change_class", "dndvi", "2019_ndvi", "2025_ndvi"):
+            part = gdal.Open(str(path.parent / f"{name}.tif"))
+            assert part.GetMetadata("IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+            pgt = part.GetGeoTransform()
+            x, y = round((pgt[0] - gt[0]) / gt[1]), round((pgt[3] - gt[3]) / gt[5])
+            w, h = part.RasterXSize, part.RasterYSize
+            whole = gdal.Open(str(single / f"{name}.tif")).ReadAsArray(x, y, w, h)
+            assert np.array_equal(part.ReadAsArray(), whole, equal_nan=True), (path, name)
+            if name == "dndvi":
+                covered[y:y + h, x:x + w] += 1
+    assert covered.max() == 1, "no pixel is written twice"
+    unit_pixels = sum(u["window"][2] * u["window"][3] for u in doc["units"])
+    assert covered.sum() < 0.8 * unit_pixels, (covered.sum(), unit_pixels)
+    sites = ogr.Open(str(root / "data" / "sites.gpkg"))  # held: the layer dies with it
+    layer = sites.GetLayer()
+    to_grid = osr.CoordinateTransformation(layer.GetSpatialRef(), ref.GetSpatialRef())
+    boxes = 0
+    for feature in layer:
+        geometry = feature.GetGeometryRef().Clone()
+        geometry.Transform(to_grid)
+        x0, x1, y0, y1 = geometry.GetEnvelope()
+        c0, c1 = int(np.floor((x0 - gt[0]) / gt[1])), int(np.ceil((x1 - gt[0]) / gt[1]))
+        r0, r1 = int(np.floor((y1 - gt[3]) / gt[5])), int(np.ceil((y0 - gt[3]) / gt[5]))
+        c0, r0, c1, r1 = max(c0, 0), max(r0, 0), min(c1, ref.RasterXSize), min(r1, ref.RasterYSize)
+        if c0 < c1 and r0 < r1:
+            assert covered[r0:r1, c0:c1].all(), feature.GetField("site_id")
+            boxes += 1
+    assert boxes >= 5
+    vrt = gdal.Open(str(run_dir / "dndvi.vrt"))
+    assert vrt.GetGeoTransform() == gt and (vrt.RasterXSize, vrt.RasterYSize) == (ref.RasterXSize, ref.RasterYSize)
+    a, b = vrt.ReadAsArray(), ref.ReadAsArray()
+    assert np.array_equal(a[covered == 1], b[covered == 1], equal_nan=True)
+    done = json.loads((run_dir / "units" / doc["units"][0]["id"] / "done.json").read_text())
+    assert any("/windows/000/dndvi.tif" in o["path"] for o in done["outputs"])
+
+
 def test_merged_pictures_are_the_single_runs_bytes(reclaim_bin, demo, national, tmp_path):
     """Each unit captures its part of every site's picture crop (and of the overview) on the
     crop's own sample lattice; the merge pastes them: every site picture (and its georeferencing)

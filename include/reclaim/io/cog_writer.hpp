@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,9 @@ struct OutputRaster {
   /// The pass's output plane this file holds; -1: its position in the outputs list. Lets a
   /// pass carry planes that only another sink uses (assess: reflectance for the pictures).
   int plane = -1;
+  /// Only this window of the grid: a COG of the window's size, georeferenced where the window
+  /// lies (a national run's `keep-rasters = "sites"`: the site windows, not the whole unit).
+  std::optional<TileWindow> window;
 };
 
 /// The plane output k of `outputs` reads.
@@ -118,6 +122,27 @@ class StreamingCogSink final : public CogSink {
   std::unique_ptr<Impl> m_impl;
 };
 
+/// Outputs with a window (OutputRaster::window): one ScratchCogSink per window, each given the
+/// part of every tile that falls in its window. The windows of a sink should not overlap (the
+/// caller merges them): a pixel in two windows is encoded twice.
+class WindowedCogSink final : public CogSink {
+ public:
+  /// Creates the windows' folders and scratch files; throws io_error as ScratchCogSink does.
+  WindowedCogSink(Grid const& grid, std::vector<OutputRaster> outputs, CogOptions options);
+  ~WindowedCogSink() override;
+  WindowedCogSink(WindowedCogSink const&) = delete;
+  WindowedCogSink& operator=(WindowedCogSink const&) = delete;
+
+  void write(TileWindow const& window, float const* planes, int plane_count) override;
+  void finish(FinishProgress const& progress = {}) override;
+  [[nodiscard]] char const* kind() const noexcept override { return "windowed"; }
+  [[nodiscard]] bool encodes_in_finish() const noexcept override { return true; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
 /// True once a StreamingCogSink left an encoder thread stuck inside GDAL while stopping (see
 /// ~StreamingCogSink): the process must then end with std::_Exit, not run static destructors.
 [[nodiscard]] bool encoders_abandoned() noexcept;
@@ -134,7 +159,8 @@ class StreamingCogSink final : public CogSink {
 /// Bytes of the scratch files a ScratchCogSink writes for `outputs` over `grid`.
 [[nodiscard]] std::uintmax_t scratch_bytes(Grid const& grid, std::vector<OutputRaster> const& outputs);
 
-/// StreamingCogSink when its buffer fits in `budget_bytes` (and no overviews), else ScratchCogSink.
+/// WindowedCogSink for outputs with windows; else StreamingCogSink when its buffer fits in
+/// `budget_bytes` (and no overviews), else ScratchCogSink.
 [[nodiscard]] std::unique_ptr<CogSink> make_cog_sink(TilePlan const& plan, std::vector<OutputRaster> outputs,
                                                      CogOptions const& options, std::size_t budget_bytes);
 
