@@ -23,6 +23,8 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <set>
+#include <string_view>
 #include <tuple>
 #include <string>
 #include <vector>
@@ -158,6 +160,44 @@ std::string site_picture_name(std::size_t site, std::string const& kind) {
   char stem[32];
   std::snprintf(stem, sizeof stem, "site-%05zu_", site + 1);
   return stem + kind + ".png";
+}
+
+/// With --overwrite, an earlier run's pictures and report pages that this run did not write
+/// (it pictured fewer sites, or made fewer pages): removed, so that nothing in the folder looks
+/// like part of this report while it is not. Only files of reclaim's own names are touched.
+std::size_t remove_earlier_report_files(fs::path const& out_dir, std::vector<fs::path> const& pictures,
+                                        std::vector<fs::path> const& pages) {
+  auto ours = [](std::string const& name, std::string_view folder) {
+    auto digits = [](std::string_view t) { return !t.empty() && t.find_first_not_of("0123456789") == t.npos; };
+    std::string_view n(name);
+    if (folder == "pictures") {
+      if (n == "legend.png" || n == "overview.png") return true;
+      if (!n.starts_with("site-") || !n.ends_with(".png") || n.find('_') == n.npos) return false;
+      auto const kind = n.substr(n.find('_') + 1, n.size() - n.find('_') - 5);
+      return digits(n.substr(5, n.find('_') - 5)) &&
+             std::find(kSitePictures.begin(), kSitePictures.end(), kind) != kSitePictures.end();
+    }
+    for (std::string_view prefix : {"region-", "sites-"})
+      if (n.starts_with(prefix) && n.ends_with(".html") && digits(n.substr(prefix.size(), n.size() - prefix.size() - 5)))
+        return true;
+    return false;
+  };
+  std::set<fs::path> keep(pictures.begin(), pictures.end());
+  keep.insert(pages.begin(), pages.end());
+  std::size_t removed = 0;
+  for (std::string_view folder : {"pictures", "pages"}) {
+    std::error_code ec;
+    for (auto const& entry : fs::directory_iterator(out_dir / folder, ec)) {
+      // A picture's georeferencing sidecars (.wld, .png.aux.xml) go with it.
+      std::string name = entry.path().filename().string();
+      if (name.ends_with(".png.aux.xml")) name.resize(name.size() - 8);
+      if (name.ends_with(".wld")) name.replace(name.size() - 4, 4, ".png");
+      auto const base = entry.path().parent_path() / name;
+      if (!entry.is_regular_file() || keep.count(base) || !ours(name, folder)) continue;
+      if (fs::remove(entry.path(), ec)) ++removed;
+    }
+  }
+  return removed;
 }
 
 /// The NDVI pictures' colour bar for the report: the ramp's colours at 9 even steps of lo..hi.
@@ -1278,6 +1318,10 @@ int run_assess_command(OptionValues const& r, std::vector<std::string> const& co
   io::write_report_html(out_dir / "report.html", report_document(facts));
   for (auto const& page : plan.page_files) runner.wrote(page);
   runner.wrote(out_dir / "report.html");
+  if (r.count("overwrite"))
+    if (auto const n = remove_earlier_report_files(out_dir, plan.picture_files, plan.page_files))
+      log.event("removed_earlier", {{"folder", out_dir.string()}, {"files", n}},
+                out_dir.string() + ": removed " + std::to_string(n) + " pictures or pages of an earlier run");
 
   // manifest.json: enough to reproduce the run.
   ojson manifest;
@@ -1304,7 +1348,7 @@ int run_assess_command(OptionValues const& r, std::vector<std::string> const& co
   for (auto const& name : {"sites.csv", "sites.gpkg", "summary.json", "report.html"})
     out_files.emplace_back(out_dir / name, "table");
   for (auto const& page : plan.page_files) out_files.emplace_back(page, "report page");
-  // This run's pictures only: with --overwrite, an earlier run's others may still be there.
+  // This run's pictures (an earlier run's others were removed above).
   for (auto const& pth : plan.picture_files) out_files.emplace_back(pth, "picture");
   ojson outputs = ojson::array();
   for (auto const& [path, role] : out_files) outputs.push_back(output_entry(path, role));

@@ -478,6 +478,30 @@ def test_pictures_max_bounds_the_pictures(reclaim_bin, demo, tmp_path):
     assert html.count('class="site-row"') == len(read_sites(tmp_path / "o" / "sites.csv"))
 
 
+def test_overwrite_removes_an_earlier_runs_pictures_and_pages_only(reclaim_bin, demo, tmp_path):
+    """A rerun with --overwrite that pictures fewer sites and makes no site pages removes the
+    earlier run's other pictures and pages (they would look like part of the new report), and
+    leaves a file of the user's in those folders alone."""
+    out = tmp_path / "o"
+    base = ["assess", "--before", demo / "2019.tif", "--after", demo / "2025.tif", "--sites", demo / "sites.gpkg",
+            "--id-field", "site_id", "--out", out, "--quiet"]
+    run_reclaim(reclaim_bin, *base, "--site-pages-above", "3")
+    assert len(list((out / "pictures").glob("site-*.png"))) > 10
+    assert len(list((out / "pages").glob("sites-*.html"))) >= 1
+    (out / "pictures" / "my-notes.txt").write_text("mine")
+    (out / "pages" / "my-page.html").write_text("mine")
+    run_reclaim(reclaim_bin, *base, "--overwrite", "--pictures-max", "2")
+    pictures = [f"site-0000{k}_{kind}" for k in (1, 2)
+                for kind in ("before_rgb", "after_rgb", "ndvi_before", "ndvi_after", "change")]
+    # each georeferenced picture with its sidecars (.wld, .png.aux.xml), the legend without
+    expected = [f"{p}{ext}" for p in pictures + ["overview"] for ext in (".png", ".wld", ".png.aux.xml")]
+    assert sorted(p.name for p in (out / "pictures").iterdir()) == sorted(expected + ["legend.png", "my-notes.txt"])
+    assert [p.name for p in (out / "pages").iterdir()] == ["my-page.html"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    listed = {o["path"].split("/")[-1] for o in manifest["outputs"] if o["role"] == "picture"}
+    assert len(listed) == 12
+
+
 def test_sites_without_id_field_complete_the_run(reclaim_bin, demo, tmp_path):
     """Regression: without --id-field the GeoPackage table failed after the whole pass
     ("cannot add field fid"), leaving rasters and sites.csv but no report or manifest."""
