@@ -1181,6 +1181,18 @@ AssessLayout assess_layout(OptionValues const& r) {
   for (auto const& z : p.sites.zones) out.site_windows.push_back(picture_window(p.national, z));
   for (auto const& [site, crop] : p.picture_sites) out.picture_windows[site] = crop.window;
   out.inputs = p.layout.inputs;
+  std::vector<Epoch const*> all{&p.in.before_epoch, &p.in.after_epoch};
+  for (auto const& [year, epoch] : p.epochs) all.push_back(&epoch);
+  for (auto const* e : all) {
+    if (!e->is_composite()) continue;
+    std::vector<std::string> ids;
+    for (auto const& s : e->scenes) {
+      ids.push_back(s.id);
+      if (std::find(out.inventories.begin(), out.inventories.end(), s.inventory) == out.inventories.end())
+        out.inventories.push_back(s.inventory);
+    }
+    out.epoch_items.emplace_back(e->scene.label, std::move(ids));
+  }
   out.planes_read = p.in.source->plane_count();
   for (auto const& [year, epoch] : p.epochs)
     out.planes_read += open_epoch(epoch, pixel::bands_needed(pixel::Index::ndvi), p.national)->plane_count();

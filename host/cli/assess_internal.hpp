@@ -68,6 +68,10 @@ struct AssessLayout {
   std::vector<std::optional<TileWindow>> site_windows;
   std::filesystem::path sites_path;
   std::vector<std::filesystem::path> inputs;  ///< the files read (scenes, sites, job), once each
+  /// The inventories of the composited epochs (STAC JSON, CSV), once each.
+  std::vector<std::filesystem::path> inventories;
+  /// Each composited epoch's label and the ids of the scenes it keeps (after the filters).
+  std::vector<std::pair<std::string, std::vector<std::string>>> epoch_items;
   std::int32_t planes_read = 0;               ///< input planes per pixel over every pass
 };
 [[nodiscard]] AssessLayout assess_layout(OptionValues const& r);

@@ -97,6 +97,15 @@ ojson fingerprint(fs::path const& path, bool checksum = false) {
   return f;
 }
 
+/// An inventory's identity: its content only (a copy or a touch changes nothing).
+ojson inventory_print(fs::path const& path) {
+  ojson f{{"path", path.string()}};
+  if (!is_local_file(path.string())) return f;
+  if (!fs::exists(path)) throw input_error(path.string() + ": the inventory cannot be read");
+  f["sha256"] = io::digest_file(path).sha256;
+  return f;
+}
+
 ojson read_json_file(fs::path const& path, std::string const& what) {
   std::ifstream in(path);
   if (!in) throw input_error(path.string() + ": cannot be read (" + what + ")");
@@ -171,6 +180,12 @@ void check_inputs_unchanged(Plan const& p) {
     if (!fs::exists(path)) throw input_error(path.string() + ": the plan's " + key + " file is gone");
     if (io::digest_file(path).sha256 != d.at(key).at("sha256").get<std::string>())
       throw input_error(path.string() + ": changed since the plan was made (checksum): plan again (reclaim plan ... --overwrite)");
+  }
+  for (auto const& f : d.value("inventories", ojson::array())) {
+    fs::path const path = f.at("path").get<std::string>();
+    if (inventory_print(path) != f)
+      throw input_error(path.string() + ": the inventory changed since the plan was made (checksum): plan again "
+                                        "(reclaim plan ... --overwrite)");
   }
   for (auto const& f : d.at("inputs")) {
     fs::path const path = f.at("path").get<std::string>();
@@ -460,6 +475,14 @@ int plan_main(int argc, char** argv) {
   for (auto const& f : layout.inputs)
     if (!same(f, job) && !same(f, sites)) inputs.push_back(fingerprint(f, r.count("checksum-inputs") > 0));
   doc["inputs"] = inputs;
+  // A composited epoch: its inventories (small: always checksummed, so that an added or removed
+  // scene is caught) and the ids of the items it keeps (which name a scene whose assets are
+  // remote, /vsis3/ or /vsicurl/, where no size or time is read).
+  ojson inventories = ojson::array(), epochs = ojson::array();
+  for (auto const& f : layout.inventories) inventories.push_back(inventory_print(f));
+  for (auto const& [label, ids] : layout.epoch_items) epochs.push_back({{"label", label}, {"items", ids}});
+  doc["inventories"] = inventories;
+  doc["epoch_items"] = epochs;
   doc["calibration"] = {{"input_pixels_per_second", kInputPixelsPerSecond},
                         {"measured", "CPU backend, 2-core AMD EPYC VM (bench/results/national-amd-epyc-2c.md)"}};
 
@@ -488,7 +511,8 @@ int plan_main(int argc, char** argv) {
     double const seconds = pixels * layout.planes_read / kInputPixelsPerSecond;
     double const bytes = pixels * layout.planes_read * 2.0;  // UInt16 scenes, before compression
     ojson id_source{{"reclaim", RECLAIM_VERSION}, {"job", doc["job"]["sha256"]}, {"sites", doc["sites"]["sha256"]},
-                    {"inputs", inputs},          {"window", {x0, y0, w, h}},   {"site_list", site_list},
+                    {"inputs", inputs},          {"inventories", inventories}, {"epoch_items", epochs},
+                    {"window", {x0, y0, w, h}},  {"site_list", site_list},
                     {"keep_rasters", keep}};
     std::string const id = io::sha256_hex(id_source.dump()).substr(0, 16);
     units.push_back({{"index", index++},

@@ -322,3 +322,30 @@ def test_valid_fraction_stays_in_0_1_for_a_site_without_imagery(workflow):
     dark = [r for r in table.values() if r["area_ha"] and float(r["area_ha"]) > 0 and
             float(r["no_data_ha"]) >= float(r["area_ha"]) * (1 - 1e-9)]
     assert dark and all(float(r["valid_fraction"]) == 0.0 for r in dark)
+
+
+def test_plan_records_inventories_and_item_ids_and_refuses_a_changed_inventory(reclaim_bin, demo, workflow, tmp_path):
+    """A composited epoch's inventory is checksummed in the plan (hashlib's SHA-256 here) and
+    the ids of the scenes each epoch keeps are listed (a CSV scene's id is its path as given);
+    a scene dropped from an inventory after planning is refused by run and merge (exit 3):
+    the units already run would hold the other set of scenes."""
+    import shutil
+    _, out, _ = demo
+    run_dir, _ = workflow
+    plan = json.loads((run_dir / "plan.json").read_text())
+    by_path = {os.path.basename(f["path"]): f["sha256"] for f in plan["inventories"]}
+    assert by_path == {f"{y}.csv": hashlib.sha256((out / f"{y}.csv").read_bytes()).hexdigest() for y in YEARS}
+    for entry in plan["epoch_items"]:
+        with (out / f"{entry['label']}.csv").open(newline="") as f:
+            ids = [row["path"] for row in csv.DictReader(f)]
+        assert sorted(entry["items"]) == sorted(ids) and len(ids) == 4
+    copy = tmp_path / "demo"
+    shutil.copytree(out, copy)
+    moved = tmp_path / "run"
+    run_reclaim(reclaim_bin, "plan", copy / "national.toml", "--out", moved, "--quiet")
+    lines = (copy / "2025.csv").read_text().splitlines(True)
+    (copy / "2025.csv").write_text("".join(lines[:-1]))  # one scene fewer
+    for command in (["run", moved], ["merge", moved]):
+        proc = run_reclaim(reclaim_bin, *command, check=False)
+        assert proc.returncode == 3 and "2025.csv: the inventory changed since the plan was made" in proc.stderr, \
+            proc.stderr
