@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # A national run's overhead (issue 14): the demo pair of SIZE x SIZE as one unit and as 16
 # units (tables only), run one after the other on this machine; the merge's share of the
-# total; a resume after a kill half way; the same 16 units with pictures; and the calibration
+# total; a resume after a kill half way; the same 16 units with pictures; the calibration
 # figure `reclaim plan` estimates with (input pixels x planes per second,
-# host/cli/national_command.cpp).
+# host/cli/national_command.cpp); and the plan's estimates against the units' times on the
+# national demo (composited, warped epochs).
 #
 #   SIZE=4096 REPS=3 bench/peers/national_units.sh
 #
@@ -72,6 +73,26 @@ pic_run=$(secs "$reclaim" run run-pictures --quiet)
 pic_merge=$(secs "$reclaim" merge run-pictures --quiet)
 pic_sites=$(find run-pictures/pictures -name 'site-*_change.png' | wc -l)
 pic_bytes=$(find run-pictures/units -name crops.rzc -printf '%s\n' | awk '{s += $1} END {printf "%.1f", s / 1e6}')
+# The plan's estimate against the time the units took, on the national demo (composited
+# epochs of 4 scenes, every scene warped from its UTM zone onto the Albers grid).
+rm -rf national-demo run-national
+"$reclaim" synth --national --out national-demo >/dev/null
+"$reclaim" plan national-demo/national.toml --out run-national --quiet >/dev/null
+national_run=$(secs "$reclaim" run run-national --quiet)
+estimates=$(python3 - run-national <<'PY'
+import json, sys
+run = sys.argv[1]
+plan = json.load(open(f"{run}/plan.json"))
+total_e = total_a = 0
+for u in plan["units"]:
+    done = json.load(open(f"{run}/units/{u['id']}/done.json"))
+    e, a = u["estimate"]["seconds"], done["seconds"]
+    total_e += e
+    total_a += a
+    print(f"| {u['index']} | {u['window'][2]} x {u['window'][3]} | {u['scenes']} | {e:.2f} | {a:.2f} |")
+print(f"| all | | | {total_e:.2f} | {total_a:.2f} |")
+PY
+)
 {
   echo "# National run overhead: $SIZE x $SIZE demo, 1 unit vs 16 units"
   echo
@@ -89,5 +110,14 @@ pic_bytes=$(find run-pictures/units -name crops.rzc -printf '%s\n' | awk '{s += 
   echo "- resume after kill -9 at half the 16-unit run time: $done_before units were complete; the rerun took $resume s ($(ratio "$resume" "$six_run") of a full run)"
   echo "- calibration: one unit read $read_bytes bytes (input pixels x planes x 2) in $one_run s: $rate input pixel-planes per second"
   echo "- with pictures (the job without no-pictures), 16 units: run $pic_run s, merge $pic_merge s (draws $pic_sites sites' 5 pictures and the overview from $pic_bytes MB of crop pieces)"
+  echo
+  echo "## The plan's estimate against the units' time: national demo"
+  echo
+  echo "\`reclaim synth --national\`, \`reclaim plan national.toml\`, \`reclaim run\` ($national_run s in all, process"
+  echo "start included); each unit's estimate (plan.json) against the seconds in its done.json:"
+  echo
+  echo "| unit | window | scenes met | estimate (s) | took (s) |"
+  echo "| ---: | --- | ---: | ---: | ---: |"
+  echo "$estimates"
 } >"$out"
 cat "$out"

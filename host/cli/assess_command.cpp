@@ -43,6 +43,7 @@
 #include "reclaim/io/assess.hpp"
 #include "reclaim/io/epoch_source.hpp"
 #include "reclaim/io/gdal_source.hpp"
+#include "reclaim/io/composite_source.hpp"
 #include "reclaim/io/crop_pieces.hpp"
 #include "reclaim/io/picture.hpp"
 #include "reclaim/io/report.hpp"
@@ -1194,8 +1195,22 @@ AssessLayout assess_layout(OptionValues const& r) {
     out.epoch_items.emplace_back(e->scene.label, std::move(ids));
   }
   out.planes_read = p.in.source->plane_count();
-  for (auto const& [year, epoch] : p.epochs)
-    out.planes_read += open_epoch(epoch, pixel::bands_needed(pixel::Index::ndvi), p.national)->plane_count();
+  auto observations = [&out](io::EpochSource const& source) {
+    if (auto const* c = dynamic_cast<io::CompositeEpochSource const*>(&source)) {
+      for (auto const& [w, warped] : c->footprints()) {
+        out.observation_footprints.push_back(w);
+        out.observation_warped.push_back(warped);
+      }
+      out.observation_planes = std::max(out.observation_planes, c->params().planes_per_observation + 1);  // + mask
+    }
+  };
+  observations(*p.in.before_source);
+  observations(*p.in.after_source);
+  for (auto const& [year, epoch] : p.epochs) {
+    auto const source = open_epoch(epoch, pixel::bands_needed(pixel::Index::ndvi), p.national);
+    out.planes_read += source->plane_count();
+    observations(*source);
+  }
   return out;
 }
 

@@ -73,6 +73,11 @@ struct AssessLayout {
   /// Each composited epoch's label and the ids of the scenes it keeps (after the filters).
   std::vector<std::pair<std::string, std::vector<std::string>>> epoch_items;
   std::int32_t planes_read = 0;               ///< input planes per pixel over every pass
+  /// Every composited scene's pixels on the grid (each is one observation per pixel to read,
+  /// decode, mask and composite): what a unit's estimate counts beside planes_read.
+  std::vector<TileWindow> observation_footprints;
+  std::vector<bool> observation_warped;  ///< footprint k's scene is warped onto the grid
+  std::int32_t observation_planes = 0;  ///< planes one observation reads (bands and mask)
 };
 [[nodiscard]] AssessLayout assess_layout(OptionValues const& r);
 

@@ -67,6 +67,18 @@ constexpr int kPlanVersion = 1;
  * `reclaim run` of one 4096 x 4096 demo unit, 1.36e8 measured (bench/results/national-amd-epyc-2c.md). A GPU
  * server is faster; the estimate is for planning, not a promise. */
 constexpr double kInputPixelsPerSecond = 1.3e8;
+/** Likewise for composited epochs: observations (a scene's pixel on the grid: its bands and
+ * mask read, decoded, masked and composited) per second, from the median composite of 20
+ * scenes of 2048 x 2048 in 5.65 s, CPU backend, same VM (bench/results/composite-e2e-amd-epyc-2c.md). */
+constexpr double kObservationsPerSecond = 1.48e7;
+/** Observations of scenes warped onto the grid (another UTM zone than an Albers grid: GDAL's
+ * warper, bilinear, for every band), from the national demo's units (`reclaim synth --national`:
+ * every scene warped), same VM (bench/results/national-amd-epyc-2c.md). */
+constexpr double kWarpedObservationsPerSecond = 1.8e6;
+/** A unit's fixed cost, whatever its size: opening the job, the sites and the scenes (under 0.1 s
+ * with two single-scene epochs), plus a warped VRT made for every warped scene of a composited
+ * epoch; fitted to the same demo units (0.4 s with 8 warped scenes). */
+constexpr double kUnitSeconds = 0.05, kUnitSecondsPerWarpedScene = 0.04;
 
 /// The options given on the command line (not the job file), as arguments to pass on.
 std::vector<std::string> passed_options(cxxopts::ParseResult const& cli, std::set<std::string> const& names) {
@@ -484,7 +496,11 @@ int plan_main(int argc, char** argv) {
   doc["inventories"] = inventories;
   doc["epoch_items"] = epochs;
   doc["calibration"] = {{"input_pixels_per_second", kInputPixelsPerSecond},
-                        {"measured", "CPU backend, 2-core AMD EPYC VM (bench/results/national-amd-epyc-2c.md)"}};
+                        {"observations_per_second", kObservationsPerSecond},
+                        {"warped_observations_per_second", kWarpedObservationsPerSecond},
+                        {"unit_seconds", kUnitSeconds},
+                        {"unit_seconds_per_warped_scene", kUnitSecondsPerWarpedScene},
+                        {"measured", "CPU backend, 2-core AMD EPYC VM (bench/results/national-amd-epyc-2c.md, composite-e2e-amd-epyc-2c.md)"}};
 
   // Units: the grid's squares that touch a site (its box on the grid), or its pictures' window
   // (the box and a margin), so that every sample of a merged picture comes from some unit.
@@ -503,13 +519,31 @@ int plan_main(int argc, char** argv) {
   }
   ojson units = ojson::array();
   double total_seconds = 0, total_bytes = 0;
+  double const unit_seconds =
+      kUnitSeconds + kUnitSecondsPerWarpedScene * static_cast<double>(std::count(
+                                                      layout.observation_warped.begin(), layout.observation_warped.end(), true));
   std::size_t index = 0;
   for (auto const& [cell, site_list] : unit_sites) {
     std::int64_t const x0 = (cell % cols) * ux, y0 = (cell / cols) * uy;
     std::int64_t const w = std::min(ux, grid.width - x0), h = std::min(uy, grid.height - y0);
     double const pixels = static_cast<double>(w) * static_cast<double>(h);
-    double const seconds = pixels * layout.planes_read / kInputPixelsPerSecond;
-    double const bytes = pixels * layout.planes_read * 2.0;  // UInt16 scenes, before compression
+    // A composited epoch's scenes that meet the unit: each of their pixels there is an observation.
+    double observations = 0, observation_seconds = 0;
+    std::size_t scenes = layout.observation_footprints.empty() ? inputs.size() : 0;
+    for (std::size_t k = 0; k < layout.observation_footprints.size(); ++k) {
+      auto const& f = layout.observation_footprints[k];
+      std::int64_t const ox = std::min(x0 + w, f.x0 + f.width) - std::max(x0, f.x0);
+      std::int64_t const oy = std::min(y0 + h, f.y0 + f.height) - std::max(y0, f.y0);
+      if (ox <= 0 || oy <= 0) continue;
+      double const n = static_cast<double>(ox) * static_cast<double>(oy);
+      observations += n;
+      observation_seconds +=
+          n / (layout.observation_warped[k] ? kWarpedObservationsPerSecond : kObservationsPerSecond);
+      ++scenes;
+    }
+    double const seconds = unit_seconds + pixels * layout.planes_read / kInputPixelsPerSecond + observation_seconds;
+    // UInt16 scenes, before compression
+    double const bytes = pixels * layout.planes_read * 2.0 + observations * layout.observation_planes * 2.0;
     ojson id_source{{"reclaim", RECLAIM_VERSION}, {"job", doc["job"]["sha256"]}, {"sites", doc["sites"]["sha256"]},
                     {"inputs", inputs},          {"inventories", inventories}, {"epoch_items", epochs},
                     {"window", {x0, y0, w, h}},  {"site_list", site_list},
@@ -519,7 +553,7 @@ int plan_main(int argc, char** argv) {
                      {"id", id},
                      {"window", {x0, y0, w, h}},
                      {"sites", site_list},
-                     {"scenes", inputs.size()},
+                     {"scenes", scenes},
                      {"estimate", {{"read_bytes", bytes}, {"seconds", seconds}}}});
     total_seconds += seconds;
     total_bytes += bytes;

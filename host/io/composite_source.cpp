@@ -227,6 +227,12 @@ CompositeEpochSource::CompositeEpochSource(std::vector<InventoryScene> scenes, s
 
 CompositeEpochSource::~CompositeEpochSource() = default;
 
+std::vector<std::pair<TileWindow, bool>> CompositeEpochSource::footprints() const {
+  std::vector<std::pair<TileWindow, bool>> out;
+  for (auto const& p : m_parts) out.emplace_back(p.footprint, p.source->warped());
+  return out;
+}
+
 std::unique_ptr<TileReader> CompositeEpochSource::open_reader() const {
   return std::make_unique<CompositeReader>(m_parts, m_params, m_clear_bands);
 }

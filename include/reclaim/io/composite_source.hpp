@@ -65,6 +65,9 @@ class CompositeEpochSource final : public EpochSource {
   [[nodiscard]] static constexpr int clear_count_plane() noexcept { return pixel::kBandCount; }
   [[nodiscard]] std::size_t scene_count() const noexcept { return m_parts.size(); }
   [[nodiscard]] int observation_days() const noexcept { return m_days; }
+  /// Each scene's output pixels, and whether it is warped onto the grid (a national plan's cost
+  /// estimate counts a unit's observations).
+  [[nodiscard]] std::vector<std::pair<TileWindow, bool>> footprints() const;
   /// "median of 12 scenes on 9 days (2019-06-03 .. 2019-09-28)"
   [[nodiscard]] std::string description() const;
   /// Scenes left out, one line each.

@@ -53,6 +53,8 @@ class GdalTileSource final : public EpochSource {
   [[nodiscard]] std::vector<std::filesystem::path> files() const override;
   /// The scene's input (a file or product folder), else its files.
   [[nodiscard]] std::string name() const override;
+  /// True when some file is warped onto the target grid (another CRS or pixel lattice).
+  [[nodiscard]] bool warped() const noexcept { return !m_warped.empty(); }
 
   /// One input plane: a band of a file and how it maps onto the target grid.
   struct Plane {
