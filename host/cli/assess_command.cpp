@@ -730,6 +730,20 @@ struct AssessPlan {
   std::vector<fs::path> page_files;    ///< their files, for the claim and manifest
 };
 
+/// Tiles of passes that read only where sites are: 512 x 512 (whole blocks), finer than the
+/// default's 1 Mpixel so that fewer pixels far from any site are read, not so fine that the
+/// per-tile cost (a warped read of every scene of a composite) dominates.
+constexpr std::int64_t kSiteTilePixels = 512 * 512;
+
+/// Drops the tiles of `plan` that meet none of `boxes` (map units of the plan's grid): a pass
+/// whose pixels matter only in the sites (and their pictures' windows) reads nothing else.
+void keep_tiles_meeting(TilePlan& plan, std::vector<Bounds> const& boxes) {
+  std::erase_if(plan.tiles, [&](TileWindow const& t) {
+    auto const box = window_bounds(plan.grid, t);
+    return std::none_of(boxes.begin(), boxes.end(), [&](Bounds const& b) { return overlaps(b, box); });
+  });
+}
+
 /// A unit's COGs with `keep-rasters = "sites"`: its sites' windows (as their pictures frame
 /// them) cut to the unit, overlapping ones joined into their bounding box until none overlap,
 /// each written to windows/NNN/ (in row order) under the unit's folder.
@@ -881,7 +895,16 @@ void plan_assess(OptionValues const& r, AssessRequest const& q, PassRunner& runn
   l.inputs.push_back(p.zr.source.path);
   if (r.job_path()) l.inputs.push_back(*r.job_path());
   l.pass = p.in.params;
-  l.plan = runner.plan(*p.in.source, p.in.params);
+  bool const sites_only = p.unit && p.unit->keep_rasters != RasterKeep::units;
+  l.plan = runner.plan(*p.in.source, p.in.params, sites_only ? kSiteTilePixels : 0);
+  if (sites_only) {
+    // No full raster to write: only the tiles that meet a site's window (its box, the
+    // pictures' margin) are read; the overview's samples elsewhere stay empty (docs/national.md).
+    std::vector<Bounds> windows;
+    for (auto const& z : p.sites.zones)
+      if (auto const w = picture_window(p.national, z)) windows.push_back(window_bounds(p.national, *w));
+    keep_tiles_meeting(l.plan, windows);
+  }
   // A unit writes its COGs only when the plan keeps them; the merge writes VRTs of those.
   if (!p.merge && (!p.unit || p.unit->keep_rasters == RasterKeep::units)) l.outputs = p.planes.outputs;
   if (p.unit && p.unit->keep_rasters == RasterKeep::sites) l.outputs = site_window_outputs(p);
@@ -1056,7 +1079,11 @@ AssessResults run_assess(AssessPlan& p, PassRunner& runner) {
     l.source = &source;
     l.inputs = p.layout.inputs;
     l.pass = fused;
-    l.plan = runner.plan(source, fused);
+    l.plan = runner.plan(source, fused, kSiteTilePixels);
+    std::vector<Bounds> boxes;  // NDVI per site only: the tiles that meet a site
+    for (auto const& z : zones)
+      if (!z.parts.empty()) boxes.push_back(z.bbox);
+    keep_tiles_meeting(l.plan, boxes);
     l.plane_names = {"ndvi_" + scene.label};
     res.epoch_products.push_back(epoch_product(p, epoch));
     auto const work = runner.zonal_work(l.plan, zones, p.zr.mode, is_geographic(grid.crs_wkt),

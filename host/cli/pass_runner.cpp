@@ -178,10 +178,10 @@ class AnyValidPixel final : public TileObserver {
 
 }  // namespace
 
-TilePlan PassRunner::plan(TileSource const& source, PixelPass const& pass, bool block_tiles) const {
+TilePlan PassRunner::plan(TileSource const& source, PixelPass const& pass, std::int64_t tile_pixels) const {
   refuse_huge_blocks(source, pass, m_run.memory_budget);
   PlanRequest request;
-  if (block_tiles) request.target_tile_pixels = 1;  // make_plan rounds up to one whole block
+  if (tile_pixels > 0) request.target_tile_pixels = tile_pixels;  // make_plan rounds up to whole blocks
   request.input_planes = input_plane_count(pass);
   request.output_planes = output_plane_count(pass);
   request.memory_budget = m_budget.tiles;

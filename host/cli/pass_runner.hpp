@@ -73,8 +73,9 @@ class PassRunner {
  public:
   PassRunner(std::string command, RunSettings const& run, io::CogOptions cog, EventLog& log);
   /// The tiles of `pass` over `source` within this command's budget.
-  /// `block_tiles`: one source block per tile (finer skipping of tiles no zone meets).
-  [[nodiscard]] TilePlan plan(TileSource const& source, PixelPass const& pass, bool block_tiles = false) const;
+  /// `tile_pixels`: the tiles' size wanted, rounded up to whole blocks (smaller tiles: finer
+  /// skipping of tiles no site meets; 1: one block per tile); 0: the default (about 1 Mpixel).
+  [[nodiscard]] TilePlan plan(TileSource const& source, PixelPass const& pass, std::int64_t tile_pixels = 0) const;
   /// Per-zone work of a pass over `plan` (coverage of every zone once, on the run's threads).
   [[nodiscard]] ZonalWork zonal_work(TilePlan const& plan, std::vector<Zone> const& zones, CoverageMode mode,
                                      bool geographic, std::vector<ZonalProduct> products, bool warn_outside = true) const;

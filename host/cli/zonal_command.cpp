@@ -124,7 +124,7 @@ int zonal_main(int argc, char** argv) {
   layout.source = &source;
   layout.inputs = {raster, request.source.path};
   layout.pass = pass;
-  layout.plan = runner.plan(source, pass, /*block_tiles=*/true);
+  layout.plan = runner.plan(source, pass, /*tile_pixels=*/1);  // one block each
   layout.plane_names = {product_name};
   std::erase_if(layout.plan.tiles, [&](TileWindow const& t) {
     auto const box = window_bounds(layout.plan.grid, t);

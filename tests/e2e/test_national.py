@@ -158,6 +158,32 @@ def test_keep_rasters_sites_writes_each_site_window_with_the_single_runs_pixels(
     assert any("/windows/000/dndvi.tif" in o["path"] for o in done["outputs"])
 
 
+def test_units_without_full_rasters_read_only_the_tiles_near_sites(reclaim_bin, demo, tmp_path):
+    """With keep-rasters none, a unit reads only the tiles (512 px) that meet a site's window:
+    two sites near each other in one 1024-px unit of a 1100 x 1000 grid leave half its tiles unread, and the merged
+    table is still the single run's bytes (the single run reads every tile). The intermediate
+    epoch's pass skips tiles alike."""
+    root, job = demo
+    sites = tmp_path / "two.gpkg"
+    gdal.VectorTranslate(str(sites), str(root / "data" / "sites.gpkg"), where="site_id IN ('S003', 'S004')")
+    two = tmp_path / "job.toml"
+    two.write_text(job.read_text().replace("data/", f"{root}/data/").replace(f"{root}/data/sites.gpkg", str(sites)))
+    single = tmp_path / "single"
+    run_reclaim(reclaim_bin, "assess", "--job", two, "--no-pictures", "--out", single, "--quiet")
+    run_dir = tmp_path / "run"
+    run_reclaim(reclaim_bin, "plan", two, "--out", run_dir, "--unit-size", "1024", "--quiet")
+    proc = run_reclaim(reclaim_bin, "run", run_dir, "--log-format", "json")
+    plans = [e for e in map(json.loads, proc.stderr.splitlines()) if e.get("event") == "plan"]
+    assert {e["label"] for e in plans} == {"2019->2025", "2022"}
+    read = sum(e["tiles"] * e["tile_width"] * e["tile_height"] for e in plans)
+    assert all(e["tile_width"] <= 512 for e in plans if e["width"] > 512)
+    units = json.loads((run_dir / "plan.json").read_text())["units"]
+    assert read < 2 * sum(u["window"][2] * u["window"][3] for u in units) * 0.75, "tiles far from the sites unread"
+    run_reclaim(reclaim_bin, "merge", run_dir, "--quiet")
+    assert (run_dir / "sites.csv").read_bytes() == (single / "sites.csv").read_bytes()
+    assert len((single / "sites.csv").read_text().splitlines()) == 3
+
+
 def test_merged_pictures_are_the_single_runs_bytes(reclaim_bin, demo, national, tmp_path):
     """Each unit captures its part of every site's picture crop (and of the overview) on the
     crop's own sample lattice; the merge pastes them: every site picture (and its georeferencing)
