@@ -745,8 +745,9 @@ void keep_tiles_meeting(TilePlan& plan, std::vector<Bounds> const& boxes) {
 }
 
 /// A unit's COGs with `keep-rasters = "sites"`: its sites' windows (as their pictures frame
-/// them) cut to the unit, overlapping ones joined into their bounding box until none overlap,
-/// each written to windows/NNN/ (in row order) under the unit's folder.
+/// them) cut to the unit, overlapping ones joined into their bounding box until none overlap
+/// (and near ones joined while there are more than 64), each written to windows/NNN/ (in row
+/// order) under the unit's folder.
 std::vector<io::OutputRaster> site_window_outputs(AssessPlan const& p) {
   auto const& u = p.unit->window;
   std::vector<TileWindow> windows;
@@ -759,21 +760,40 @@ std::vector<io::OutputRaster> site_window_outputs(AssessPlan const& p) {
     windows.push_back(TileWindow{0, x0 - u.x0, y0 - u.y0, static_cast<std::int32_t>(x1 - x0),
                                  static_cast<std::int32_t>(y1 - y0)});
   }
-  for (bool joined = true; joined;) {  // a pixel in one file only: join overlapping windows
-    joined = false;
-    for (std::size_t a = 0; a < windows.size() && !joined; ++a)
-      for (std::size_t b = a + 1; b < windows.size() && !joined; ++b) {
-        if (!overlaps(windows[a], windows[b])) continue;
-        auto& w = windows[a];
-        auto const& v = windows[b];
-        std::int64_t const x1 = std::max(w.x0 + w.width, v.x0 + v.width), y1 = std::max(w.y0 + w.height, v.y0 + v.height);
-        w.x0 = std::min(w.x0, v.x0);
-        w.y0 = std::min(w.y0, v.y0);
-        w.width = static_cast<std::int32_t>(x1 - w.x0);
-        w.height = static_cast<std::int32_t>(y1 - w.y0);
-        windows.erase(windows.begin() + static_cast<std::ptrdiff_t>(b));
-        joined = true;
-      }
+  auto join = [](TileWindow& w, TileWindow const& v) {  // w becomes the bounding box of both
+    std::int64_t const x1 = std::max(w.x0 + w.width, v.x0 + v.width), y1 = std::max(w.y0 + w.height, v.y0 + v.height);
+    w.x0 = std::min(w.x0, v.x0);
+    w.y0 = std::min(w.y0, v.y0);
+    w.width = static_cast<std::int32_t>(x1 - w.x0);
+    w.height = static_cast<std::int32_t>(y1 - w.y0);
+  };
+  auto join_overlapping = [&] {  // a pixel in one file only
+    for (bool joined = true; joined;) {
+      joined = false;
+      for (std::size_t a = 0; a < windows.size() && !joined; ++a)
+        for (std::size_t b = a + 1; b < windows.size() && !joined; ++b) {
+          if (!overlaps(windows[a], windows[b])) continue;
+          join(windows[a], windows[b]);
+          windows.erase(windows.begin() + static_cast<std::ptrdiff_t>(b));
+          joined = true;
+        }
+    }
+  };
+  join_overlapping();
+  // Each window's files stay open while the unit runs: with many sites in one unit (a mining
+  // district), windows whose corners share a square of `cell` px are joined, the square doubling
+  // until at most kMaxSiteWindows are left.
+  constexpr std::size_t kMaxSiteWindows = 64;
+  for (std::int64_t cell = 512; windows.size() > kMaxSiteWindows; cell *= 2) {
+    std::map<std::pair<std::int64_t, std::int64_t>, TileWindow> by_cell;
+    for (auto const& w : windows) {
+      auto const key = std::make_pair(w.y0 / cell, w.x0 / cell);
+      if (auto const it = by_cell.find(key); it != by_cell.end()) join(it->second, w);
+      else by_cell.emplace(key, w);
+    }
+    windows.clear();
+    for (auto const& [key, w] : by_cell) windows.push_back(w);
+    join_overlapping();
   }
   std::sort(windows.begin(), windows.end(),
             [](TileWindow const& a, TileWindow const& b) { return std::tie(a.y0, a.x0) < std::tie(b.y0, b.x0); });

@@ -105,22 +105,16 @@ def test_national_vrts_hold_the_single_runs_pixels_where_units_are(national, sin
     assert {o["path"].split("/")[-1] for o in manifest["outputs"]} >= {"sites.csv", "change_class.vrt"}
 
 
-def test_keep_rasters_sites_writes_each_site_window_with_the_single_runs_pixels(reclaim_bin, demo, single):
-    """keep-rasters = "sites": each unit writes COGs of its sites' windows only (cut to the unit,
-    overlapping ones joined), each holding exactly the single run's pixels there; together they
-    cover every site's box (read from the sites file with OGR here) and far less than the units;
-    the national VRT spans the whole grid and holds the same pixels; the tables are unchanged."""
+def check_site_windows(run_dir, doc, single, sites_path, min_sites):
+    """The site-window COGs of a keep-rasters = "sites" run: each holds exactly the single run's
+    pixels; no pixel is in two of them; together they cover every site's box (read from the sites
+    file with OGR and reprojected here) and less than the units; the national VRT spans the
+    whole grid and holds the same pixels. Returns the number of windows."""
     from osgeo import ogr, osr
-    root, job = demo
-    run_dir, doc = plan(reclaim_bin, root, job, "sites", "--keep-rasters", "sites")
-    run_reclaim(reclaim_bin, "run", run_dir, "--quiet")
-    run_reclaim(reclaim_bin, "merge", run_dir, "--quiet")
-    assert (run_dir / "sites.csv").read_bytes() == (single / "sites.csv").read_bytes()
     ref = gdal.Open(str(single / "dndvi.tif"))
     gt = ref.GetGeoTransform()
     covered = np.zeros((ref.RasterYSize, ref.RasterXSize), dtype=np.int32)
     windows = sorted((run_dir / "units").glob("*/windows/*/dndvi.tif"))
-    assert len(windows) > len(doc["units"]), "the test needs a unit with several windows"
     for path in windows:
         for name in ("change_class", "dndvi", "2019_ndvi", "2025_ndvi"):
             part = gdal.Open(str(path.parent / f"{name}.tif"))
@@ -135,7 +129,7 @@ def test_keep_rasters_sites_writes_each_site_window_with_the_single_runs_pixels(
     assert covered.max() == 1, "no pixel is written twice"
     unit_pixels = sum(u["window"][2] * u["window"][3] for u in doc["units"])
     assert covered.sum() < 0.8 * unit_pixels, (covered.sum(), unit_pixels)
-    sites = ogr.Open(str(root / "data" / "sites.gpkg"))  # held: the layer dies with it
+    sites = ogr.Open(str(sites_path))  # held: the layer dies with it
     layer = sites.GetLayer()
     to_grid = osr.CoordinateTransformation(layer.GetSpatialRef(), ref.GetSpatialRef())
     boxes = 0
@@ -147,15 +141,69 @@ def test_keep_rasters_sites_writes_each_site_window_with_the_single_runs_pixels(
         r0, r1 = int(np.floor((y1 - gt[3]) / gt[5])), int(np.ceil((y0 - gt[3]) / gt[5]))
         c0, r0, c1, r1 = max(c0, 0), max(r0, 0), min(c1, ref.RasterXSize), min(r1, ref.RasterYSize)
         if c0 < c1 and r0 < r1:
-            assert covered[r0:r1, c0:c1].all(), feature.GetField("site_id")
+            assert covered[r0:r1, c0:c1].all(), feature.GetFID()
             boxes += 1
-    assert boxes >= 5
+    assert boxes >= min_sites
     vrt = gdal.Open(str(run_dir / "dndvi.vrt"))
     assert vrt.GetGeoTransform() == gt and (vrt.RasterXSize, vrt.RasterYSize) == (ref.RasterXSize, ref.RasterYSize)
     a, b = vrt.ReadAsArray(), ref.ReadAsArray()
     assert np.array_equal(a[covered == 1], b[covered == 1], equal_nan=True)
+    return len(windows)
+
+
+def test_keep_rasters_sites_writes_each_site_window_with_the_single_runs_pixels(reclaim_bin, demo, single):
+    """keep-rasters = "sites": each unit writes COGs of its sites' windows only (cut to the unit,
+    overlapping ones joined), each holding exactly the single run's pixels there (check_site_windows);
+    the tables are unchanged."""
+    root, job = demo
+    run_dir, doc = plan(reclaim_bin, root, job, "sites", "--keep-rasters", "sites")
+    run_reclaim(reclaim_bin, "run", run_dir, "--quiet")
+    run_reclaim(reclaim_bin, "merge", run_dir, "--quiet")
+    assert (run_dir / "sites.csv").read_bytes() == (single / "sites.csv").read_bytes()
+    windows = check_site_windows(run_dir, doc, single, root / "data" / "sites.gpkg", 5)
+    assert windows > len(doc["units"]), "the test needs a unit with several windows"
     done = json.loads((run_dir / "units" / doc["units"][0]["id"] / "done.json").read_text())
     assert any("/windows/000/dndvi.tif" in o["path"] for o in done["outputs"])
+
+
+def test_keep_rasters_sites_joins_near_windows_when_a_unit_has_many(reclaim_bin, demo, tmp_path):
+    """144 small sites 60 px apart in one unit (144 separate windows): near windows are joined
+    until at most 64 are left (each window's files stay open while the unit runs); the windows
+    still cover every site, once each, with the single run's pixels."""
+    from osgeo import ogr, osr
+    root, job = demo
+    scene = gdal.Open(str(root / "data" / "2019.tif"))
+    gt = scene.GetGeoTransform()
+    srs = osr.SpatialReference(wkt=scene.GetProjection())
+    sites = tmp_path / "many.gpkg"
+    ds = ogr.GetDriverByName("GPKG").CreateDataSource(str(sites))
+    layer = ds.CreateLayer("sites", srs, ogr.wkbPolygon)
+    layer.CreateField(ogr.FieldDefn("site_id", ogr.OFTString))
+    layer.CreateField(ogr.FieldDefn("status", ogr.OFTString))  # the job's region-field
+    for i in range(12):
+        for j in range(12):
+            x, y = gt[0] + (100 + 60 * i) * gt[1], gt[3] + (100 + 60 * j) * gt[5]
+            ring = f"POLYGON(({x} {y},{x + 25} {y},{x + 25} {y - 25},{x} {y - 25},{x} {y}))"
+            feature = ogr.Feature(layer.GetLayerDefn())
+            feature.SetField("site_id", f"M{i:02d}{j:02d}")
+            feature.SetField("status", "north" if j < 6 else "south")
+            feature.SetGeometry(ogr.CreateGeometryFromWkt(ring))
+            layer.CreateFeature(feature)
+    ds = None
+    many = tmp_path / "job.toml"
+    many.write_text(job.read_text().replace("data/", f"{root}/data/").replace(f"{root}/data/sites.gpkg", str(sites)))
+    single = tmp_path / "single"
+    run_reclaim(reclaim_bin, "assess", "--job", many, "--no-pictures", "--out", single, "--quiet")
+    run_dir = tmp_path / "run"
+    run_reclaim(reclaim_bin, "plan", many, "--out", run_dir, "--unit-size", "2048", "--keep-rasters", "sites",
+                "--quiet")
+    doc = json.loads((run_dir / "plan.json").read_text())
+    assert len(doc["units"]) == 1 and len(doc["units"][0]["sites"]) == 144
+    run_reclaim(reclaim_bin, "run", run_dir, "--quiet")
+    run_reclaim(reclaim_bin, "merge", run_dir, "--quiet")
+    assert (run_dir / "sites.csv").read_bytes() == (single / "sites.csv").read_bytes()
+    windows = check_site_windows(run_dir, doc, single, sites, 144)
+    assert 1 < windows <= 64, windows
 
 
 def test_units_without_full_rasters_read_only_the_tiles_near_sites(reclaim_bin, demo, tmp_path):
