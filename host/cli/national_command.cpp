@@ -836,12 +836,44 @@ void run_unit(Plan const& plan, std::size_t i, RasterKeep keep, std::vector<std:
 
 }  // namespace
 
+/// `reclaim merge --cog`: the national VRT `vrt` as one COG. SPARSE_OK: the blocks no unit wrote
+/// (the VRT says so without reading them) are not stored, so a national grid that is mostly
+/// empty makes a file the size of its sites. Overviews as the COG driver makes them (nearest for
+/// the class raster, average for the others).
+void write_national_cog(fs::path const& vrt, fs::path const& out) {
+  GDALDatasetH src = GDALOpen(vrt.c_str(), GA_ReadOnly);
+  if (!src) throw io_error(vrt.string() + ": cannot open the national VRT");
+  bool const classes = GDALGetRasterDataType(GDALGetRasterBand(src, 1)) == GDT_Byte;
+  std::vector<std::string> args{"-of",         "COG",           "-co", "COMPRESS=DEFLATE", "-co", "PREDICTOR=YES",
+                                "-co",         "BIGTIFF=IF_SAFER", "-co", "NUM_THREADS=ALL_CPUS", "-co",
+                                "SPARSE_OK=TRUE", "-co", classes ? "RESAMPLING=NEAREST" : "RESAMPLING=AVERAGE"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  GDALTranslateOptions* o = GDALTranslateOptionsNew(argv.data(), nullptr);
+  auto const tmp = io::hidden_temp_path(out, ".tif");
+  int err = 0;
+  GDALDatasetH ds = GDALTranslate(tmp.c_str(), src, o, &err);
+  GDALTranslateOptionsFree(o);
+  GDALClose(src);
+  if (!ds || err) {
+    if (ds) GDALClose(ds);
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw io_error(out.string() + ": cannot write the national COG");
+  }
+  GDALClose(ds);
+  io::commit_temp(tmp, out);
+}
+
 int national_merge_main(int argc, char** argv) {
   cxxopts::Options options("reclaim merge", "Merge the units of a national run (reclaim plan, reclaim run) into "
                                             "sites.csv, sites.gpkg, summary.json, report.html and manifest.json");
   options.add_options()
       ("run", "the run folder", cxxopts::value<std::string>())
       ("allow-missing", "merge although units are missing; they are listed in summary.json and the manifest")
+      ("cog", "also a COG of each national raster (RUN/<name>.tif beside its VRT; sparse: the blocks no unit "
+              "wrote are not stored)")
       ("threads", "CPU threads", cxxopts::value<std::string>())
       ("log-format", "text or json", cxxopts::value<std::string>()->default_value("text"))
       ("quiet", "no progress or info lines")
@@ -920,9 +952,13 @@ int national_merge_main(int argc, char** argv) {
     }
   }
   std::vector<std::pair<fs::path, std::vector<std::string>>> vrts;
+  bool const cog = r.count("cog") > 0;
+  if (cog && rasters.empty())
+    throw usage_error("--cog: the plan keeps no raster (keep-rasters = \"none\"): plan with keep-rasters sites or units");
   for (auto const& [name, files] : rasters) {
     vrts.emplace_back(plan.run_dir / (fs::path(name).stem().string() + ".vrt"), files);
     merge.rasters.push_back(vrts.back().first);
+    if (cog) merge.rasters.push_back(plan.run_dir / name);
   }
   merge.missing_units = missing;
   merge.run = {{"plan", (plan.run_dir / kPlanName).string()},
@@ -949,7 +985,7 @@ int national_merge_main(int argc, char** argv) {
                                     "-tr",
                                     io::shortest_text(gt[1]),
                                     io::shortest_text(-gt[5])};
-  merge.write_rasters = [&vrts, &vrt_args] {
+  merge.write_rasters = [&vrts, &vrt_args, cog] {
   for (auto const& [vrt, files] : vrts) {
     std::vector<char const*> srcs;
     for (auto const& f : files) srcs.push_back(f.c_str());
@@ -968,6 +1004,7 @@ int national_merge_main(int argc, char** argv) {
     }
     GDALClose(ds);
     io::commit_temp(tmp, vrt);
+    if (cog) write_national_cog(vrt, fs::path(vrt).replace_extension(".tif"));
   }
   };
   return run_assess_command(values, args, nullptr, &merge);

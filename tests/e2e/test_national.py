@@ -164,6 +164,16 @@ def test_keep_rasters_sites_writes_each_site_window_with_the_single_runs_pixels(
     assert windows > len(doc["units"]), "the test needs a unit with several windows"
     done = json.loads((run_dir / "units" / doc["units"][0]["id"] / "done.json").read_text())
     assert any("/windows/000/dndvi.tif" in o["path"] for o in done["outputs"])
+    # merge --cog: one COG per raster beside its VRT, the same pixels, listed in the manifest
+    run_reclaim(reclaim_bin, "merge", run_dir, "--cog", "--overwrite", "--quiet")
+    for name in ("change_class", "dndvi", "2019_ndvi", "2025_ndvi"):
+        cog = gdal.Open(str(run_dir / f"{name}.tif"))
+        vrt = gdal.Open(str(run_dir / f"{name}.vrt"))
+        assert cog.GetMetadata("IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+        assert cog.GetGeoTransform() == vrt.GetGeoTransform()
+        assert np.array_equal(cog.ReadAsArray(), vrt.ReadAsArray(), equal_nan=True), name
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert "dndvi.tif" in {o["path"].split("/")[-1] for o in manifest["outputs"] if o["role"] == "raster"}
 
 
 def test_keep_rasters_sites_joins_near_windows_when_a_unit_has_many(reclaim_bin, demo, tmp_path):
@@ -257,6 +267,16 @@ def test_merged_pictures_are_the_single_runs_bytes(reclaim_bin, demo, national, 
     html = (run_dir / "report.html").read_text()
     pictured = len([n for n in site_files if n.endswith("_ndvi_before.png")])
     assert html.count("<figure><img") == 5 * pictured + 1  # + the overview
+
+
+def test_merge_cog_without_kept_rasters_is_refused(reclaim_bin, demo, tmp_path):
+    root, job = demo
+    run_dir = tmp_path / "run"
+    run_reclaim(reclaim_bin, "plan", job, "--out", run_dir, "--unit-size", "1024", "--quiet")
+    run_reclaim(reclaim_bin, "run", run_dir, "--quiet")
+    proc = run_reclaim(reclaim_bin, "merge", run_dir, "--cog", check=False)
+    assert proc.returncode == 2 and "--cog: the plan keeps no raster" in proc.stderr, proc.stderr
+    assert not (run_dir / "sites.csv").exists()
 
 
 def test_a_complete_unit_is_not_run_again(reclaim_bin, national):
