@@ -541,9 +541,26 @@ int plan_main(int argc, char** argv) {
           n / (layout.observation_warped[k] ? kWarpedObservationsPerSecond : kObservationsPerSecond);
       ++scenes;
     }
-    double const seconds = unit_seconds + pixels * layout.planes_read / kInputPixelsPerSecond + observation_seconds;
+    // Without full rasters a unit reads only its 512-px tiles that meet a site's window
+    // (assess_command.cpp, keep_tiles_meeting): the share of its pixels they hold.
+    double read_share = 1.0;
+    if (keep != "units") {
+      double read = 0;
+      for (std::int64_t ty = y0; ty < y0 + h; ty += 512)
+        for (std::int64_t tx = x0; tx < x0 + w; tx += 512) {
+          TileWindow const tile{0, tx, ty, static_cast<std::int32_t>(std::min<std::int64_t>(512, x0 + w - tx)),
+                                static_cast<std::int32_t>(std::min<std::int64_t>(512, y0 + h - ty))};
+          bool const near = std::any_of(site_list.begin(), site_list.end(), [&](std::size_t s) {
+            return layout.site_windows[s] && overlaps(*layout.site_windows[s], tile);
+          });
+          if (near) read += static_cast<double>(tile.pixel_count());
+        }
+      read_share = read / pixels;
+    }
+    double const seconds =
+        unit_seconds + read_share * (pixels * layout.planes_read / kInputPixelsPerSecond + observation_seconds);
     // UInt16 scenes, before compression
-    double const bytes = pixels * layout.planes_read * 2.0 + observations * layout.observation_planes * 2.0;
+    double const bytes = read_share * (pixels * layout.planes_read * 2.0 + observations * layout.observation_planes * 2.0);
     ojson id_source{{"reclaim", RECLAIM_VERSION}, {"job", doc["job"]["sha256"]}, {"sites", doc["sites"]["sha256"]},
                     {"inputs", inputs},          {"inventories", inventories}, {"epoch_items", epochs},
                     {"window", {x0, y0, w, h}},  {"site_list", site_list},
