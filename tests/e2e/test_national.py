@@ -235,8 +235,18 @@ def test_units_without_full_rasters_read_only_the_tiles_near_sites(reclaim_bin, 
     assert {e["label"] for e in plans} == {"2019->2025", "2022"}
     read = sum(e["tiles"] * e["tile_width"] * e["tile_height"] for e in plans)
     assert all(e["tile_width"] <= 512 for e in plans if e["width"] > 512)
-    units = json.loads((run_dir / "plan.json").read_text())["units"]
+    doc = json.loads((run_dir / "plan.json").read_text())
+    units = doc["units"]
     assert read < 2 * sum(u["window"][2] * u["window"][3] for u in units) * 0.75, "tiles far from the sites unread"
+    # The plan's estimate (docs/national.md, Estimates) counts the same tiles as the run read:
+    # a fixed cost plus the pixels read x the planes of every pass at the calibration rate.
+    calibration = doc["calibration"]
+    unit = next(u for u in units if u["sites"])
+    events = list(map(json.loads, proc.stderr.splitlines()))
+    main = next(e for e in events if e.get("event") == "pass_done" and e["label"] == "2019->2025")
+    planes = sum(e["input_planes"] for e in plans)
+    expected = calibration["unit_seconds"] + main["pixels"] * planes / calibration["input_pixels_per_second"]
+    assert len(units) == 1 and unit["estimate"]["seconds"] == pytest.approx(expected, rel=1e-9)
     run_reclaim(reclaim_bin, "merge", run_dir, "--quiet")
     assert (run_dir / "sites.csv").read_bytes() == (single / "sites.csv").read_bytes()
     assert len((single / "sites.csv").read_text().splitlines()) == 3
