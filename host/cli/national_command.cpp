@@ -853,6 +853,19 @@ void run_unit(Plan const& plan, std::size_t i, RasterKeep keep, std::vector<std:
 
 }  // namespace
 
+/// The category names of `source`'s first band (a class raster's, kept in its .aux.xml), onto
+/// the first band of the VRT `vrt` (written into the VRT when it is closed).
+void copy_category_names(std::string const& source, GDALDatasetH vrt) {
+  GDALDatasetH src = GDALOpen(source.c_str(), GA_ReadOnly);
+  if (!src) return;  // the VRT build read it: a failure here only costs the names
+  // GDAL 3.6's GeoTIFF band answers GetCategoryNames from its .aux.xml only once something else
+  // has loaded it (the band's metadata does).
+  (void)GDALGetMetadata(GDALGetRasterBand(src, 1), nullptr);
+  if (char** names = GDALGetRasterCategoryNames(GDALGetRasterBand(src, 1)))
+    GDALSetRasterCategoryNames(GDALGetRasterBand(vrt, 1), names);
+  GDALClose(src);
+}
+
 /// `reclaim merge --cog`: the national VRT `vrt` as one COG. SPARSE_OK: the blocks no unit wrote
 /// (the VRT says so without reading them) are not stored, so a national grid that is mostly
 /// empty makes a file the size of its sites. Overviews as the COG driver makes them (nearest for
@@ -873,13 +886,20 @@ void write_national_cog(fs::path const& vrt, fs::path const& out) {
   GDALDatasetH ds = GDALTranslate(tmp.c_str(), src, o, &err);
   GDALTranslateOptionsFree(o);
   GDALClose(src);
+  // Category names land in <name>.aux.xml (GDAL's PAM, written on close): it moves with the file.
+  fs::path const tmp_aux = tmp.string() + ".aux.xml";
+  std::error_code ec;
   if (!ds || err) {
     if (ds) GDALClose(ds);
-    std::error_code ec;
     fs::remove(tmp, ec);
+    fs::remove(tmp_aux, ec);
     throw io_error(out.string() + ": cannot write the national COG");
   }
   GDALClose(ds);
+  if (fs::exists(tmp_aux, ec)) {
+    fs::rename(tmp_aux, out.string() + ".aux.xml", ec);
+    if (ec) throw io_error(out.string() + ".aux.xml: cannot rename from " + tmp_aux.string() + " (" + ec.message() + ")");
+  }
   io::commit_temp(tmp, out);
 }
 
@@ -1019,6 +1039,7 @@ int national_merge_main(int argc, char** argv) {
       fs::remove(tmp);
       throw io_error(vrt.string() + ": cannot build the national VRT");
     }
+    copy_category_names(files.front(), ds);  // the class raster's, for QGIS and gdalinfo
     GDALClose(ds);
     io::commit_temp(tmp, vrt);
     if (cog) write_national_cog(vrt, fs::path(vrt).replace_extension(".tif"));

@@ -174,6 +174,15 @@ def test_keep_rasters_sites_writes_each_site_window_with_the_single_runs_pixels(
         assert np.array_equal(cog.ReadAsArray(), vrt.ReadAsArray(), equal_nan=True), name
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert "dndvi.tif" in {o["path"].split("/")[-1] for o in manifest["outputs"] if o["role"] == "raster"}
+    # the class names travel: single run's COG, national VRT and national COG (the band's
+    # metadata first: GDAL 3.6 loads a GeoTIFF's .aux.xml lazily)
+    names = []
+    for path in (single / "change_class.tif", run_dir / "change_class.vrt", run_dir / "change_class.tif"):
+        ds = gdal.Open(str(path))  # held while its band is read
+        band = ds.GetRasterBand(1)
+        band.GetMetadata()
+        names.append(band.GetCategoryNames())
+    assert names[0][2] == "revegetated" and names[1] == names[0] and names[2] == names[0]
 
 
 def test_keep_rasters_sites_joins_near_windows_when_a_unit_has_many(reclaim_bin, demo, tmp_path):
