@@ -754,11 +754,11 @@ std::vector<io::OutputRaster> site_window_outputs(AssessPlan const& p) {
   for (auto const& z : p.sites.zones) {
     auto const w = picture_window(p.national, z);
     if (!w) continue;
-    std::int64_t const x0 = std::max(w->x0, u.x0), x1 = std::min(w->x0 + w->width, u.x0 + u.width);
-    std::int64_t const y0 = std::max(w->y0, u.y0), y1 = std::min(w->y0 + w->height, u.y0 + u.height);
-    if (x0 >= x1 || y0 >= y1) continue;
-    windows.push_back(TileWindow{0, x0 - u.x0, y0 - u.y0, static_cast<std::int32_t>(x1 - x0),
-                                 static_cast<std::int32_t>(y1 - y0)});
+    auto local = intersection(*w, u);
+    if (local.pixel_count() == 0) continue;
+    local.x0 -= u.x0;  // on the unit's grid
+    local.y0 -= u.y0;
+    windows.push_back(local);
   }
   auto join = [](TileWindow& w, TileWindow const& v) {  // w becomes the bounding box of both
     std::int64_t const x1 = std::max(w.x0 + w.width, v.x0 + v.width), y1 = std::max(w.y0 + w.height, v.y0 + v.height);

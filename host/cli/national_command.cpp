@@ -531,11 +531,11 @@ int plan_main(int argc, char** argv) {
     double observations = 0, observation_seconds = 0;
     std::size_t scenes = layout.observation_footprints.empty() ? inputs.size() : 0;
     for (std::size_t k = 0; k < layout.observation_footprints.size(); ++k) {
-      auto const& f = layout.observation_footprints[k];
-      std::int64_t const ox = std::min(x0 + w, f.x0 + f.width) - std::max(x0, f.x0);
-      std::int64_t const oy = std::min(y0 + h, f.y0 + f.height) - std::max(y0, f.y0);
-      if (ox <= 0 || oy <= 0) continue;
-      double const n = static_cast<double>(ox) * static_cast<double>(oy);
+      auto const n = static_cast<double>(
+          intersection(layout.observation_footprints[k], TileWindow{0, x0, y0, static_cast<std::int32_t>(w),
+                                                                     static_cast<std::int32_t>(h)})
+              .pixel_count());
+      if (n == 0) continue;
       observations += n;
       observation_seconds +=
           n / (layout.observation_warped[k] ? kWarpedObservationsPerSecond : kObservationsPerSecond);

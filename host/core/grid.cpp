@@ -34,6 +34,13 @@ TileWindow window_of_bounds(Grid const& grid, Bounds const& b, double margin) no
   return w;
 }
 
+TileWindow intersection(TileWindow const& a, TileWindow const& b) noexcept {
+  std::int64_t const x0 = std::max(a.x0, b.x0), x1 = std::min(a.x0 + a.width, b.x0 + b.width);
+  std::int64_t const y0 = std::max(a.y0, b.y0), y1 = std::min(a.y0 + a.height, b.y0 + b.height);
+  return TileWindow{0, x0, y0, static_cast<std::int32_t>(std::max<std::int64_t>(0, x1 - x0)),
+                    static_cast<std::int32_t>(std::max<std::int64_t>(0, y1 - y0))};
+}
+
 TileWindow clip_to_grid(Grid const& grid, TileWindow const& w) noexcept {
   std::int64_t const x0 = std::clamp<std::int64_t>(w.x0, 0, grid.width);
   std::int64_t const y0 = std::clamp<std::int64_t>(w.y0, 0, grid.height);

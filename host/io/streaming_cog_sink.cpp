@@ -405,19 +405,22 @@ std::size_t streaming_buffer_bytes(TilePlan const& plan, int outputs, CogOptions
          static_cast<std::size_t>(outputs);
 }
 
+namespace {
+bool any_windowed(std::vector<OutputRaster> const& outputs) {
+  return std::any_of(outputs.begin(), outputs.end(), [](OutputRaster const& o) { return o.window.has_value(); });
+}
+}  // namespace
+
 bool needs_scratch(TilePlan const& plan, std::vector<OutputRaster> const& outputs, CogOptions const& options,
                    std::size_t budget_bytes) {
   // Overviews make the COG driver read its source twice (overviews first), which a stream
   // cannot serve; windows of the grid are written through scratch files.
-  bool const windowed =
-      std::any_of(outputs.begin(), outputs.end(), [](OutputRaster const& o) { return o.window.has_value(); });
-  return windowed || options.overviews || streaming_buffer_bytes(plan, static_cast<int>(outputs.size()), options) > budget_bytes;
+  return any_windowed(outputs) || options.overviews || streaming_buffer_bytes(plan, static_cast<int>(outputs.size()), options) > budget_bytes;
 }
 
 std::unique_ptr<CogSink> make_cog_sink(TilePlan const& plan, std::vector<OutputRaster> outputs,
                                        CogOptions const& options, std::size_t budget_bytes) {
-  if (std::any_of(outputs.begin(), outputs.end(), [](OutputRaster const& o) { return o.window.has_value(); }))
-    return std::make_unique<WindowedCogSink>(plan.grid, std::move(outputs), options);
+  if (any_windowed(outputs)) return std::make_unique<WindowedCogSink>(plan.grid, std::move(outputs), options);
   if (!needs_scratch(plan, outputs, options, budget_bytes))
     return std::make_unique<StreamingCogSink>(plan, std::move(outputs), options, budget_bytes);
   return std::make_unique<ScratchCogSink>(plan.grid, std::move(outputs), options);

@@ -71,15 +71,13 @@ void WindowedCogSink::write(TileWindow const& tile, float const* planes, int pla
   std::size_t const n = tile.pixel_count();
   for (auto& part : m_impl->parts) {
     auto const& w = part.window;
-    std::int64_t const x0 = std::max(tile.x0, w.x0), x1 = std::min(tile.x0 + tile.width, w.x0 + w.width);
-    std::int64_t const y0 = std::max(tile.y0, w.y0), y1 = std::min(tile.y0 + tile.height, w.y0 + w.height);
-    if (x0 >= x1 || y0 >= y1) continue;
-    TileWindow local;
+    auto const common = intersection(tile, w);
+    if (common.pixel_count() == 0) continue;
+    std::int64_t const x0 = common.x0, y0 = common.y0, y1 = common.y0 + common.height;
+    TileWindow local = common;  // on the window's own grid
     local.id = tile.id;
     local.x0 = x0 - w.x0;
     local.y0 = y0 - w.y0;
-    local.width = static_cast<std::int32_t>(x1 - x0);
-    local.height = static_cast<std::int32_t>(y1 - y0);
     std::size_t const m = local.pixel_count();
     m_impl->copy.resize(m * part.planes.size());
     for (std::size_t p = 0; p < part.planes.size(); ++p) {

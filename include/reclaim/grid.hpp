@@ -66,6 +66,8 @@ using Bounds = std::array<double, 4>;
 [[nodiscard]] TileWindow window_of_bounds(Grid const& grid, Bounds const& box, double margin = 0.0) noexcept;
 /// The part of `window` inside the grid (width or height 0 when none).
 [[nodiscard]] TileWindow clip_to_grid(Grid const& grid, TileWindow const& window) noexcept;
+/// The pixels both windows hold (width or height 0 when none; id 0).
+[[nodiscard]] TileWindow intersection(TileWindow const& a, TileWindow const& b) noexcept;
 ///@}
 
 /** @brief The tiles of one pass and the buffer budget they were sized for. */
