@@ -9,6 +9,7 @@ packages=(
   libcxxopts-dev nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   libgtest-dev libbenchmark-dev libssl-dev
   chromium
+  python3-matplotlib  # the benchmark suite's charts (bench/run; its smoke test, tests/e2e/test_bench_suite.py)
   slurm-wlm munge  # the national drivers' test runs a real single-node Slurm (tests/e2e/test_slurm.py)
 )
 packages+=("$@")  # extra packages a script needs (scripts/fuzz.sh: clang-14 libclang-rt-14-dev)

@@ -205,6 +205,10 @@ cat "$before" "$after" >/dev/null
 
 # ---- run: interleaved, rotating the order each rep -------------------------------------------------
 declare -A walls rss fails
+# Agreement before any time is reported: the class rasters bit for bit; dNDVI (reclaim: float32
+# arithmetic; gdal_calc: float64, rounded once) within a float32 step or two, equal NaN patterns.
+dndvi_tolerance=2.4e-7
+tolerance_text="vs gdal_calc's float64 expressions: class rasters identical; dNDVI equal NaN patterns, max abs diff <= $dndvi_tolerance"
 n=${#tools[@]}
 for ((rep = 1; rep <= reps; ++rep)); do
   for ((j = 0; j < n; ++j)); do
@@ -290,8 +294,14 @@ print(f"| {tool} | {class_same:.4f} % | {class_diff} | {np.count_nonzero(na != n
       f"{100.0 * same / a.size:.4f} % |")
 EOF
 )$'\n'
+    row=$(tail -1 <<<"${agreement%$'\n'}")
+    read -r c_mis d_nan d_max < <(awk -F'|' '{gsub(/ /, ""); print $4, $5, $6}' <<<"$row")
+    agree_check "$t vs gdal_calc" "$(awk -v c="$c_mis" -v n="$d_nan" -v d="$d_max" -v tol="$dndvi_tolerance" \
+      'BEGIN {print (c == "0" && n == "0" && d != "" && d + 0 <= tol + 0) ? 1 : 0}')" \
+      "class mismatches $c_mis, dNDVI NaN mismatches $d_nan, dNDVI max abs diff $d_max"
   done
 fi
+verdict=$(agreement_verdict)
 sizes=""
 for t in "${tools[@]}"; do
   o=$(out_of "$t")
@@ -318,6 +328,10 @@ for t in "${tools[@]}"; do
   [[ $t == io_floor ]] && { label="io_floor (read+decode + encode+write)"; peak="(holds both scenes)"; }
   table+="| $label | $(printf '%.2f' "$med") | $peak | $ratio |"$'\n'
 done
+for t in "${tools[@]}"; do suite_tool "" "$t" "${walls[$t]:-}" "${rss[$t]:-}" "${fails[$t]:-}"; done
+if [[ $verdict == differs ]]; then
+  table="**The outputs did not agree within the stated tolerance ($tolerance_text): no time is reported.**"$'\n'
+fi
 
 machine_facts  # cpu_model, mem_gb, ncpu, tag (lib.sh)
 gdal_version=$(gdalinfo --version 2>/dev/null || "$py" -c 'from osgeo import gdal; print(gdal.__version__)')
@@ -351,6 +365,7 @@ mkdir -p "$(dirname "$results")"
   echo "$table"
   if [[ -n $agreement ]]; then
     echo "Agreement with gdal_calc's products (float64 numpy, computed independently of reclaim):"
+    echo "$verdict; tolerance: $tolerance_text."
     echo
     echo "| tool | class identical | class mismatches | dNDVI NaN mismatches | dNDVI max abs diff | dNDVI bit-identical |"
     echo "| --- | ---: | ---: | ---: | ---: | ---: |"
@@ -384,4 +399,6 @@ echo "$table"
   echo -n "$agreement"
 }
 [[ -n $class_hist ]] && echo "classes: $class_hist"
+suite_write change "$tolerance_text" "$scene_facts" "$results" ""
 log "results: $results"
+[[ $verdict != differs ]]

@@ -340,5 +340,11 @@ mkdir -p "$(dirname "$results")"
 echo
 ((agreed)) && { echo "$table"; echo "$floors"; }
 [[ -n $agreement ]] && { echo "$agreement"; echo "vs numpy ($ref_window):"; echo "$ref_rows"; }
+for t in "${tools[@]}"; do suite_tool "" "$t" "${walls[$t]:-}" "${rss[$t]:-}" ""; done
+if [[ -n $agreement ]]; then
+  agree_check "reclaim vs xarray script" "$agreed" "NaN patterns and values within $tol_ulp float32 steps"
+fi
+suite_write composite "reclaim vs the xarray script: equal NaN patterns, values within $tol_ulp float32 steps" \
+  "$set_facts" "$results" "$( ((agreed)) && echo "$floors")"
 log "results: $results"
 ((agreed))

@@ -21,6 +21,7 @@
 #   RECLAIM_BIN  the CLI (default build/reclaim)
 #   PY           Python with numpy, GDAL, exactextract and rasterio (default .venv/bin/python)
 #   WORK_DIR     scene cache and outputs (default /tmp/reclaim-bench)
+#   SIZE         scene side for `reclaim synth` (default 10980, a Sentinel-2 tile at 10 m)
 #   REPS         runs per tool at 300 sites (default 3); REPS_LARGE at 20 000 (default 2)
 #   N_REAL       real sites taken (default 300); N_RANDOM random zones (default 20000)
 #   TOOLS        subset (default: reclaim_exact reclaim_center exactextract rasterio_loop)
@@ -37,6 +38,7 @@ source "$here/lib.sh"  # median, maxof, ratio, machine_facts, shell_words
 py=${PY:-$repo/.venv/bin/python}
 reclaim_bin=${RECLAIM_BIN:-$repo/build/reclaim}
 work=${WORK_DIR:-/tmp/reclaim-bench}
+size=${SIZE:-10980}
 reps=${REPS:-3}
 reps_large=${REPS_LARGE:-2}
 n_real=${N_REAL:-300}
@@ -64,21 +66,28 @@ if ! "$py" -c 'import rasterio' 2>/dev/null; then
 fi
 "$py" -c 'import rasterio' 2>/dev/null || { have_rio=0; log "rasterio missing in $py: skipping rasterio_loop"; }
 
-scene="$work/synth-10980/2025.tif"
-ndvi_dir="$work/ndvi-10980"
+scene="$work/synth-$size/2025.tif"
+ndvi_dir="$work/ndvi-$size"
 ndvi="$ndvi_dir/ndvi.tif"
-zdir="$work/zonal"
+zdir="$work/zonal-$size"
 mkdir -p "$zdir"
+if [[ ! -f "$scene" ]]; then
+  log "generating a $size x $size scene in $work/synth-$size (once; cached)"
+  "$reclaim_bin" synth --out "$work/synth-$size" --width "$size" --height "$size" >&2
+fi
 if [[ ! -f "$ndvi" ]]; then
-  [[ -f "$scene" ]] || die "$scene missing: run bench/peers/compare_indices.sh once (it makes the scene)"
   log "making $ndvi (once; cached)"
   "$reclaim_bin" indices --input "$scene" --index ndvi --out "$ndvi_dir" --quiet
 fi
+# A small scene has fewer real-looking sites than asked for: take them all.
+avail=$("$py" -c 'import sys; from osgeo import ogr; ds = ogr.Open(sys.argv[1]); print(ds.GetLayer(0).GetFeatureCount())' \
+  "$work/synth-$size/sites.gpkg")
+((avail < n_real)) && n_real=$avail
 real="$zdir/sites-$n_real.gpkg"
 rand="$zdir/random-$n_random.gpkg"
 if [[ ! -f "$real" || ! -f "$rand" || "$here/zonal_make_sites.py" -nt "$rand" ]]; then
   log "making the zone layers in $zdir (once; cached)"
-  "$py" "$here/zonal_make_sites.py" --raster "$ndvi" --sites "$work/synth-10980/sites.gpkg" \
+  "$py" "$here/zonal_make_sites.py" --raster "$ndvi" --sites "$work/synth-$size/sites.gpkg" \
     --real "$n_real" --random "$n_random" --out-dir "$zdir"
 fi
 
@@ -117,6 +126,12 @@ for set in small large; do
   done
 done
 
+# Agreement before any time is reported. exactextract's coverage fractions are float32
+# (relative error ~1e-7 on a zone's sums); the centre rule is exact on both sides.
+tol_exact=1e-6
+tol_exactly=1e-12
+tolerance_text="exact vs exactextract: ids matched, relative diff <= $tol_exact (count, sum, mean, stddev), <= $tol_exactly (min, max); center vs the rasterio loop: counts equal, every statistic <= $tol_exactly relative"
+
 declare -A med
 for set in small large; do for t in "${tools[@]}"; do
   med[$set.$t]=$(echo "${walls[$set.$t]:-}" | median)
@@ -136,19 +151,33 @@ done
 agreement=""
 for set in small large; do
   [[ $set == small ]] && label=$n_real || label=$n_random
-  if [[ -f "$zdir/out-$set-reclaim_exact.csv" && -f "$zdir/out-$set-exactextract.csv" ]]; then
-    agreement+="- $label zones, reclaim exact vs exactextract: $("$py" "$here/zonal_agree.py" --reclaim "$zdir/out-$set-reclaim_exact.csv" --peer "$zdir/out-$set-exactextract.csv")"$'\n'
-  fi
-  if [[ -f "$zdir/out-$set-reclaim_center.csv" && -f "$zdir/out-$set-rasterio_loop.csv" ]]; then
-    agreement+="- $label zones, reclaim center vs rasterio loop: $("$py" "$here/zonal_agree.py" --reclaim "$zdir/out-$set-reclaim_center.csv" --peer "$zdir/out-$set-rasterio_loop.csv")"$'\n'
-  fi
+  pair_agree() {  # NAME RECLAIM_CSV PEER_CSV ZONAL_AGREE_OPTIONS...
+    local line
+    [[ -f $2 && -f $3 ]] || return 0
+    line=$("$py" "$here/zonal_agree.py" --reclaim "$2" --peer "$3" "${@:4}")
+    agreement+="- $label zones, $1: $line"$'\n'
+    agree_check "$label zones, $1" "$([[ $line == *verdict=agreed ]] && echo 1 || echo 0)" "${line% verdict=*}"
+  }
+  pair_agree "reclaim exact vs exactextract" "$zdir/out-$set-reclaim_exact.csv" "$zdir/out-$set-exactextract.csv" \
+    --tol-rel "$tol_exact" --tol-extreme "$tol_exactly"
+  pair_agree "reclaim center vs rasterio loop" "$zdir/out-$set-reclaim_center.csv" "$zdir/out-$set-rasterio_loop.csv" \
+    --tol-rel "$tol_exactly" --tol-extreme "$tol_exactly" --same-counts
   for mode in exact center; do
     a="$zdir/out-$set-reclaim_$mode.csv" b="$zdir/out-$set-baseline_$mode.csv"
     [[ -f $a && -f $b ]] || continue
     if cmp -s "$a" "$b"; then agreement+="- $label zones, reclaim $mode vs the baseline build: tables byte-identical"$'\n'
     else agreement+="- $label zones, reclaim $mode vs the baseline build: TABLES DIFFER ($a, $b)"$'\n'; fi
+    agree_check "$label zones, reclaim $mode vs the baseline build" "$(cmp -s "$a" "$b" && echo 1 || echo 0)" "byte comparison"
   done
 done
+verdict=$(agreement_verdict)
+for set in small large; do
+  [[ $set == small ]] && label="$n_real sites" || label="$n_random sites"
+  for t in "${tools[@]}"; do suite_tool "$label" "$t" "${walls[$set.$t]:-}" "${rss[$set.$t]:-}" "${fails[$set.$t]:-}"; done
+done
+if [[ $verdict == differs ]]; then
+  table="**The outputs did not agree within the stated tolerance ($tolerance_text): no time is reported.**"$'\n'
+fi
 
 # Floors (issue): >= 3x faster than exactextract at 300 sites; >= 2x faster than the per-site
 # loop at 300 sites; at 20 000 sites no more than 1.5x reclaim's own time at 300 sites.
@@ -198,9 +227,9 @@ mkdir -p "$(dirname "$results")"
   echo "- CPU: $cpu_model, $ncpu logical cores; RAM: $mem_gb GiB; no GPU (reclaim on its CPU backend)"
   echo "- $versions"
   [[ -n $baseline_bin ]] && echo "- reclaim: $(realpath "$reclaim_bin"); baseline build: $baseline_bin"
-  echo "- value raster: $ndvi, 10980 x 10980 Float32 COG (512 x 512 blocks, DEFLATE), NaN nodata, EPSG:32649,"
+  echo "- value raster: $ndvi, $size x $size Float32 COG (512 x 512 blocks, DEFLATE), NaN nodata, EPSG:32649,"
   echo "  made by \`reclaim indices --input $scene --index ndvi --out $ndvi_dir\`"
-  echo "- zones: $real (first $n_real sites of synth-10980/sites.gpkg, reprojected to EPSG:32649) and"
+  echo "- zones: $real (first $n_real sites of synth-$size/sites.gpkg, reprojected to EPSG:32649) and"
   echo "  $rand ($n_random random noisy ellipses, 12-40 vertices, 30-400 m across, inside the scene), both by bench/peers/zonal_make_sites.py"
   echo "- statistics: count, sum, mean, min, max, stddev (exactextract: stdev). Median is supported by all three"
   echo "  (reclaim: binned histogram, approximate; exactextract and numpy: exact) and left out of the timing"
@@ -210,6 +239,8 @@ mkdir -p "$(dirname "$results")"
   echo "$table"
   echo "## Agreement"
   echo
+  echo "$verdict; tolerance: $tolerance_text."
+  echo
   echo "Largest relative difference per statistic over all zones. In exact mode counts are coverage sums"
   echo "(fractional), so count_differs (exact equality) means nothing there; in center mode it must be 0."
   echo
@@ -217,7 +248,7 @@ mkdir -p "$(dirname "$results")"
   echo
   echo "## Floors"
   echo
-  echo -n "$floors"
+  [[ $verdict == differs ]] && echo "(not reported: the outputs did not agree)" || echo -n "$floors"
   echo
   echo "## Commands"
   echo
@@ -231,5 +262,7 @@ mkdir -p "$(dirname "$results")"
 } >"$results"
 echo "$table"
 echo -n "$agreement"
-echo -n "$floors"
+[[ $verdict == differs ]] || echo -n "$floors"
+suite_write zonal "$tolerance_text" "$size x $size NDVI; $n_real real-looking and $n_random random sites" "$results" "$floors"
 log "results: $results"
+[[ $verdict != differs ]]

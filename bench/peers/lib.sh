@@ -16,6 +16,15 @@
 #                                gdal_calc.py expressions of the default change rules (docs/change.md)
 #                                and of NDVI, Sentinel-2 calibration with BOA_ADD_OFFSET BOA
 #
+#
+# The suite's record of a workload (bench/run sets RESULTS_JSON; without it these do nothing but count):
+#   agree_check NAME OK DETAIL   one agreement check against the workload's stated tolerance (OK: 1 or 0)
+#   agreement_verdict            prints agreed (every check passed), differs (one failed) or unchecked
+#   suite_tool GROUP TOOL RUNS_S RSS_KB FAIL
+#                                one tool's runs (space-separated seconds and peak kB) or its failure
+#   suite_write WORKLOAD TOLERANCE DATASET MARKDOWN FLOORS_TEXT
+#                                writes RESULTS_JSON through suite_json.py (no times unless agreed)
+#
 # The caller sets `here` (bench/peers) and `py` (a Python for measure.py) before calling peers_measure.
 
 peers_measure() {  # LOG CMD...
@@ -91,4 +100,31 @@ numpy.select([numpy.isnan(v0)|numpy.isnan(v1)|numpy.isnan(x0)|numpy.isnan(x1)|nu
 # NDVI of one epoch: A = B04, B = B08, C = SCL; float64, rounded once to Float32.
 calc_ndvi_expr() {  # BOA
   printf '%s' "[$(calc_lambdas "$1"),(M:=numpy.isin(C,[3,8,9,10])),N(R(B,M),R(A,M)).astype(numpy.float32)][-1]"
+}
+
+agree_checks=()
+agree_failed=0
+agree_check() {  # NAME OK DETAIL
+  agree_checks+=("$1: $3 ($( (($2)) && echo within tolerance || echo OUTSIDE TOLERANCE))")
+  (($2)) || agree_failed=$((agree_failed + 1))
+}
+agreement_verdict() {
+  if ((agree_failed)); then echo differs; elif ((${#agree_checks[@]})); then echo agreed; else echo unchecked; fi
+}
+
+suite_tool() {  # GROUP TOOL RUNS_S RSS_KB FAIL
+  [[ -n ${RESULTS_JSON:-} ]] || return 0
+  printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "${3% }" "${4% }" "${5:-}" >>"$RESULTS_JSON.tools.tsv"
+}
+
+suite_write() {  # WORKLOAD TOLERANCE DATASET MARKDOWN FLOORS_TEXT
+  [[ -n ${RESULTS_JSON:-} ]] || return 0
+  local args=() c f
+  touch "$RESULTS_JSON.tools.tsv"
+  for c in "${agree_checks[@]}"; do args+=(--check "$c"); done
+  while IFS= read -r f; do [[ -n $f ]] && args+=(--floor "$f"); done <<<"$5"
+  /usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/suite_json.py" --out "$RESULTS_JSON" --workload "$1" \
+    --script "bench/peers/$(basename "$0")" --tools "$RESULTS_JSON.tools.tsv" --verdict "$(agreement_verdict)" \
+    --tolerance "$2" --dataset "$3" --markdown "$4" "${args[@]}"
+  rm -f "$RESULTS_JSON.tools.tsv"
 }

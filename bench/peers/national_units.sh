@@ -93,6 +93,15 @@ for u in plan["units"]:
 print(f"| all | | | {total_e:.2f} | {total_a:.2f} |")
 PY
 )
+floors=$(floor_check "16 units / 1 unit, total unit time" "$(ratio "$six_run" "$one_run")" "<=" 1.1
+         floor_check "merge share of the 16-unit total (%)" "$share" "<" 2)
+# Every layout's sites.csv was compared with cmp above (the script stops on a difference).
+agree_check "merged sites.csv of every layout vs the one-unit run" 1 "byte-identical"
+total() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a + b}'; }
+suite_tool "run + merge" reclaim_1_unit "$(total "$one_run" "$one_merge")" "" ""
+suite_tool "run + merge" reclaim_16_units "$(total "$six_run" "$six_merge")" "" ""
+suite_write national "merged sites.csv byte-identical to the one-unit run's" \
+  "reclaim synth --width $SIZE --height $SIZE; medians of $REPS" "$out" "$floors"
 {
   echo "# National run overhead: $SIZE x $SIZE demo, 1 unit vs 16 units"
   echo
@@ -105,8 +114,7 @@ PY
   echo "| one unit | $one_units | $one_run | $one_merge |"
   echo "| $((SIZE / 4)) px units | $six_units | $six_run | $six_merge |"
   echo
-  floor_check "16 units / 1 unit, total unit time" "$(ratio "$six_run" "$one_run")" "<=" 1.1
-  floor_check "merge share of the 16-unit total (%)" "$share" "<" 2
+  echo "$floors"
   echo "- resume after kill -9 at half the 16-unit run time: $done_before units were complete; the rerun took $resume s ($(ratio "$resume" "$six_run") of a full run)"
   echo "- calibration: one unit read $read_bytes bytes (input pixels x planes x 2) in $one_run s: $rate input pixel-planes per second"
   echo "- with pictures (the job without no-pictures), 16 units: run $pic_run s, merge $pic_merge s (draws $pic_sites sites' 5 pictures and the overview from $pic_bytes MB of crop pieces)"

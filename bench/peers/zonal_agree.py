@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """Compare two per-zone CSVs by id: reclaim's (columns <prefix>_count ...) and a peer's.
 
-    zonal_agree.py --reclaim R.csv --peer P.csv --id-field site_id
+    zonal_agree.py --reclaim R.csv --peer P.csv --id-field site_id [--tol-rel X] [--tol-extreme Y] [--same-counts]
 
 Prints one line: zones compared, zones with a different count (exact integers when both are
 whole numbers), and for each of count, sum, mean, min, max, stddev the largest relative
 difference |a - b| / max(|a|, |b|, 1e-12) over zones where both have a value. A zone one
 side leaves empty and the other does not is counted as "empty_mismatch".
+
+The line ends with verdict=agreed when every id is matched, no zone is empty on one side only,
+min and max agree within --tol-extreme, the other statistics within --tol-rel, and (with
+--same-counts) every count is equal; verdict=differs otherwise.
 """
 import argparse
 import csv
@@ -33,6 +37,9 @@ def main():
     ap.add_argument("--reclaim", required=True)
     ap.add_argument("--peer", required=True)
     ap.add_argument("--id-field", default="site_id")
+    ap.add_argument("--tol-rel", type=float, default=1e-6)
+    ap.add_argument("--tol-extreme", type=float, default=1e-12)
+    ap.add_argument("--same-counts", action="store_true")
     a = ap.parse_args()
     r = load(a.reclaim, a.id_field)
     p = load(a.peer, a.id_field)
@@ -56,8 +63,12 @@ def main():
             worst[s] = max(worst[s], d)
         if r[i].get("count") != p[i].get("count"):
             count_diff += 1
+    agreed = (missing == 0 and empty_mismatch == 0 and len(ids) > 0
+              and (count_diff == 0 or not a.same_counts)
+              and all(worst[s] <= (a.tol_extreme if s in ("min", "max") else a.tol_rel) for s in stats))
     print(f"zones={len(ids)} unmatched_ids={missing} count_differs={count_diff} empty_mismatch={empty_mismatch} "
-          + " ".join(f"max_rel_{s}={worst[s]:.2e}" for s in stats))
+          + " ".join(f"max_rel_{s}={worst[s]:.2e}" for s in stats)
+          + f" verdict={'agreed' if agreed else 'differs'}")
 
 
 if __name__ == "__main__":

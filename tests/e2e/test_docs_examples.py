@@ -1,7 +1,7 @@
-"""Every example in README.md and docs/*.md runs as written.
+"""Every example in README.md, bench/README.md and docs/*.md runs as written.
 
 Each fenced ```sh block is one test case, run with bash (set -euo pipefail) in a temporary
-folder per document, with `reclaim` on PATH, the repository's `scripts/` linked there, and the demo data (`reclaim synth --out data`)
+folder per document, with `reclaim` on PATH, the repository's `scripts/` and `bench/` linked there, and the demo data (`reclaim synth --out data`)
 already there, unless the document's first example that runs makes it (reclaim refuses to replace
 outputs without --overwrite, and README.md starts in an empty folder). The blocks of one document run in order in the same folder, so an example can
 use what an earlier one wrote. A fenced block of another language preceded by
@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCUMENTS = [ROOT / "README.md", ROOT / "bench" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 # Shell fences that would escape the runner if they were used; examples must be tagged `sh`.
 OTHER_SHELL_TAGS = {"bash", "shell", "console", "zsh", "shell-session"}
@@ -119,6 +119,7 @@ class Workspace:
         (bin_dir / "reclaim").symlink_to(os.path.abspath(reclaim_bin))
         # The repository's scripts, as a user running from the checkout has them (scripts/slurm/...).
         (self.dir / "scripts").symlink_to(ROOT / "scripts")
+        (self.dir / "bench").symlink_to(ROOT / "bench")  # bench/run, as in the checkout
         self.env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
         self.failed = None
         if synth:
