@@ -17,7 +17,11 @@ want = [l.split("#")[0].strip() for l in open("bench/requirements-venv.txt")]
 sys.exit(any(r and m.version(r.split("==")[0]) != r.split("==")[1] for r in want))
 PY
   echo "bench/setup: installing bench/requirements-venv.txt into .venv" >&2
-  .venv/bin/pip install "${pip_quiet[@]}" -r bench/requirements-venv.txt
+  # Debian's numpy stays: python3-gdal and scipy are built against it (a pip upgrade breaks them)
+  constraints=$(mktemp)
+  /usr/bin/python3 -c 'import numpy; print(f"numpy=={numpy.__version__}")' >"$constraints"
+  .venv/bin/pip install "${pip_quiet[@]}" -c "$constraints" -r bench/requirements-venv.txt
+  rm -f "$constraints"
 fi
 pins=$(/usr/bin/python3 -c 'import ast, sys
 tree = ast.parse(open(sys.argv[1]).read())

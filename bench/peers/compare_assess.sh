@@ -10,9 +10,17 @@
 #               band the pass reads (B02 B03 B04 B08 B11 SCL), both epochs, block by block in
 #               reclaim's order, with reclaim's reader thread count (--readers, default 2); no
 #               compute, no writing. Its own timing (floor_s) is the floor
-#   rasterio    bench/peers/assess_rasterio.py: one rasterio + numpy script, 512 x 512 windows,
-#               the same calibration, indices and default rules, four tiled DEFLATE GeoTIFFs,
-#               then per-site statistics (pixel-centre rasterize per site window) to a CSV
+#   reclaim_no_pictures
+#               the same with --no-pictures: the pictures' share of the default run
+#   reclaim_no_rasters
+#               the same with --no-rasters: tables, pictures, report and manifest, no COG (reads
+#               only the tiles near the sites)
+#   rasterio    bench/peers/assess_rasterio.py: the faithful replica, one rasterio + numpy script,
+#               512 x 512 windows, the same calibration, indices and default rules, four tiled
+#               DEFLATE GeoTIFFs, then every column of sites.csv (pixel-centre rasterize per site)
+#   user_script bench/peers/assess_user_script.py: the script as a user writes it: whole bands in
+#               memory, float32, the four rasters with rasterio (DEFLATE), per-site dNDVI mean and
+#               median with rasterstats
 #   cli_chain   bench/peers/assess_cli_chain.sh: five gdal_calc.py calls (NDVI before, NDVI
 #               after, dNDVI, classes, vegetation state) then exactextract (Python package) for
 #               the per-site statistics
@@ -36,7 +44,8 @@
 #                 bench/peers/zonal_make_sites.py (WORK_DIR/zonal/sites-300.gpkg for the default scene)
 #   BOA_OFFSET    BOA_ADD_OFFSET of both scenes (default 0, as `reclaim synth` writes)
 #   REPS          runs of reclaim and the floor (default 3); REPS_SLOW of the peers (default 1)
-#   TOOLS         subset (default: reclaim io_floor rasterio cli_chain)
+#   TOOLS         subset (default: reclaim reclaim_no_pictures reclaim_no_rasters io_floor rasterio user_script
+#                 cli_chain)
 #   FLOOR_BIN     change_io_floor binary (default: compiled from change_io_floor.cpp into WORK_DIR)
 #   BASELINE_BIN  another reclaim build (e.g. the previous commit's) run side by side as
 #                 reclaim_baseline, REPS times; its rasters and sites.csv must be identical and its
@@ -60,7 +69,7 @@ boa=${BOA_OFFSET:-0}
 reps=${REPS:-3}
 reps_slow=${REPS_SLOW:-1}
 readers=${READERS:-2}
-read -r -a tools_wanted <<<"${TOOLS:-reclaim io_floor rasterio cli_chain}"
+read -r -a tools_wanted <<<"${TOOLS:-reclaim reclaim_no_pictures reclaim_no_rasters io_floor rasterio user_script cli_chain}"
 baseline_bin=${BASELINE_BIN:-}
 adir="$work/assess"
 mkdir -p "$adir"
@@ -141,14 +150,17 @@ fi
 tools=()
 for t in "${tools_wanted[@]}"; do
   case $t in
-    reclaim|cli_chain) tools+=("$t") ;;
+    reclaim|reclaim_no_pictures|reclaim_no_rasters|cli_chain) tools+=("$t") ;;
     io_floor) [[ -n $floor_bin ]] && tools+=("$t") ;;
     rasterio) ((have_rio)) && tools+=("$t") ;;
-    *) die "unknown tool $t (TOOLS: reclaim io_floor rasterio cli_chain)" ;;
+    user_script)
+      if ((have_rio)) && "$py" -c 'import rasterstats' 2>/dev/null; then tools+=("$t")
+      else log "rasterstats missing in $py (bench/setup.sh installs it): skipping user_script"; fi ;;
+    *) die "unknown tool $t (TOOLS: reclaim reclaim_no_pictures reclaim_no_rasters io_floor rasterio user_script cli_chain)" ;;
   esac
 done
 if [[ -n $baseline_bin ]]; then tools+=(reclaim_baseline); fi
-reps_of() { case $1 in reclaim|reclaim_baseline|io_floor) echo "$reps" ;; *) echo "$reps_slow" ;; esac; }
+reps_of() { case $1 in reclaim|reclaim_no_*|reclaim_baseline|io_floor) echo "$reps" ;; *) echo "$reps_slow" ;; esac; }
 
 out_of() { echo "$adir/out-$1"; }
 command_of() {  # TOOL -> cmd array
@@ -157,6 +169,12 @@ command_of() {  # TOOL -> cmd array
     reclaim) cmd=("$reclaim_bin" assess --before "$before" --after "$after" --sites "$sites" --id-field site_id
                   --boa-offset "$boa" --out "$o" --quiet) ;;
     reclaim_baseline) command_of reclaim; cmd[0]=$baseline_bin; cmd[${#cmd[@]} - 2]=$o ;;
+    reclaim_no_pictures) cmd=("$reclaim_bin" assess --before "$before" --after "$after" --sites "$sites" --id-field site_id
+                              --boa-offset "$boa" --no-pictures --out "$o" --quiet) ;;
+    reclaim_no_rasters) cmd=("$reclaim_bin" assess --before "$before" --after "$after" --sites "$sites" --id-field site_id
+                             --boa-offset "$boa" --no-rasters --out "$o" --quiet) ;;
+    user_script) cmd=("$py" "$here/assess_user_script.py" --before "$before" --after "$after" --sites "$sites"
+                      --id-field site_id --boa-offset "$boa" --out "$o") ;;
     reclaim_center) cmd=("$reclaim_bin" assess --before "$before" --after "$after" --sites "$sites" --id-field site_id
                          --boa-offset "$boa" --coverage center --no-pictures --out "$o" --quiet) ;;
     io_floor) cmd=("$floor_bin" --before "$before" --after "$after" --bands "1,2,3,4,5,7" --threads "$readers" --read-only) ;;
@@ -291,9 +309,82 @@ EOF
     agreement=$(grep -v '^VERDICT ' <<<"$agreement")$'\n'
     agree_check "$label" "$([[ $v == "VERDICT every per-site quantity and raster compared" ]] && echo 1 || echo 0)" "${v#VERDICT }"
   done
+  if ran user_script; then
+    rows=$("$py" - "$(out_of reclaim_center)" "$(out_of user_script)" "$before" "$after" "$boa" <<'EOF'
+import csv, math, os, sys
+import numpy as np
+from osgeo import gdal
+gdal.UseExceptions()
+ref, peer, before, after, boa = sys.argv[1:]
+label = "user_script vs reclaim --coverage center"
+outside, rows = [], []
+
+
+def near_a_threshold(where):
+    """For the pixels `where` (row, col arrays): the float64 rule quantities of docs/change.md
+    from the scenes, and their distance to the nearest threshold a rule compares them with."""
+    q = {}
+    for key, path in (("0", before), ("1", after)):
+        ds = gdal.Open(path)
+        dn = {b: ds.GetRasterBand(b).ReadAsArray()[where].astype(np.float64) for b in (1, 2, 3, 4, 5, 7)}
+        bad = np.isin(dn[7], [3, 8, 9, 10])
+        rho = {b: np.where(bad | (dn[b] == 0) | (dn[b] >= 65535), np.nan, (dn[b] + float(boa)) * 1e-4) for b in range(1, 6)}
+        nd = lambda p, r: (p - r) / (p + r)
+        q["v" + key] = nd(rho[4], rho[3])
+        q["x" + key] = nd(rho[5] + rho[3], rho[4] + rho[1])
+        q["m" + key] = nd(rho[2], rho[5])
+    d = q["v1"] - q["v0"]
+    dist = [np.abs(q[v] - t) for v in ("v0", "v1") for t in (0.2, 0.4)]
+    dist += [np.abs(q[k]) for k in ("x0", "x1", "m0", "m1")] + [np.abs(d + 0.15), np.abs(d - 0.15)]
+    return np.nanmin(np.vstack(dist), axis=0)
+
+
+# Float32 arithmetic against reclaim's: a pixel whose rule quantity (NDVI, BSI, MNDWI, dNDVI) lies
+# within float32 rounding (1e-5) of a threshold may take the other class; values within 1e-6.
+for name in sorted(f for f in os.listdir(ref) if f.endswith(".tif")):
+    A = gdal.Open(os.path.join(ref, name)).ReadAsArray()
+    B = gdal.Open(os.path.join(peer, name)).ReadAsArray()
+    if name == "change_class.tif":
+        where = np.nonzero(A != B)
+        d = int(where[0].size)
+        far = int(np.count_nonzero(near_a_threshold(where) > 1e-5)) if d else 0
+        rows.append(f"| {label} | raster {name} | {d} pixels differ ({100.0 * d / A.size:.4f} %), "
+                    f"{far} of them farther than 1e-5 from a rule threshold | | |")
+        if far:
+            outside.append(f"{name}: {far} of the {d} differing pixels are not at a rule threshold")
+        continue
+    na, nb = np.isnan(A), np.isnan(B)
+    both = ~na & ~nb
+    diff = float(np.max(np.abs(A[both].astype(np.float64) - B[both]))) if both.any() else 0.0
+    nan_mis = int(np.count_nonzero(na != nb))
+    rows.append(f"| {label} | raster {name} | max abs diff {diff:.3g} | {nan_mis} | |")
+    if diff > 1e-6 or nan_mis:
+        outside.append(f"{name}: max abs diff {diff:.3g} (tolerance 1e-6), NaN mismatches {nan_mis}")
+read = lambda d: {r["site_id"]: r for r in csv.DictReader(open(os.path.join(d, "sites.csv")))}
+a, b = read(ref), read(peer)
+num = lambda s: float(s) if s not in ("", None) else math.nan
+worst, where, nan_mis = 0.0, "", 0
+for s in sorted(set(a) & set(b)):
+    x, y = num(a[s]["dndvi_mean"]), num(b[s]["dndvi_mean"])
+    if math.isnan(x) or math.isnan(y):
+        nan_mis += math.isnan(x) != math.isnan(y)
+    elif abs(x - y) > worst:
+        worst, where = abs(x - y), f"{s}: {x:.6g} vs {y:.6g}"
+rows.append(f"| {label} | dNDVI mean (rasterstats) | {worst:.3g} | {nan_mis} | {where} |")
+if worst > 1e-5 or nan_mis or set(a) != set(b):
+    outside.append(f"dNDVI mean {worst:.3g} (tolerance 1e-5), NaN mismatches {nan_mis}, {len(set(a) ^ set(b))} sites in one table only")
+print("\n".join(rows))
+print(f"VERDICT {'; '.join(outside) if outside else 'every per-site quantity and raster compared'}")
+EOF
+)
+    v=$(grep '^VERDICT ' <<<"$rows" | tail -1)
+    agreement+=$(grep -v '^VERDICT ' <<<"$rows")$'\n'
+    agree_check "user_script vs reclaim --coverage center" \
+      "$([[ $v == "VERDICT every per-site quantity and raster compared" ]] && echo 1 || echo 0)" "${v#VERDICT }"
+  fi
 fi
 verdict=$(agreement_verdict)
-tolerance_text="per site: class and site hectares <= 1e-6 ha, cover <= 1e-5 pp, NDVI and dNDVI means <= 1e-8, NDVI medians of sites with >= 100 clear pixels <= 0.005 (reclaim's is binned); NaN patterns equal; class raster identical; NDVI and dNDVI rasters within 2.4e-7"
+tolerance_text="per site: class and site hectares <= 1e-6 ha, cover <= 1e-5 pp, NDVI and dNDVI means <= 1e-8, NDVI medians of sites with >= 100 clear pixels <= 0.005 (reclaim's is binned); NaN patterns equal; class raster identical; NDVI and dNDVI rasters within 2.4e-7. The user's float32 script: dNDVI means 1e-5, rasters 1e-6, class pixels differ only where a rule quantity lies within 1e-5 of its threshold"
 
 # ---- table, floors, markdown -------------------------------------------------------------------------
 declare -A med peak
@@ -307,7 +398,10 @@ label_of() {
     reclaim) echo "reclaim assess (exact coverage, pictures, report)" ;;
     reclaim_baseline) echo "the same, baseline build" ;;
     io_floor) echo "io_floor (read+decode only, $readers threads)" ;;
-    rasterio) echo "rasterio + numpy script" ;;
+    reclaim_no_pictures) echo "reclaim assess --no-pictures" ;;
+    reclaim_no_rasters) echo "reclaim assess --no-rasters (tables, pictures, report)" ;;
+    rasterio) echo "rasterio + numpy script, the faithful replica" ;;
+    user_script) echo "rasterio + numpy + rasterstats, as a user writes it" ;;
     cli_chain) echo "CLI chain (5 x gdal_calc.py + exactextract)" ;;
   esac
 }
@@ -319,7 +413,11 @@ done
 
 floors=""
 floors+=$(floor_check "reclaim / io floor (read+decode)" "$(ratio "${med[reclaim]:-}" "${med[io_floor]:-}")" "<=" 1.6)$'\n'
-floors+=$(floor_check "rasterio script / reclaim (issue 13)" "$(ratio "${med[rasterio]:-}" "${med[reclaim]:-}")" ">=" 1.5)$'\n'
+floors+=$(floor_check "user's script / reclaim (issue 13)" "$(ratio "${med[user_script]:-}" "${med[reclaim]:-}")" ">=" 1.5)$'\n'
+pic_share=$(awk -v a="${med[reclaim]:-}" -v b="${med[reclaim_no_pictures]:-}" \
+  'BEGIN {if (a == "" || b == "" || a + 0 == 0) print "n/a"; else printf "%.1f", 100 * (a - b) / a}')
+floors+=$(floor_check "pictures' share of the default run (%, issue 13)" "$pic_share" "<=" 10)$'\n'
+floors+=$(floor_check "reclaim --no-rasters / io floor (read+decode, issue 13)" "$(ratio "${med[reclaim_no_rasters]:-}" "${med[io_floor]:-}")" "<=" 1.6)$'\n'
 floors+=$(floor_check "CLI chain / reclaim" "$(ratio "${med[cli_chain]:-}" "${med[reclaim]:-}")" ">=" 10)$'\n'
 if [[ -n $baseline_bin ]]; then
   floors+=$(floor_check "baseline build / this build" "$(ratio "${med[reclaim_baseline]:-}" "${med[reclaim]:-}")" ">=" 0.95)$'\n'
@@ -395,6 +493,12 @@ mkdir -p "$(dirname "$results")"
   echo "  (SHA-256 of the inputs and of every output)."
   echo "- **io_floor**: read+decode of the six bands of both epochs (ReadBlock, UInt16, no conversion), nothing"
   echo "  else: what no tool that reads these scenes through GDAL can beat."
+  echo "- **reclaim_no_pictures**: the same with \`--no-pictures\` (no pictures; the report has no pictures either)."
+  echo "- **reclaim_no_rasters**: the same with \`--no-rasters\`: no COG; only the 512 x 512 tiles that meet a"
+  echo "  site's picture window are read (its sites.csv is the default run's; the floor reads every tile)."
+  echo "- **user_script**: the four rasters from whole bands in float32 (striped DEFLATE GeoTIFFs, as rasterio's"
+  echo "  examples write them) and the per-site dNDVI mean and median with rasterstats (centre rule); no other"
+  echo "  column, no pictures, report or checksums."
   echo "- **rasterio**: the same rasters (tiled DEFLATE GeoTIFFs, not COGs) and sites.csv with the same columns"
   echo "  (class hectares, cover, NDVI mean and exact median, dNDVI mean, carbon, grade), centre rule;"
   echo "  single-threaded numpy (GDAL compresses with NUM_THREADS=ALL_CPUS); no pictures, report or checksums."

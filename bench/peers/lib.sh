@@ -34,8 +34,9 @@ peers_measure() {  # LOG CMD...
   read -r m_wall_s m_max_rss_kb m_rc <<<"$(sed -E 's/[a-z_]+=//g' <<<"$line")"  # wall_s= max_rss_kb= rc=
 }
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR] = $1} END {if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-maxof() { tr ' ' '\n' | grep -v '^$' | sort -g | tail -1; }
+# (no value: an empty line, never a failure: a tool that failed every run has no times)
+median() { tr ' ' '\n' | { grep -v '^$' || true; } | sort -g | awk '{v[NR] = $1} END {if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+maxof() { tr ' ' '\n' | { grep -v '^$' || true; } | sort -g | tail -1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b}'; }
 
 floor_check() {  # NAME VALUE OP NEED

@@ -550,6 +550,8 @@ struct AssessRequest {
   int embed_pictures_max = 100;
   int site_pages_above = 200;
   bool pictures = true;
+  /// false (--no-rasters): no COG; only the tiles that meet a site's window are read.
+  bool rasters = true;
   std::optional<std::string> region_field;
 };
 
@@ -572,6 +574,7 @@ AssessRequest assess_request_from(OptionValues const& r) {
   q.embed_pictures_max = r.integer("embed-pictures-max", 0, std::numeric_limits<int>::max());
   q.site_pages_above = r.integer("site-pages-above", 0, std::numeric_limits<int>::max());
   q.pictures = r.count("no-pictures") == 0;
+  q.rasters = r.count("no-rasters") == 0;
   if (r.count("region-field")) q.region_field = r["region-field"].as<std::string>();
   return q;
 }
@@ -742,6 +745,19 @@ void keep_tiles_meeting(TilePlan& plan, std::vector<Bounds> const& boxes) {
     auto const box = window_bounds(plan.grid, t);
     return std::none_of(boxes.begin(), boxes.end(), [&](Bounds const& b) { return overlaps(b, box); });
   });
+}
+
+/// With --no-rasters, the rasters an earlier run wrote under this run's names (they would look
+/// like this run's); their PAM sidecars go with them. Returns how many files were removed.
+std::size_t remove_earlier_rasters(AssessPlan const& p) {
+  if (p.merge || p.unit || !p.layout.outputs.empty()) return 0;
+  std::size_t removed = 0;
+  for (auto const& o : p.planes.outputs)
+    for (auto const& f : {o.path, fs::path(o.path.string() + ".aux.xml")}) {
+      std::error_code ec;
+      if (fs::is_regular_file(f, ec) && fs::remove(f, ec)) ++removed;
+    }
+  return removed;
 }
 
 /// A unit's COGs with `keep-rasters = "sites"`: its sites' windows (as their pictures frame
@@ -915,7 +931,7 @@ void plan_assess(OptionValues const& r, AssessRequest const& q, PassRunner& runn
   l.inputs.push_back(p.zr.source.path);
   if (r.job_path()) l.inputs.push_back(*r.job_path());
   l.pass = p.in.params;
-  bool const sites_only = p.unit && p.unit->keep_rasters != RasterKeep::units;
+  bool const sites_only = p.unit ? p.unit->keep_rasters != RasterKeep::units : !p.merge && !q.rasters;
   l.plan = runner.plan(*p.in.source, p.in.params, sites_only ? kSiteTilePixels : 0);
   if (sites_only) {
     // No full raster to write: only the tiles that meet a site's window (its box, the
@@ -926,7 +942,7 @@ void plan_assess(OptionValues const& r, AssessRequest const& q, PassRunner& runn
     keep_tiles_meeting(l.plan, windows);
   }
   // A unit writes its COGs only when the plan keeps them; the merge writes VRTs of those.
-  if (!p.merge && (!p.unit || p.unit->keep_rasters == RasterKeep::units)) l.outputs = p.planes.outputs;
+  if (!p.merge && (p.unit ? p.unit->keep_rasters == RasterKeep::units : q.rasters)) l.outputs = p.planes.outputs;
   if (p.unit && p.unit->keep_rasters == RasterKeep::sites) l.outputs = site_window_outputs(p);
   l.plane_names = p.planes.names;
   if (!p.merge) {
@@ -1206,7 +1222,9 @@ void add_assess_options(cxxopts::Options& options) {
        cxxopts::value<std::string>()->default_value("200"))
       ("picture-size", "longest side of each site picture in pixels (bigger sites are decimated)",
        cxxopts::value<std::string>()->default_value("256"))
-      ("no-pictures", "skip the pictures (the report then has none)");
+      ("no-pictures", "skip the pictures (the report then has none)")
+      ("no-rasters", "write no raster, only the tables, pictures, report and manifest: reads only the 512 x 512 "
+                     "tiles that meet a site's picture window (the overview picture shows only those)");
 }
 
 AssessLayout assess_layout(OptionValues const& r) {
@@ -1393,9 +1411,10 @@ int run_assess_command(OptionValues const& r, std::vector<std::string> const& co
   for (auto const& page : plan.page_files) runner.wrote(page);
   runner.wrote(out_dir / "report.html");
   if (r.count("overwrite"))
-    if (auto const n = remove_earlier_report_files(out_dir, plan.picture_files, plan.page_files))
+    if (auto const n = remove_earlier_report_files(out_dir, plan.picture_files, plan.page_files) +
+                       remove_earlier_rasters(plan))
       log.event("removed_earlier", {{"folder", out_dir.string()}, {"files", n}},
-                out_dir.string() + ": removed " + std::to_string(n) + " pictures or pages of an earlier run");
+                out_dir.string() + ": removed " + std::to_string(n) + " rasters, pictures or pages of an earlier run");
 
   // manifest.json: enough to reproduce the run.
   ojson manifest;
@@ -1417,7 +1436,7 @@ int run_assess_command(OptionValues const& r, std::vector<std::string> const& co
   if (merge) {
     for (auto const& v : merge->rasters) out_files.emplace_back(v, "raster");
   } else {
-    for (auto const& o : plan.planes.outputs) out_files.emplace_back(o.path, "raster");
+    for (auto const& o : plan.layout.outputs) out_files.emplace_back(o.path, "raster");
   }
   for (auto const& name : {"sites.csv", "sites.gpkg", "summary.json", "report.html"})
     out_files.emplace_back(out_dir / name, "table");

@@ -454,6 +454,8 @@ int plan_main(int argc, char** argv) {
   fs::path const run_dir = output_folder(r);
   auto const keep = lower(r["keep-rasters"].as<std::string>());
   if (keep != "none" && keep != "sites" && keep != "units") r.refuse("keep-rasters", "expected none, sites or units");
+  if (r.count("no-rasters"))
+    r.refuse("no-rasters", "a national run keeps the rasters its plan names: --keep-rasters none, sites or units");
   int const unit_request = r.integer("unit-size", 64, 1 << 20);
 
   auto const layout = assess_layout(r);  // every check of reclaim assess, before anything is written

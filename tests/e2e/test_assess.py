@@ -551,3 +551,63 @@ def test_site_fields_named_like_output_columns_are_prefixed(reclaim_bin, demo, a
     gpkg = ogr.Open(str(tmp_path / "o" / "sites.gpkg"))
     names = [f.GetName() for f in gpkg.GetLayer(0).schema]
     assert "attr_area_ha" in names and "area_ha" in names
+
+
+def sites_in_first_tile(demo, tmp_path, limit=500):
+    """A copy of the demo's sites keeping those whose picture window (box + the larger of 8 px
+    and 15 %) lies inside the grid's first 512 x 512 tile."""
+    ds = gdal.Open(str(demo / "2019.tif"))
+    x0, dx, _, y0, _, dy = ds.GetGeoTransform()
+    src = ogr.Open(str(demo / "sites.gpkg"))
+    layer = src.GetLayer(0)
+    target = osr.SpatialReference(wkt=ds.GetProjection())
+    target.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    source = layer.GetSpatialRef().Clone()
+    source.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    ct = osr.CoordinateTransformation(source, target)
+    keep = []
+    for f in layer:
+        g = f.GetGeometryRef().Clone()
+        g.Transform(ct)
+        minx, maxx, miny, maxy = g.GetEnvelope()
+        c0, c1 = (minx - x0) / dx, (maxx - x0) / dx
+        r0, r1 = (maxy - y0) / dy, (miny - y0) / dy
+        margin = max(8.0, 0.15 * max(c1 - c0, r1 - r0))
+        if c0 - margin >= 0 and r0 - margin >= 0 and c1 + margin < limit and r1 + margin < limit:
+            keep.append(f.GetField("site_id"))
+    assert keep, "the demo has sites in its first tile"
+    out = tmp_path / "first_tile.gpkg"
+    ids = ", ".join(f"'{k}'" for k in keep)
+    gdal.VectorTranslate(str(out), str(demo / "sites.gpkg"), where=f"site_id IN ({ids})")
+    return out, keep
+
+
+def test_no_rasters_gives_the_same_tables_and_reads_only_the_tiles_near_the_sites(reclaim_bin, demo, tmp_path):
+    """--no-rasters writes no COG and only reads the 512-px tiles meeting a site's picture
+    window, and its tables are the full run's, byte for byte. With --overwrite over a full
+    run, that run's rasters are removed; the manifest lists no raster."""
+    sites, ids = sites_in_first_tile(demo, tmp_path)
+    base = ["assess", "--before", demo / "2019.tif", "--after", demo / "2025.tif", "--sites", sites,
+            "--id-field", "site_id", "--log-format", "json"]
+    full, lean = tmp_path / "full", tmp_path / "lean"
+    full_log = run_reclaim(reclaim_bin, *base, "--out", full).stderr
+    run_reclaim(reclaim_bin, *base, "--out", lean)
+    lean_log = run_reclaim(reclaim_bin, *base, "--no-rasters", "--out", lean, "--overwrite").stderr
+
+    def pixels_read(log):
+        plans = [e for e in map(json.loads, log.splitlines()) if e.get("event") == "plan"]
+        return sum(e["tiles"] * e["tile_width"] * e["tile_height"] for e in plans)
+
+    grid = gdal.Open(str(demo / "2019.tif"))
+    assert pixels_read(full_log) >= grid.RasterXSize * grid.RasterYSize
+    assert pixels_read(lean_log) <= 512 * 512 < grid.RasterXSize * grid.RasterYSize
+    assert sorted(read_sites(lean / "sites.csv")) == sorted(ids)
+    assert (lean / "sites.csv").read_bytes() == (full / "sites.csv").read_bytes()
+    assert json.loads((lean / "summary.json").read_text()) == json.loads((full / "summary.json").read_text())
+    assert not list(lean.glob("*.tif")) and not list(lean.glob("*.tif.aux.xml")), "the full run's rasters removed"
+    # the site pictures are the full run's (the overview shows only the tiles read)
+    for p in (full / "pictures").glob("site-*.png"):
+        assert (lean / "pictures" / p.name).read_bytes() == p.read_bytes(), p.name
+    manifest = json.loads((lean / "manifest.json").read_text())
+    assert not [o for o in manifest["outputs"] if o["role"] == "raster"]
+    assert manifest["parameters"]["no-rasters"] == "true"

@@ -474,3 +474,9 @@ def test_plan_refuses_assess_options_on_its_command_line_and_magnitude_rules(rec
     proc = run_reclaim(reclaim_bin, "plan", gated, "--out", tmp_path / "g", check=False)
     assert proc.returncode in (2, 3) and "magnitude" in proc.stderr, proc.stderr
     assert not (tmp_path / "g" / "plan.json").exists()
+    # assess's --no-rasters in a national job would be ignored by the units: refused instead
+    lean = tmp_path / "lean.toml"
+    lean.write_text(job.read_text().replace('data/', f'{root}/data/') + 'no-rasters = true\n')
+    proc = run_reclaim(reclaim_bin, "plan", lean, "--out", tmp_path / "l", check=False)
+    assert proc.returncode == 3 and "no-rasters" in proc.stderr and "keep-rasters" in proc.stderr, proc.stderr  # a bad job file
+    assert not (tmp_path / "l" / "plan.json").exists()
