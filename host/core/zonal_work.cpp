@@ -124,14 +124,52 @@ ZonalWork make_zonal_work(Grid const& grid, std::span<TileWindow const> tiles, s
       if (e) std::rethrow_exception(e);
   }
 
+  // Each zone's coverage cut into the tiles its window meets, zones in order, so that every
+  // tile's items stay sorted by zone. The tiles a window meets come from a bucket grid of the
+  // largest tile's size (a tile lies in at most 4 buckets), not from a test of every tile.
   work.tiles.resize(tiles.size());
+  std::int64_t bw = 1, bh = 1, bx0 = 0, by0 = 0, bx1 = 0, by1 = 0;
+  for (auto const& w : tiles) {
+    bw = std::max<std::int64_t>(bw, w.width);
+    bh = std::max<std::int64_t>(bh, w.height);
+  }
+  if (!tiles.empty()) {
+    bx0 = tiles[0].x0, by0 = tiles[0].y0, bx1 = tiles[0].x0, by1 = tiles[0].y0;
+    for (auto const& w : tiles) {
+      bx0 = std::min(bx0, w.x0), by0 = std::min(by0, w.y0);
+      bx1 = std::max(bx1, w.x0 + w.width), by1 = std::max(by1, w.y0 + w.height);
+    }
+  }
+  auto bucket_floor = [](std::int64_t v, std::int64_t step) { return v >= 0 ? v / step : -((-v + step - 1) / step); };
+  std::int64_t const ncx = bucket_floor(bx1 - bx0 - 1, bw) + 1, ncy = bucket_floor(by1 - by0 - 1, bh) + 1;
+  std::vector<std::vector<std::uint32_t>> bucket(tiles.empty() ? 0 : static_cast<std::size_t>(ncx * ncy));
   for (std::size_t t = 0; t < tiles.size(); ++t) {
     auto const& w = tiles[t];
-    auto const tile_box = window_bounds(grid, w);
+    if (w.width <= 0 || w.height <= 0) continue;
+    for (auto cy = bucket_floor(w.y0 - by0, bh); cy <= bucket_floor(w.y0 + w.height - 1 - by0, bh); ++cy)
+      for (auto cx = bucket_floor(w.x0 - bx0, bw); cx <= bucket_floor(w.x0 + w.width - 1 - bx0, bw); ++cx)
+        bucket[static_cast<std::size_t>(cy * ncx + cx)].push_back(static_cast<std::uint32_t>(t));
+  }
+  std::vector<std::uint32_t> met;
+  for (std::size_t z = 0; z < zones.size() && !bucket.empty(); ++z) {
+    auto const& zw = cover_window[z];
+    if (zones[z].parts.empty() || zw.width <= 0 || zw.height <= 0) continue;
+    met.clear();
+    auto const cy0 = std::max<std::int64_t>(0, bucket_floor(zw.y0 - by0, bh));
+    auto const cy1 = std::min<std::int64_t>(ncy - 1, bucket_floor(zw.y0 + zw.height - 1 - by0, bh));
+    auto const cx0 = std::max<std::int64_t>(0, bucket_floor(zw.x0 - bx0, bw));
+    auto const cx1 = std::min<std::int64_t>(ncx - 1, bucket_floor(zw.x0 + zw.width - 1 - bx0, bw));
+    for (auto cy = cy0; cy <= cy1; ++cy)
+      for (auto cx = cx0; cx <= cx1; ++cx)
+        for (auto t : bucket[static_cast<std::size_t>(cy * ncx + cx)])
+          if (overlaps(zw, tiles[t])) met.push_back(t);
+    std::sort(met.begin(), met.end());
+    met.erase(std::unique(met.begin(), met.end()), met.end());
+    for (auto t : met) cut_items(cover[z], zw, tiles[t], static_cast<std::int32_t>(z), work.tiles[t].items);
+  }
+  for (std::size_t t = 0; t < tiles.size(); ++t) {
+    auto const& w = tiles[t];
     auto& out = work.tiles[t];
-    for (std::size_t z = 0; z < zones.size(); ++z)
-      if (!zones[z].parts.empty() && overlaps(zones[z].bbox, tile_box))
-        cut_items(cover[z], cover_window[z], w, static_cast<std::int32_t>(z), out.items);
     if (out.items.empty()) continue;
     out.row_m2 = row_areas_ha(grid, w, geographic);
     for (auto& a : out.row_m2) a *= 1e4;
