@@ -37,7 +37,7 @@ void change_async(pixel::ChangeParams const& params, float const* d_in, float* d
   if (pixels == 0) return;
   LaunchParams<pixel::ChangeParams> const d_params(params, stream);
   for_each_pixel_async("change (compute_change_pixel)", pixels,
-                       pixel::ChangePixel{d_params.get(), d_in, d_out, pixels}, stream);
+                       pixel::ChangePixel{d_params.get(), d_in, d_out, pixels, pixels}, stream);
 }
 
 void fused_indices_async(pixel::FusedParams const& params, float const* d_in, float* d_out, std::size_t pixels,
@@ -45,7 +45,7 @@ void fused_indices_async(pixel::FusedParams const& params, float const* d_in, fl
   if (pixels == 0) return;
   LaunchParams<pixel::FusedParams> const d_params(params, stream);
   for_each_pixel_async("fused_indices (compute_pixel)", pixels,
-                       pixel::FusedPixel{d_params.get(), d_in, d_out, pixels}, stream);
+                       pixel::FusedPixel{d_params.get(), d_in, d_out, pixels, pixels}, stream);
 }
 
 void threshold_classes_async(float const* d_in, float* d_out, float threshold, std::size_t pixels,

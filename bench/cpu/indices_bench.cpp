@@ -3,6 +3,10 @@
 //   fused_cpu/<index>      run_fused_cpu on one 1024 x 1024 in-memory tile, one thread:
 //                          the per-pixel cost of the reference backend, nothing else.
 //   fused_cpu/all10        all ten indices from one pass over the same tile.
+//   change_cpu/<case>      run_change_cpu on the same tile as both epochs (the after epoch's
+//                          numbers from another seed), default rules: `class_dndvi` writes the
+//                          class and dNDVI only (reclaim change), `assess` also NDVI and the
+//                          visible bands of each epoch (the planes reclaim assess keeps).
 //   pipeline_cpu/<case>    run_pipeline over a MemoryTileSource (readers -> CpuBackend
 //                          workers -> writer), end to end in memory, no GDAL: what the
 //                          scheduler adds around the per-pixel work.
@@ -54,6 +58,39 @@ void fused_cpu(benchmark::State& state, std::vector<pixel::Index> const& outputs
   state.counters["planes_out"] = params.output_count;
 }
 
+/// Both epochs of the change pass: the shared tile (before) and a tile of another seed (after).
+std::vector<float> const& shared_pair() {
+  static std::vector<float> const pair = [] {
+    auto const p = bench::sentinel2_params(bench::all_indices(), /*compact=*/false);
+    auto const pixels = static_cast<std::size_t>(kTileSide * kTileSide);
+    std::vector<float> both = shared_tile();
+    auto const after = bench::make_input(p, pixels, bench::kSeed + 1);
+    both.insert(both.end(), after.begin(), after.end());
+    return both;
+  }();
+  return pair;
+}
+
+void change_cpu(benchmark::State& state, std::vector<pixel::Index> const& epoch_outputs) {
+  pixel::ChangeParams p;
+  p.before = bench::sentinel2_params(epoch_outputs, /*compact=*/false);
+  p.after = p.before;
+  for (auto& plane : p.after.band_plane)
+    if (plane >= 0) plane += p.before.input_plane_count;
+  p.after.mask_plane += p.before.input_plane_count;
+  p.rules = pixel::default_change_rules();
+  auto const pixels = static_cast<std::size_t>(kTileSide * kTileSide);
+  auto const& in = shared_pair();
+  std::vector<float> out(pixels * static_cast<std::size_t>(p.output_count()));
+  for (auto _ : state) {
+    run_change_cpu(p, in.data(), out.data(), pixels);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(pixels));
+  state.counters["planes_out"] = p.output_count();
+}
+
 void pipeline_cpu(benchmark::State& state, std::vector<pixel::Index> const& outputs) {
   auto const params = bench::sentinel2_params(outputs, /*compact=*/true);
   Grid grid;
@@ -91,6 +128,12 @@ int main(int argc, char** argv) {
   for (auto const& c : bench::index_cases()) {
     benchmark::RegisterBenchmark(("fused_cpu/" + c.name).c_str(), fused_cpu, c.outputs)->Unit(benchmark::kMillisecond);
   }
+  using pixel::Index;
+  benchmark::RegisterBenchmark("change_cpu/class_dndvi", change_cpu, std::vector<Index>{})
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("change_cpu/assess", change_cpu,
+                               std::vector<Index>{Index::ndvi, Index::red, Index::green, Index::blue})
+      ->Unit(benchmark::kMillisecond);
   for (auto const& c : bench::index_cases()) {
     if (c.name != "ndvi" && c.name != "all10") continue;
     benchmark::RegisterBenchmark(("pipeline_cpu/" + c.name).c_str(), pipeline_cpu, c.outputs)

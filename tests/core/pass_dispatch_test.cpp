@@ -2,6 +2,9 @@
 // functors both drivers run (pixel/per_pixel.hpp) and the pass-layout checks the CUDA worker
 // makes before it queues anything (validate_pass). Expected values are worked by hand.
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <set>
 #include <limits>
 #include <string>
 #include <vector>
@@ -62,7 +65,7 @@ TEST(PerPixel, FusedFunctorGivesHandWorkedNdvi) {
   std::vector<float> const in = {1000.f, 2000.f, 0.f, /* nir */ 5000.f, 2000.f, 0.f};
   std::vector<float> out(3, -9.f);
   auto const params = ndvi_params();
-  pixel::for_each_pixel(3, pixel::FusedPixel{&params, in.data(), out.data(), 3});
+  pixel::for_each_pixel(3, pixel::FusedPixel{&params, in.data(), out.data(), 3, 3});
   EXPECT_FLOAT_EQ(out[0], static_cast<float>(2.0 / 3.0));
   EXPECT_EQ(out[1], 0.f);
   EXPECT_TRUE(std::isnan(out[2]));
@@ -72,6 +75,59 @@ TEST(PerPixel, FusedFunctorGivesHandWorkedNdvi) {
   run_pass_cpu(PixelPass{ndvi_params()}, in.data(), via_pass.data(), 3);
   for (int i = 0; i < 2; ++i) EXPECT_EQ(via_pass[i], out[i]) << i;
   EXPECT_TRUE(std::isnan(via_pass[2]));
+}
+
+// The CPU drivers write through a staging buffer of 256-pixel chunks (cpu_backend.cpp): over a
+// tile that is no whole number of chunks, with two epochs, masks, nodata, every index and the
+// visible bands as outputs, they must give the bits of the plain per-pixel loop (and of the
+// hand-worked NDVI above, through it).
+TEST(PerPixel, StagedCpuDriversEqualThePlainLoopBitForBit) {
+  constexpr std::size_t n = 3 * 256 + 77;
+  pixel::FusedParams epoch;
+  for (int b = 0; b < pixel::kBandCount; ++b) {
+    epoch.calibration[b].scale = 1e-4;
+    epoch.calibration[b].nodata = 0.f;
+    epoch.calibration[b].has_nodata = true;
+    epoch.band_plane[b] = b;
+  }
+  epoch.mask_plane = pixel::kBandCount;
+  epoch.mask.add_class(9);
+  for (int k = 0; k < pixel::kOutputKindCount; ++k) epoch.outputs[k] = static_cast<pixel::Index>(k);
+  epoch.output_count = pixel::kOutputKindCount;
+  epoch.input_plane_count = pixel::kBandCount + 1;
+  pixel::ChangeParams change;
+  change.before = epoch;
+  change.after = epoch;
+  for (auto& plane : change.after.band_plane) plane += epoch.input_plane_count;
+  change.after.mask_plane += epoch.input_plane_count;
+  change.rules = pixel::default_change_rules({.vegetated_by_fvc = true});
+
+  // DNs 0..9999 (0: nodata), quality class 9 (masked) at every 7th pixel; a splitmix-like hash.
+  std::vector<float> in(n * static_cast<std::size_t>(change.input_plane_count()));
+  for (std::size_t k = 0; k < in.size(); ++k) {
+    std::size_t const plane = k / n, i = k % n;
+    std::uint64_t h = (k + 1) * 0x9E3779B97F4A7C15ull;
+    h ^= h >> 29;
+    in[k] = plane % 7 == 6 ? (i % 7 == 0 ? 9.f : 4.f) : static_cast<float>(h % 10000u);
+  }
+  auto same_bits = [](std::vector<float> const& a, std::vector<float> const& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+  };
+
+  std::vector<float> plain(n * static_cast<std::size_t>(epoch.output_count), -9.f), staged = plain;
+  pixel::for_each_pixel(n, pixel::FusedPixel{&epoch, in.data(), plain.data(), n, n});
+  run_fused_cpu(epoch, in.data(), staged.data(), n);
+  EXPECT_TRUE(same_bits(plain, staged));
+  EXPECT_FALSE(std::isnan(plain[1]));  // non-vacuous: finite values and NaN both occur
+  EXPECT_TRUE(std::isnan(plain[0]));   // pixel 0 is masked
+
+  std::vector<float> plain_change(n * static_cast<std::size_t>(change.output_count()), -9.f),
+      staged_change = plain_change;
+  pixel::for_each_pixel(n, pixel::ChangePixel{&change, in.data(), plain_change.data(), n, n});
+  run_change_cpu(change, in.data(), staged_change.data(), n);
+  EXPECT_TRUE(same_bits(plain_change, staged_change));
+  std::set<float> classes(plain_change.begin(), plain_change.begin() + n);
+  EXPECT_GE(classes.size(), 4u);  // nodata, and several rules matched
 }
 
 TEST(PerPixel, BandFunctorCalibratesAndMasksNodata) {

@@ -69,7 +69,7 @@ struct Tile {
 /// extra poisoned plane that must stay untouched.
 std::vector<float> run(FusedParams const& p, Tile const& t) {
   std::vector<float> out(static_cast<std::size_t>(p.output_count + 1) * t.pixels, -12345.f);
-  for (std::size_t i = 0; i < t.pixels; ++i) compute_pixel(p, t.in.data(), out.data(), t.pixels, i);
+  for (std::size_t i = 0; i < t.pixels; ++i) compute_pixel(p, t.in.data(), out.data(), t.pixels, t.pixels, i);
   for (std::size_t i = 0; i < t.pixels; ++i)
     EXPECT_EQ(out[static_cast<std::size_t>(p.output_count) * t.pixels + i], -12345.f) << "wrote past outputs";
   return out;
@@ -180,7 +180,7 @@ TEST(ComputePixel, PlanesInAnyOrderAndNoMask) {
   // pixel 0: nir 5000 -> 0.5, red 1000 -> 0.1; pixel 1: nir 4 (would be "class 4") -> 0.0004, red 0 -> 0
   std::vector<float> const in{5000.f, 4.f, 1000.f, 0.f};
   std::vector<float> out(4, -12345.f);
-  for (std::size_t i = 0; i < 2; ++i) compute_pixel(p, in.data(), out.data(), 2, i);
+  for (std::size_t i = 0; i < 2; ++i) compute_pixel(p, in.data(), out.data(), 2, 2, i);
   EXPECT_INDEX(out[0], kNdvi);
   // NDVI(0.0004, 0) = 1 exactly (0.0004 / 0.0004)
   EXPECT_FLOAT_EQ(out[1], 1.f);

@@ -87,37 +87,48 @@ struct ChangeParams {
   }
 };
 
-/// The indices the change rules read, for one epoch (NaN where the pixel is masked).
-RECLAIM_HD inline EpochIndices epoch_indices(bool clear, Reflectance const& r, IndexParams const& ip) noexcept {
+/// The indices the change rules read, for one epoch (NaN where the pixel is masked, and for
+/// an index no rule reads: computing it would cost time and change no class).
+RECLAIM_HD inline EpochIndices epoch_indices(bool clear, Reflectance const& r, IndexParams const& ip,
+                                             ChangeRules const& rules) noexcept {
   EpochIndices e;
   if (!clear) return e;
   e.ndvi = index_value(Index::ndvi, r, ip);
-  e.bsi = index_value(Index::bsi, r, ip);
-  e.mndwi = index_value(Index::mndwi, r, ip);
-  e.fvc = index_value(Index::fvc, r, ip);
+  if (rules.needs_bsi()) e.bsi = index_value(Index::bsi, r, ip);
+  if (rules.needs_mndwi()) e.mndwi = index_value(Index::mndwi, r, ip);
+  if (rules.needs_fvc()) e.fvc = index_value(Index::fvc, r, ip);
   return e;
 }
 
-RECLAIM_HD inline void compute_change_pixel(ChangeParams const& p, float const* in, float* out,
-                                            std::size_t plane_stride, std::size_t i) noexcept {
+/// Output `index` of one epoch: the NDVI the rules already hold is reused (the same formula on
+/// the same reflectances, so the same bits), any other index is computed.
+RECLAIM_HD inline double epoch_output(Index index, bool clear, Reflectance const& r, EpochIndices const& e,
+                                      IndexParams const& ip) noexcept {
+  if (!clear) return nan_d();
+  return index == Index::ndvi ? e.ndvi : index_value(index, r, ip);
+}
+
+/// Pixel i of a tile: input plane k at in + k * in_stride, output plane k at out + k * out_stride.
+RECLAIM_HD inline void compute_change_pixel(ChangeParams const& p, float const* in, float* out, std::size_t in_stride,
+                                            std::size_t out_stride, std::size_t i) noexcept {
   Reflectance rb{}, ra{};  // zeroed: GCC cannot see that a masked epoch's bands are never read
-  bool const clear_before = epoch_reflectance(p.before, in, plane_stride, i, rb);
-  bool const clear_after = epoch_reflectance(p.after, in, plane_stride, i, ra);
-  EpochIndices const eb = epoch_indices(clear_before, rb, p.before.index_params);
-  EpochIndices const ea = epoch_indices(clear_after, ra, p.after.index_params);
+  bool const clear_before = epoch_reflectance(p.before, in, in_stride, i, rb);
+  bool const clear_after = epoch_reflectance(p.after, in, in_stride, i, ra);
+  EpochIndices const eb = epoch_indices(clear_before, rb, p.before.index_params, p.rules);
+  EpochIndices const ea = epoch_indices(clear_after, ra, p.after.index_params, p.rules);
   double const magnitude = p.vector.enabled && clear_before && clear_after ? change_magnitude(p.vector, rb, ra) : nan_d();
   out[i] = static_cast<float>(change_class(p.rules, eb, ea, magnitude));
-  out[plane_stride + i] = static_cast<float>(dndvi(eb.ndvi, ea.ndvi));
+  out[out_stride + i] = static_cast<float>(dndvi(eb.ndvi, ea.ndvi));
   int k = 2;
   for (int o = 0; o < p.before.output_count; ++o, ++k)
-    out[k * plane_stride + i] =
-        clear_before ? static_cast<float>(index_value(p.before.outputs[o], rb, p.before.index_params)) : nan_f();
+    out[k * out_stride + i] =
+        static_cast<float>(epoch_output(p.before.outputs[o], clear_before, rb, eb, p.before.index_params));
   for (int o = 0; o < p.after.output_count; ++o, ++k)
-    out[k * plane_stride + i] =
-        clear_after ? static_cast<float>(index_value(p.after.outputs[o], ra, p.after.index_params)) : nan_f();
+    out[k * out_stride + i] =
+        static_cast<float>(epoch_output(p.after.outputs[o], clear_after, ra, ea, p.after.index_params));
   if (p.write_magnitude) {
-    out[k * plane_stride + i] = static_cast<float>(magnitude);
-    out[(k + 1) * plane_stride + i] =
+    out[k * out_stride + i] = static_cast<float>(magnitude);
+    out[(k + 1) * out_stride + i] =
         p.vector.enabled && clear_before && clear_after ? static_cast<float>(change_direction(p.vector, rb, ra)) : nan_f();
   }
 }

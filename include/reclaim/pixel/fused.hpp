@@ -47,15 +47,15 @@ RECLAIM_HD inline bool epoch_reflectance(FusedParams const& p, float const* in, 
 
 /** @brief Computes every requested index for pixel i of a tile.
  *
- * @param in   input planes, plane k at in + k * plane_stride
- * @param out  output planes, plane k at out + k * plane_stride
+ * @param in   input planes, plane k at in + k * in_stride
+ * @param out  output planes, plane k at out + k * out_stride
  */
-RECLAIM_HD inline void compute_pixel(FusedParams const& p, float const* in, float* out,
-                                     std::size_t plane_stride, std::size_t i) noexcept {
+RECLAIM_HD inline void compute_pixel(FusedParams const& p, float const* in, float* out, std::size_t in_stride,
+                                     std::size_t out_stride, std::size_t i) noexcept {
   Reflectance r;
-  bool const clear = epoch_reflectance(p, in, plane_stride, i, r);
+  bool const clear = epoch_reflectance(p, in, in_stride, i, r);
   for (int k = 0; k < p.output_count; ++k)
-    out[k * plane_stride + i] = clear ? static_cast<float>(index_value(p.outputs[k], r, p.index_params)) : nan_f();
+    out[k * out_stride + i] = clear ? static_cast<float>(index_value(p.outputs[k], r, p.index_params)) : nan_f();
 }
 
 }  // namespace reclaim::pixel

@@ -7,7 +7,9 @@
  * band_pass.hpp, zonal_items.hpp), so each formula stays written once.
  *
  * The functors are trivially copyable (they are kernel arguments) and hold plain pointers:
- * `in` and `out` are tile planes `stride` floats apart (plane k at in + k * stride). The big
+ * `in` and `out` are tile planes `stride` floats apart (plane k at in + k * stride); the fused
+ * and change functors' output planes lie `out_stride` apart (the CUDA backend: the same
+ * stride; the CPU driver: a small staging buffer, host/core/cpu_backend.cpp). The big
  * parameter blocks (FusedParams ~0.8 KB, ChangeParams ~6 KB) are held by pointer, to host
  * memory on the CPU and to a device copy on the GPU: CUB's for_each agent copies its functor
  * into every thread, which for a functor holding ChangeParams by value is a 6 KB local-memory
@@ -30,7 +32,8 @@ struct FusedPixel {
   float const* in;
   float* out;
   std::size_t stride;
-  RECLAIM_HD void operator()(std::size_t i) const noexcept { compute_pixel(*params, in, out, stride, i); }
+  std::size_t out_stride;
+  RECLAIM_HD void operator()(std::size_t i) const noexcept { compute_pixel(*params, in, out, stride, out_stride, i); }
 };
 
 /// compute_change_pixel: the two-epoch change pass.
@@ -39,7 +42,10 @@ struct ChangePixel {
   float const* in;
   float* out;
   std::size_t stride;
-  RECLAIM_HD void operator()(std::size_t i) const noexcept { compute_change_pixel(*params, in, out, stride, i); }
+  std::size_t out_stride;
+  RECLAIM_HD void operator()(std::size_t i) const noexcept {
+    compute_change_pixel(*params, in, out, stride, out_stride, i);
+  }
 };
 
 /// compute_band_pixel: calibrated band values (plane k in, plane k out); BandParams is small,
