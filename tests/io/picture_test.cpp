@@ -234,6 +234,54 @@ TEST(Picture, RgbStretchEndpointsClampAndTransparency) {
   expect_no_temporaries(dir.path());
 }
 
+// reclaim writes the PNG's sidecars itself (libpng encodes the pixels): they must be what GDAL's
+// own PNG driver writes for the same georeferencing (GDAL's world file byte for byte, the same
+// CRS and axis order read back), for a projected CRS and for a geographic one, whose axis order
+// (latitude first in EPSG:4326, longitude first in GIS order) is the one that can go wrong.
+TEST(Picture, SidecarsAreWhatGdalWrites) {
+  GDALAllRegister();
+  TempDir dir;
+  OGRSpatialReference wgs84;
+  ASSERT_EQ(wgs84.importFromEPSG(4326), OGRERR_NONE);
+  char* wkt = nullptr;
+  wgs84.exportToWkt(&wkt);
+  Georef const geographic{{110.25, 0.0001, 0.0, 39.75, 0.0, -0.0001}, wkt};
+  CPLFree(wkt);
+  std::vector<float> const v{1.f, 2.f};
+  std::vector<Rgba> const colors{{0, 0, 0, 0}, {1, 2, 3, 255}, {4, 5, 6, 255}};
+  for (auto const& [name, georef] : {std::pair{std::string("utm"), utm_georef()}, std::pair{std::string("wgs84"), geographic}}) {
+    fs::path const ours = dir.path() / (name + ".png");
+    reclaim::io::write_class_png(ours, 2, 1, v, colors, georef);
+
+    // GDAL's PNG driver on the same picture: a MEM dataset copied with WORLDFILE=YES.
+    fs::path const theirs = dir.path() / (name + "_gdal.png");
+    GDALDatasetUniquePtr mem(GetGDALDriverManager()->GetDriverByName("MEM")->Create("", 2, 1, 4, GDT_Byte, nullptr));
+    auto gt = georef.geotransform;
+    mem->SetGeoTransform(gt.data());
+    OGRSpatialReference srs;
+    ASSERT_EQ(srs.importFromWkt(georef.crs_wkt.c_str()), OGRERR_NONE);
+    srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    mem->SetSpatialRef(&srs);
+    char const* options[] = {"WORLDFILE=YES", nullptr};
+    GDALDatasetUniquePtr(GetGDALDriverManager()->GetDriverByName("PNG")->CreateCopy(
+        theirs.c_str(), mem.get(), FALSE, const_cast<char**>(options), nullptr, nullptr));
+
+    EXPECT_EQ(read_bytes(dir.path() / (name + ".wld")), read_bytes(dir.path() / (name + "_gdal.wld"))) << name;
+    GDALDatasetUniquePtr a(GDALDataset::Open(ours.c_str(), GDAL_OF_RASTER));
+    GDALDatasetUniquePtr b(GDALDataset::Open(theirs.c_str(), GDAL_OF_RASTER));
+    ASSERT_TRUE(a && b);
+    std::array<double, 6> ga{}, gb{};
+    ASSERT_EQ(a->GetGeoTransform(ga.data()), CE_None);
+    ASSERT_EQ(b->GetGeoTransform(gb.data()), CE_None);
+    EXPECT_EQ(ga, gb) << name;
+    ASSERT_TRUE(a->GetSpatialRef() && b->GetSpatialRef()) << name;
+    EXPECT_TRUE(a->GetSpatialRef()->IsSame(b->GetSpatialRef())) << name;
+    EXPECT_EQ(a->GetSpatialRef()->GetDataAxisToSRSAxisMapping(), b->GetSpatialRef()->GetDataAxisToSRSAxisMapping())
+        << name;
+  }
+  EXPECT_EQ(read_png(dir.path() / "wgs84.png").at(1, 0), (Rgba{4, 5, 6, 255}));
+}
+
 TEST(Picture, ScalarRampFixedScale) {
   TempDir dir;
   fs::path const png = dir.path() / "ndvi.png";
