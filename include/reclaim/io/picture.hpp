@@ -3,11 +3,12 @@
  * @brief Georeferenced PNG pictures for the site report: true colour, NDVI, change classes,
  * the class legend and an overview map of the sites.
  *
- * Every picture is an 8-bit RGBA PNG (no data = alpha 0) written through GDAL's PNG driver
- * (a MEM dataset copied with CreateCopy). Georeferencing lives beside the PNG, because PNG
- * has no place for it: the geotransform in `<name>.wld` (a world file, which stores pixel
- * *centres*; GDAL converts) and the CRS in `<name>.png.aux.xml` (GDAL PAM). `gdal.Open(png)`
- * reads both back. Each file is written under a hidden temporary name in the same folder and
+ * Every picture is an 8-bit RGBA PNG (no data = alpha 0) encoded with libpng (one fixed row
+ * filter and zlib's run-length strategy: faster than GDAL's PNG driver, which tries every
+ * filter on every row). Georeferencing lives beside the PNG, because PNG has no place for it:
+ * the geotransform in `<name>.wld` (a world file, which stores pixel *centres*) and the CRS in
+ * `<name>.png.aux.xml` (GDAL PAM), both as GDAL's PNG driver writes them (tested against it).
+ * `gdal.Open(png)` reads both back. Each file is written under a hidden temporary name in the same folder and
  * renamed when complete (sidecars first, the PNG last), so a PNG that exists is complete.
  * Failures throw reclaim::io_error naming the file; a buffer whose size is not width x height
  * is a reclaim::logic_error.
