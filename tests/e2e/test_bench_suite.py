@@ -125,3 +125,24 @@ PY
     md = Path(f"{out}.md").read_text()
     assert "outputs did not agree: no time reported" in md
     assert "no time is reported" in md
+
+
+def test_a_second_run_on_the_same_day_does_not_replace_the_first(tmp_path):
+    # No --out: the default stem (WORK_DIR/suite-<date>-<machine>-smoke for --smoke); the second
+    # run must write beside the first and leave the first's files as they were.
+    env = dict(os.environ, RECLAIM_BIN=RECLAIM, WORK_DIR=str(tmp_path))
+
+    def run():
+        p = subprocess.run([str(ROOT / "bench" / "run"), "--smoke", "--only", "national"], env=env,
+                           capture_output=True, text=True, timeout=600)
+        assert p.returncode == 0, p.stdout + p.stderr
+
+    run()
+    [first] = tmp_path.glob("suite-*-smoke.md")
+    first_text = first.read_text()
+    run()
+    [second] = tmp_path.glob("suite-*-smoke-2.md")
+    assert second.name == first.name[:-len(".md")] + "-2.md"
+    assert first.read_text() == first_text
+    for stem in (first, second):
+        assert json.loads(stem.with_suffix(".json").read_text())["workloads"][0]["workload"] == "national"
