@@ -75,7 +75,8 @@ constexpr char const* compare_op_name(CompareOp op) noexcept {
   return i < kCompareOpCount ? names[i] : nullptr;
 }
 
-/// The four indices of one pixel in one epoch; NaN where the epoch has no valid value.
+/// The four indices of one pixel in one epoch; NaN where the epoch has no valid value (and, in
+/// the change pass, for an index no rule reads: change_pass.hpp epoch_indices).
 struct EpochIndices {
   double ndvi = nan_d();
   double bsi = nan_d();
