@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <new>
 #include <system_error>
 
 #include "io/output_file.hpp"
@@ -39,10 +40,32 @@ void expect_size(std::span<float const> values, int width, int height, char cons
 fs::path aux_path(fs::path const& png) { return png.string() + ".aux.xml"; }
 fs::path wld_path(fs::path png) { return png.replace_extension(".wld"); }
 
-/// libpng's write callback: appends to the std::string behind png_get_io_ptr.
+/// Where libpng's callbacks put their results (png_get_io_ptr, png_get_error_ptr): nothing may
+/// unwind through libpng's C frames, so a failure is recorded here and reported after it returns.
+struct PngOutput {
+  std::string bytes;
+  bool out_of_memory = false;
+  char error[200] = {};
+};
+
 void append_png_bytes(png_structp png, png_bytep data, png_size_t length) {
-  static_cast<std::string*>(png_get_io_ptr(png))->append(reinterpret_cast<char const*>(data), length);
+  auto* out = static_cast<PngOutput*>(png_get_io_ptr(png));
+  if (out->out_of_memory) return;
+  try {
+    out->bytes.append(reinterpret_cast<char const*>(data), length);
+  } catch (std::bad_alloc const&) {
+    out->out_of_memory = true;
+  }
 }
+
+/// libpng's error handler: keeps the message (instead of printing it) and jumps back to encode_png.
+[[noreturn]] void png_failed(png_structp png, png_const_charp message) {
+  auto* out = static_cast<PngOutput*>(png_get_error_ptr(png));
+  std::snprintf(out->error, sizeof out->error, "%s", message ? message : "unknown libpng error");
+  png_longjmp(png, 1);
+}
+
+void png_warned(png_structp, png_const_charp) {}  // nothing libpng warns about here changes the file
 
 /** @brief The image as an 8-bit RGBA PNG, in memory.
  *
@@ -54,8 +77,8 @@ void append_png_bytes(png_structp png, png_bytep data, png_size_t length) {
  * bytes, which is what the run-length strategy finds.
  */
 std::string encode_png(fs::path const& path, RgbaImage const& image) {
-  std::string bytes;
-  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  PngOutput out;
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &out, png_failed, png_warned);
   png_infop info = png ? png_create_info_struct(png) : nullptr;
   if (!info) {
     png_destroy_write_struct(&png, nullptr);
@@ -64,9 +87,9 @@ std::string encode_png(fs::path const& path, RgbaImage const& image) {
   // libpng reports errors by longjmp: nothing with a destructor may be created below this point.
   if (setjmp(png_jmpbuf(png))) {
     png_destroy_write_struct(&png, &info);
-    throw io_error(path.string() + ": cannot encode the PNG");
+    throw io_error(path.string() + ": cannot encode the PNG (libpng: " + out.error + ")");
   }
-  png_set_write_fn(png, &bytes, append_png_bytes, nullptr);
+  png_set_write_fn(png, &out, append_png_bytes, nullptr);
   png_set_IHDR(png, info, static_cast<png_uint_32>(image.width), static_cast<png_uint_32>(image.height), 8,
                PNG_COLOR_TYPE_RGB_ALPHA, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_UP);
@@ -77,7 +100,8 @@ std::string encode_png(fs::path const& path, RgbaImage const& image) {
     png_write_row(png, image.data.data() + static_cast<std::size_t>(y) * row_bytes);
   png_write_end(png, nullptr);
   png_destroy_write_struct(&png, &info);
-  return bytes;
+  if (out.out_of_memory) throw io_error(path.string() + ": cannot encode the PNG (out of memory)");
+  return std::move(out.bytes);
 }
 
 /** @brief The world file GDAL writes and reads beside a PNG (GDALWriteWorldFile's layout):

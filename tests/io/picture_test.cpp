@@ -282,6 +282,26 @@ TEST(Picture, SidecarsAreWhatGdalWrites) {
   EXPECT_EQ(read_png(dir.path() / "wgs84.png").at(1, 0), (Rgba{4, 5, 6, 255}));
 }
 
+// libpng refuses a row over its 1 000 000-pixel limit: the refusal comes back as an io_error
+// naming the file and libpng's reason (not a message on stderr, not an abort), nothing written.
+TEST(Picture, AnEncoderFailureIsAnIoErrorNamingTheFile) {
+  TempDir dir;
+  fs::path const png = dir.path() / "wide.png";
+  std::vector<float> const v(2'000'000, 1.f);
+  std::vector<Rgba> const colors{{0, 0, 0, 0}, {1, 2, 3, 255}};
+  try {
+    reclaim::io::write_class_png(png, 2'000'000, 1, v, colors, utm_georef());
+    FAIL() << "expected io_error";
+  } catch (reclaim::io_error const& e) {
+    std::string const what = e.what();
+    EXPECT_NE(what.find(png.string()), std::string::npos) << what;
+    EXPECT_NE(what.find("libpng"), std::string::npos) << what;
+  }
+  EXPECT_FALSE(fs::exists(png));
+  EXPECT_FALSE(fs::exists(dir.path() / "wide.wld"));
+  expect_no_temporaries(dir.path());
+}
+
 TEST(Picture, ScalarRampFixedScale) {
   TempDir dir;
   fs::path const png = dir.path() / "ndvi.png";
