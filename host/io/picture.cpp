@@ -107,9 +107,12 @@ std::string encode_png(fs::path const& path, RgbaImage const& image) {
 /** @brief The world file GDAL writes and reads beside a PNG (GDALWriteWorldFile's layout):
  * x size, the two rotation terms, y size, then the centre of the top-left pixel. */
 std::string world_file_text(std::array<double, 6> const& gt) {
-  char text[256];
-  std::snprintf(text, sizeof text, "%.10f\n%.10f\n%.10f\n%.10f\n%.10f\n%.10f\n", gt[1], gt[4], gt[2], gt[5],
-                gt[0] + 0.5 * gt[1] + 0.5 * gt[2], gt[3] + 0.5 * gt[4] + 0.5 * gt[5]);
+  std::string text;
+  for (double const v : {gt[1], gt[4], gt[2], gt[5], gt[0] + 0.5 * gt[1] + 0.5 * gt[2], gt[3] + 0.5 * gt[4] + 0.5 * gt[5]}) {
+    char line[400];  // room for any double in %.10f (DBL_MAX has 309 digits): never truncated
+    std::snprintf(line, sizeof line, "%.10f\n", v);
+    text += line;
+  }
   return text;
 }
 
