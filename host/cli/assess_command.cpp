@@ -39,6 +39,7 @@
 #include "cli/zonal_options.hpp"
 #include "reclaim/cpus.hpp"
 #include "reclaim/error.hpp"
+#include "reclaim/pixels_read.hpp"
 #include "reclaim/index_names.hpp"
 #include "reclaim/io/assess.hpp"
 #include "reclaim/io/epoch_source.hpp"
@@ -865,7 +866,8 @@ void plan_site_pages(AssessPlan& p, AssessRequest const& q) {
   }
 }
 
-void plan_assess(OptionValues const& r, AssessRequest const& q, PassRunner& runner, EventLog& log, AssessPlan& p) {
+void plan_assess_pass(OptionValues const& r, AssessRequest const& q, PassRunner& runner, EventLog& log,
+                      AssessPlan& p) {
   // Per-epoch outputs: NDVI, the extra indices, then the visible reflectance for the pictures.
   std::vector<pixel::Index> epoch_outputs{pixel::Index::ndvi};
   for (auto i : q.extra) epoch_outputs.push_back(i);  // (insert() trips a false GCC 12 -Warray-bounds)
@@ -1014,6 +1016,19 @@ void plan_assess(OptionValues const& r, AssessRequest const& q, PassRunner& runn
   p.crop_planes[kClass] = 0;
 }
 
+/// The pass and its outputs, pictures and tables. Without full rasters, the pass computes only
+/// the pixels something reads (pixels_read.hpp): the sites' zone items, the pictures' samples
+/// and the site windows a national unit keeps.
+void plan_assess(OptionValues const& r, AssessRequest const& q, PassRunner& runner, EventLog& log, AssessPlan& p) {
+  plan_assess_pass(r, q, runner, log, p);
+  auto& l = p.layout;
+  bool const full_rasters = std::any_of(l.outputs.begin(), l.outputs.end(), [](auto const& o) { return !o.window; });
+  if (p.merge || full_rasters) return;
+  std::vector<TileWindow> windows;
+  for (auto const& o : l.outputs) windows.push_back(*o.window);
+  l.plan.pixels_read = pixels_read(l.plan, l.zonal, p.crops, windows);
+}
+
 /// What the passes produced (or, for the merge of a national run, the units together).
 struct AssessResults {
   std::vector<ProductAccumulators> zonal;             ///< io::AssessProducts order
@@ -1125,6 +1140,7 @@ AssessResults run_assess(AssessPlan& p, PassRunner& runner) {
     auto const work = runner.zonal_work(l.plan, zones, p.zr.mode, is_geographic(grid.crs_wkt),
                                         {res.epoch_products.back()}, !p.unit);
     l.zonal = &work;
+    l.plan.pixels_read = pixels_read(l.plan, &work, {}, {});
     auto epoch_stats = runner.run(l);
     res.epoch_zonal.push_back(std::move(epoch_stats.zonal[0]));
   }

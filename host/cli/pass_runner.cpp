@@ -326,15 +326,21 @@ RunStats PassRunner::run(PassLayout const& l) {
     m_log.event("sink", {{"label", l.label}, {"kind", cog->kind()}}, l.label + ": " + cog->kind() + " COG writer");
   }
   auto const& plan = l.plan;
-  m_log.event("plan",
-              {{"label", l.label},
-               {"width", plan.grid.width},
-               {"height", plan.grid.height},
-               {"tiles", plan.tiles.size()},
-               {"tile_width", plan.tile_width},
-               {"tile_height", plan.tile_height},
-               {"slots", plan.slot_count},
-               {"input_planes", input_plane_count(l.pass)}},
+  nlohmann::json plan_event{{"label", l.label},
+                   {"width", plan.grid.width},
+                   {"height", plan.grid.height},
+                   {"tiles", plan.tiles.size()},
+                   {"tile_width", plan.tile_width},
+                   {"tile_height", plan.tile_height},
+                   {"slots", plan.slot_count},
+                   {"input_planes", input_plane_count(l.pass)}};
+  if (!plan.pixels_read.empty()) {  // the pixels whose outputs something reads (pixels_read.hpp)
+    std::uint64_t n = 0;
+    for (auto const& runs : plan.pixels_read)
+      for (auto const& r : runs) n += r.end - r.begin;
+    plan_event["pixels_read"] = n;
+  }
+  m_log.event("plan", std::move(plan_event),
               l.label + ": " + std::to_string(plan.grid.width) + " x " + std::to_string(plan.grid.height) + " px, " +
                   std::to_string(plan.tiles.size()) + " tiles of " + std::to_string(plan.tile_width) + " x " +
                   std::to_string(plan.tile_height));

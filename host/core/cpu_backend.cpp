@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <limits>
 #include <new>
 #include <string>
 #include <thread>
@@ -33,32 +34,60 @@ constexpr std::size_t kStagingStride = kStagingChunk + 16;
  * 1024 x 1024 tile. The functor is the one the CUDA backend runs, on the same values: the
  * results are bit for bit those of a plain loop (tests/core/pass_dispatch_test.cpp). Every
  * pass writes all its output planes at every pixel, so no stale value is copied back.
+ * With `runs`, only those pixels are computed (TilePlan::pixels_read); the others get the
+ * no-data outputs.
  */
 template <class MakeFunctor>
-void for_each_pixel_staged(std::size_t pixels, int out_planes, float const* in, float* out,
-                           MakeFunctor const& make_functor) {
+void for_each_pixel_staged(std::size_t pixels, int in_planes, int out_planes, float const* in, float* out,
+                           std::vector<PixelRun> const* runs, MakeFunctor const& make_functor) {
   thread_local std::vector<float> staged;
   staged.resize(static_cast<std::size_t>(out_planes) * kStagingStride);
-  for (std::size_t first = 0; first < pixels; first += kStagingChunk) {
-    std::size_t const n = std::min(kStagingChunk, pixels - first);
-    pixel::for_each_pixel(n, make_functor(in + first, staged.data(), pixels, kStagingStride));
-    for (int k = 0; k < out_planes; ++k)
-      std::copy_n(staged.data() + static_cast<std::size_t>(k) * kStagingStride, n,
-                  out + static_cast<std::size_t>(k) * pixels + first);
+  auto compute = [&](std::size_t begin, std::size_t end) {
+    for (std::size_t first = begin; first < end; first += kStagingChunk) {
+      std::size_t const n = std::min(kStagingChunk, end - first);
+      pixel::for_each_pixel(n, make_functor(in + first, staged.data(), pixels, kStagingStride));
+      for (int k = 0; k < out_planes; ++k)
+        std::copy_n(staged.data() + static_cast<std::size_t>(k) * kStagingStride, n,
+                    out + static_cast<std::size_t>(k) * pixels + first);
+    }
+  };
+  if (!runs) {
+    compute(0, pixels);
+    return;
   }
+  // Pixels nobody reads get the outputs of a pixel with no data (every input NaN), computed by
+  // the same functor: a reader that strayed outside the runs would see no data, never stale values.
+  std::vector<float> const no_data_in(static_cast<std::size_t>(std::max(in_planes, 1)),
+                                      std::numeric_limits<float>::quiet_NaN());
+  std::vector<float> no_data_out(static_cast<std::size_t>(std::max(out_planes, 1)));
+  make_functor(no_data_in.data(), no_data_out.data(), 1, 1)(0);
+  auto blank = [&](std::size_t begin, std::size_t end) {
+    for (int k = 0; k < out_planes; ++k)
+      std::fill(out + static_cast<std::size_t>(k) * pixels + begin, out + static_cast<std::size_t>(k) * pixels + end,
+                no_data_out[static_cast<std::size_t>(k)]);
+  };
+  std::size_t at = 0;
+  for (auto const& r : *runs) {
+    blank(at, r.begin);
+    compute(r.begin, r.end);
+    at = r.end;
+  }
+  blank(at, pixels);
 }
 
 }  // namespace
 
-void run_fused_cpu(pixel::FusedParams const& params, float const* in, float* out, std::size_t pixels) noexcept {
-  for_each_pixel_staged(pixels, params.output_count, in, out,
+void run_fused_cpu(pixel::FusedParams const& params, float const* in, float* out, std::size_t pixels,
+                   std::vector<PixelRun> const* runs) noexcept {
+  for_each_pixel_staged(pixels, params.input_plane_count, params.output_count, in, out, runs,
                         [&params](float const* i, float* o, std::size_t in_stride, std::size_t out_stride) {
                           return pixel::FusedPixel{&params, i, o, in_stride, out_stride};
                         });
 }
 
-void run_change_cpu(pixel::ChangeParams const& params, float const* in, float* out, std::size_t pixels) noexcept {
-  for_each_pixel_staged(pixels, params.output_count(), in, out,
+void run_change_cpu(pixel::ChangeParams const& params, float const* in, float* out, std::size_t pixels,
+                    std::vector<PixelRun> const* runs) noexcept {
+  for_each_pixel_staged(pixels, params.input_plane_count(), params.output_count(), in, out, runs,
                         [&params](float const* i, float* o, std::size_t in_stride, std::size_t out_stride) {
                           return pixel::ChangePixel{&params, i, o, in_stride, out_stride};
                         });
@@ -80,10 +109,11 @@ void run_trend_pass_cpu(TrendPass const& pass, float const* in, float* out, floa
   pixel::run_trend_cpu(pass.trend, scratch, out, pixels);
 }
 
-void run_pass_cpu(PixelPass const& pass, float const* in, float* out, std::size_t pixels) noexcept {
+void run_pass_cpu(PixelPass const& pass, float const* in, float* out, std::size_t pixels,
+                  std::vector<PixelRun> const* runs) noexcept {
   visit_exhaustive(overloaded{
-                       [&](pixel::FusedParams const& p) { run_fused_cpu(p, in, out, pixels); },
-                       [&](pixel::ChangeParams const& p) { run_change_cpu(p, in, out, pixels); },
+                       [&](pixel::FusedParams const& p) { run_fused_cpu(p, in, out, pixels, runs); },
+                       [&](pixel::ChangeParams const& p) { run_change_cpu(p, in, out, pixels, runs); },
                        [&](TrendPass const& p) {
                          // Per-thread scratch for the index planes, reused across tiles.
                          thread_local std::vector<float> scratch;
@@ -189,7 +219,7 @@ class CpuWorker final : public BackendWorker {
   }
   void run(PixelPass const& pass, TileJob const& job) override {
     std::size_t const pixels = job.window.pixel_count();
-    run_pass_cpu(pass, job.in, job.out, pixels);
+    run_pass_cpu(pass, job.in, job.out, pixels, job.pixels_read);
     if (m_zonal)
       accumulate_tile_cpu(*m_zonal, job.tile, job.out, output_plane_count(pass),
                           static_cast<std::size_t>(job.window.width), pixels, m_acc, m_scratch);

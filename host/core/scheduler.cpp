@@ -9,6 +9,7 @@
 
 #include "bounded_queue.hpp"
 #include "reclaim/error.hpp"
+#include "reclaim/pixels_read.hpp"
 
 namespace reclaim {
 namespace {
@@ -60,6 +61,7 @@ RunStats run_pipeline(TileSource const& source, TileSink& sink, Backend& backend
   int const out_planes = output_plane_count(pass);
   RECLAIM_EXPECTS(source.plane_count() == in_planes, "source planes != pass input planes");
   RECLAIM_EXPECTS(plan.slot_count >= 1, "plan has no buffer slots");
+  validate_pixels_read(plan);
   auto const start = std::chrono::steady_clock::now();
   std::size_t const tile_pixels = plan.max_tile_pixels();
   std::size_t const in_floats = tile_pixels * static_cast<std::size_t>(in_planes);
@@ -111,7 +113,8 @@ RunStats run_pipeline(TileSource const& source, TileSink& sink, Backend& backend
         [&] {
           while (auto job = to_compute.pop()) {
             auto& slot = slots[static_cast<std::size_t>(job->slot)];
-            worker.run(pass, TileJob{slot.in.data(), slot.out.data(), job->window, job->tile});
+            auto const* read = plan.pixels_read.empty() ? nullptr : &plan.pixels_read[job->tile];
+            worker.run(pass, TileJob{slot.in.data(), slot.out.data(), job->window, job->tile, read});
             for (auto* observer : options.observers) observer->observe(job->window, slot.out.data(), out_planes);
             to_write.push(*job);
           }

@@ -12,6 +12,18 @@ CropRequest crop_request(TileWindow window, std::int32_t max_side) noexcept {
   return {window, step};
 }
 
+CropSamples crop_samples_in(CropRequest const& req, TileWindow const& w) noexcept {
+  if (!overlaps(w, req.window)) return {};
+  std::int64_t const width = (req.window.width + req.step - 1) / req.step;
+  std::int64_t const height = (req.window.height + req.step - 1) / req.step;
+  // The first sample at or after grid coordinate `at`.
+  auto first_sample = [step = req.step](std::int64_t origin, std::int64_t at) {
+    return at <= origin ? std::int64_t{0} : (at - origin + step - 1) / step;
+  };
+  return {first_sample(req.window.x0, w.x0), std::min(width, first_sample(req.window.x0, w.x0 + w.width)),
+          first_sample(req.window.y0, w.y0), std::min(height, first_sample(req.window.y0, w.y0 + w.height))};
+}
+
 SiteCropObserver::SiteCropObserver(std::vector<TileWindow> const& plan_tiles, std::vector<CropRequest> requests,
                                    std::vector<int> planes, Callback on_complete)
     : m_requests(std::move(requests)),
@@ -41,15 +53,7 @@ void SiteCropObserver::observe(TileWindow const& w, float const* planes, int pla
       crop.planes.assign(m_planes.size(), std::vector<float>(static_cast<std::size_t>(crop.width) * crop.height,
                                                              std::numeric_limits<float>::quiet_NaN()));
     }
-    // Sampled pixels (window.x0 + i * step, window.y0 + j * step) that fall in this tile:
-    // i in [first_sample(x0), first_sample(x0 + width)), likewise j.
-    auto first_sample = [step = req.step](std::int64_t origin, std::int64_t at) {
-      return at <= origin ? std::int64_t{0} : (at - origin + step - 1) / step;
-    };
-    std::int64_t const j0 = first_sample(req.window.y0, w.y0);
-    std::int64_t const j1 = std::min<std::int64_t>(crop.height, first_sample(req.window.y0, w.y0 + w.height));
-    std::int64_t const i0 = first_sample(req.window.x0, w.x0);
-    std::int64_t const i1 = std::min<std::int64_t>(crop.width, first_sample(req.window.x0, w.x0 + w.width));
+    auto const [i0, i1, j0, j1] = crop_samples_in(req, w);
     for (std::int64_t j = j0; j < j1; ++j) {
       std::int64_t const y = req.window.y0 + j * req.step;
       for (std::int64_t i = i0; i < i1; ++i) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "reclaim/pixel/band_pass.hpp"
 #include "reclaim/pixel/change_pass.hpp"
@@ -67,6 +68,10 @@ struct TileJob {
   float* out = nullptr;       ///< output_plane_count(pass) planes of window.pixel_count() floats
   TileWindow window;
   std::size_t tile = 0;  ///< position in TilePlan::tiles (the ZonalWork's tile index)
+  /// The pixels whose outputs are read (TilePlan::pixels_read); null: every pixel. A worker
+  /// may compute more; the CPU worker computes these alone and gives the others the pass's
+  /// no-data outputs.
+  std::vector<PixelRun> const* pixels_read = nullptr;
 };
 
 class BackendWorker {
@@ -111,11 +116,19 @@ class CpuBackend final : public Backend {
   int m_threads;
 };
 
-/// The CPU drivers of the passes over one tile (also used by tests and benchmarks).
-void run_fused_cpu(pixel::FusedParams const& params, float const* in, float* out, std::size_t pixels) noexcept;
-void run_change_cpu(pixel::ChangeParams const& params, float const* in, float* out, std::size_t pixels) noexcept;
+/** @name The CPU drivers of the passes over one tile (also used by tests and benchmarks).
+ * `runs` (sorted, disjoint, inside the tile; null: every pixel): the pixels to compute. The
+ * fused and change drivers give every other pixel the outputs of a pixel whose inputs are all
+ * NaN (no data: NaN, class 0); the trend and band drivers compute every pixel regardless. */
+///@{
+void run_fused_cpu(pixel::FusedParams const& params, float const* in, float* out, std::size_t pixels,
+                   std::vector<PixelRun> const* runs = nullptr) noexcept;
+void run_change_cpu(pixel::ChangeParams const& params, float const* in, float* out, std::size_t pixels,
+                    std::vector<PixelRun> const* runs = nullptr) noexcept;
 /// `scratch`: epoch_count * pixels floats for the per-epoch index planes.
 void run_trend_pass_cpu(TrendPass const& pass, float const* in, float* out, float* scratch, std::size_t pixels) noexcept;
-void run_pass_cpu(PixelPass const& pass, float const* in, float* out, std::size_t pixels) noexcept;
+void run_pass_cpu(PixelPass const& pass, float const* in, float* out, std::size_t pixels,
+                  std::vector<PixelRun> const* runs = nullptr) noexcept;
+///@}
 
 }  // namespace reclaim

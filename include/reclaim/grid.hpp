@@ -70,6 +70,13 @@ using Bounds = std::array<double, 4>;
 [[nodiscard]] TileWindow intersection(TileWindow const& a, TileWindow const& b) noexcept;
 ///@}
 
+/// A run of pixels of one tile: [begin, end) in the tile's row-major pixel index.
+struct PixelRun {
+  std::uint32_t begin = 0;
+  std::uint32_t end = 0;
+  friend bool operator==(PixelRun const&, PixelRun const&) = default;
+};
+
 /** @brief The tiles of one pass and the buffer budget they were sized for. */
 struct TilePlan {
   Grid grid;
@@ -78,6 +85,12 @@ struct TilePlan {
   /// Host buffer slots (one input + one output buffer each) the scheduler may allocate.
   std::int32_t slot_count = 0;
   std::vector<TileWindow> tiles;
+  /** Per tile (parallel to `tiles`): the pixels something reads from the pass's outputs, as
+   * sorted, disjoint, non-empty runs (pixels_read.hpp); empty: every pixel of every tile. The CPU
+   * backend computes only these and gives every other pixel the pass's no-data outputs (what it
+   * computes for a pixel whose inputs are all NaN); the CUDA backend computes every pixel. A
+   * pass that writes full rasters has none. */
+  std::vector<std::vector<PixelRun>> pixels_read;
 
   [[nodiscard]] std::size_t max_tile_pixels() const noexcept {
     return static_cast<std::size_t>(tile_width) * static_cast<std::size_t>(tile_height);

@@ -39,6 +39,16 @@ struct Crop {
 /// The request for `window` with the smallest step that keeps both sides <= max_side.
 [[nodiscard]] CropRequest crop_request(TileWindow window, std::int32_t max_side) noexcept;
 
+/** @brief The samples of a crop that fall in a tile: sample (i, j), the grid pixel
+ * (window.x0 + i * step, window.y0 + j * step), for i in [i0, i1) and j in [j0, j1) (empty
+ * when i0 >= i1 or j0 >= j1). The one place both the capture and the pixels a pass must compute
+ * (pixels_read.hpp) take them from. */
+struct CropSamples {
+  std::int64_t i0 = 0, i1 = 0, j0 = 0, j1 = 0;
+  [[nodiscard]] bool empty() const noexcept { return i0 >= i1 || j0 >= j1; }
+};
+[[nodiscard]] CropSamples crop_samples_in(CropRequest const& request, TileWindow const& tile) noexcept;
+
 class SiteCropObserver final : public TileObserver {
  public:
   using Callback = std::function<void(std::size_t crop, Crop&& crop_data)>;

@@ -77,12 +77,8 @@ TEST(PerPixel, FusedFunctorGivesHandWorkedNdvi) {
   EXPECT_TRUE(std::isnan(via_pass[2]));
 }
 
-// The CPU drivers write through a staging buffer of 256-pixel chunks (cpu_backend.cpp): over a
-// tile that is no whole number of chunks, with two epochs, masks, nodata, every index and the
-// visible bands as outputs, they must give the bits of the plain per-pixel loop (and of the
-// hand-worked NDVI above, through it).
-TEST(PerPixel, StagedCpuDriversEqualThePlainLoopBitForBit) {
-  constexpr std::size_t n = 3 * 256 + 77;
+// Two epochs, masks, nodata, every index and the visible bands as outputs, the FVC rules.
+pixel::FusedParams every_output_epoch() {
   pixel::FusedParams epoch;
   for (int b = 0; b < pixel::kBandCount; ++b) {
     epoch.calibration[b].scale = 1e-4;
@@ -95,24 +91,44 @@ TEST(PerPixel, StagedCpuDriversEqualThePlainLoopBitForBit) {
   for (int k = 0; k < pixel::kOutputKindCount; ++k) epoch.outputs[k] = static_cast<pixel::Index>(k);
   epoch.output_count = pixel::kOutputKindCount;
   epoch.input_plane_count = pixel::kBandCount + 1;
-  pixel::ChangeParams change;
-  change.before = epoch;
-  change.after = epoch;
-  for (auto& plane : change.after.band_plane) plane += epoch.input_plane_count;
-  change.after.mask_plane += epoch.input_plane_count;
-  change.rules = pixel::default_change_rules({.vegetated_by_fvc = true});
+  return epoch;
+}
 
-  // DNs 0..9999 (0: nodata), quality class 9 (masked) at every 7th pixel; a splitmix-like hash.
-  std::vector<float> in(n * static_cast<std::size_t>(change.input_plane_count()));
+pixel::ChangeParams every_output_change() {
+  pixel::ChangeParams change;
+  change.before = every_output_epoch();
+  change.after = change.before;
+  for (auto& plane : change.after.band_plane) plane += change.before.input_plane_count;
+  change.after.mask_plane += change.before.input_plane_count;
+  change.rules = pixel::default_change_rules({.vegetated_by_fvc = true});
+  return change;
+}
+
+/// `planes` planes of n pixels: DNs 0..9999 (0: nodata), quality class 9 (masked) at every 7th
+/// pixel of every 7th plane (the masks); a splitmix-like hash.
+std::vector<float> hashed_dns(std::size_t n, int planes) {
+  std::vector<float> in(n * static_cast<std::size_t>(planes));
   for (std::size_t k = 0; k < in.size(); ++k) {
     std::size_t const plane = k / n, i = k % n;
     std::uint64_t h = (k + 1) * 0x9E3779B97F4A7C15ull;
     h ^= h >> 29;
     in[k] = plane % 7 == 6 ? (i % 7 == 0 ? 9.f : 4.f) : static_cast<float>(h % 10000u);
   }
-  auto same_bits = [](std::vector<float> const& a, std::vector<float> const& b) {
-    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-  };
+  return in;
+}
+
+bool same_bits(std::vector<float> const& a, std::vector<float> const& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+// The CPU drivers write through a staging buffer of 256-pixel chunks (cpu_backend.cpp): over a
+// tile that is no whole number of chunks they must give the bits of the plain per-pixel loop
+// (and of the hand-worked NDVI above, through it).
+TEST(PerPixel, StagedCpuDriversEqualThePlainLoopBitForBit) {
+  constexpr std::size_t n = 3 * 256 + 77;
+  auto const epoch = every_output_epoch();
+  auto const change = every_output_change();
+  auto const in = hashed_dns(n, change.input_plane_count());
 
   std::vector<float> plain(n * static_cast<std::size_t>(epoch.output_count), -9.f), staged = plain;
   pixel::for_each_pixel(n, pixel::FusedPixel{&epoch, in.data(), plain.data(), n, n});
@@ -128,6 +144,49 @@ TEST(PerPixel, StagedCpuDriversEqualThePlainLoopBitForBit) {
   EXPECT_TRUE(same_bits(plain_change, staged_change));
   std::set<float> classes(plain_change.begin(), plain_change.begin() + n);
   EXPECT_GE(classes.size(), 4u);  // nodata, and several rules matched
+}
+
+// With pixel runs (TilePlan::pixels_read) the CPU drivers compute those pixels, with the plain
+// loop's bits, and give every other pixel no data: class 0, NaN in every other plane, whatever
+// the buffer held before.
+TEST(PerPixel, CpuDriversWithRunsComputeTheRunsAndGiveTheRestNoData) {
+  constexpr std::size_t n = 3 * 256 + 77;
+  auto const epoch = every_output_epoch();
+  auto const change = every_output_change();
+  auto const in = hashed_dns(n, change.input_plane_count());
+  // A lone pixel, a run across a chunk boundary, one of more than a chunk, the last pixel.
+  std::vector<PixelRun> const runs = {{0, 1}, {5, 9}, {250, 262}, {300, 700}, {n - 1, n}};
+  std::vector<bool> in_run(n, false);
+  for (auto const& r : runs)
+    for (auto i = r.begin; i < r.end; ++i) in_run[i] = true;
+
+  std::vector<float> plain(n * static_cast<std::size_t>(change.output_count()), -9.f), with_runs = plain;
+  pixel::for_each_pixel(n, pixel::ChangePixel{&change, in.data(), plain.data(), n, n});
+  run_pass_cpu(PixelPass{change}, in.data(), with_runs.data(), n, &runs);
+  std::size_t finite_in_runs = 0;
+  for (int k = 0; k < change.output_count(); ++k)
+    for (std::size_t i = 0; i < n; ++i) {
+      float const got = with_runs[static_cast<std::size_t>(k) * n + i], want = plain[static_cast<std::size_t>(k) * n + i];
+      if (in_run[i]) {
+        EXPECT_EQ(std::memcmp(&got, &want, sizeof got), 0) << "plane " << k << " pixel " << i;
+        finite_in_runs += std::isfinite(got) && k > 0;
+      } else if (k == 0) {
+        EXPECT_EQ(got, 0.f) << "pixel " << i;  // class 0: no data
+      } else {
+        EXPECT_TRUE(std::isnan(got)) << "plane " << k << " pixel " << i;
+      }
+    }
+  EXPECT_GT(finite_in_runs, 100u);
+
+  std::vector<float> fused_plain(n * static_cast<std::size_t>(epoch.output_count), -9.f), fused_runs = fused_plain;
+  pixel::for_each_pixel(n, pixel::FusedPixel{&epoch, in.data(), fused_plain.data(), n, n});
+  run_fused_cpu(epoch, in.data(), fused_runs.data(), n, &runs);
+  for (std::size_t k = 0; k < fused_plain.size(); ++k) {
+    if (in_run[k % n])
+      EXPECT_EQ(std::memcmp(&fused_runs[k], &fused_plain[k], sizeof(float)), 0) << k;
+    else
+      EXPECT_TRUE(std::isnan(fused_runs[k])) << k;
+  }
 }
 
 TEST(PerPixel, BandFunctorCalibratesAndMasksNodata) {

@@ -611,3 +611,48 @@ def test_no_rasters_gives_the_same_tables_and_reads_only_the_tiles_near_the_site
     manifest = json.loads((lean / "manifest.json").read_text())
     assert not [o for o in manifest["outputs"] if o["role"] == "raster"]
     assert manifest["parameters"]["no-rasters"] == "true"
+
+
+def test_no_rasters_computes_only_the_pixels_read_and_changes_nothing(reclaim_bin, tmp_path):
+    """Without full rasters the pass computes only the pixels something reads (the sites' zone
+    items, the pictures' samples, the overview's every 3rd pixel here: pixels_read.hpp), and its
+    plan event says how many. Every table and site picture is the full run's, byte for byte; the
+    overview is the full run's in every tile read and empty in the others."""
+    scene = tmp_path / "scene"
+    run_reclaim(reclaim_bin, "synth", "--out", scene, "--width", "2100", "--height", "1300")
+    sites = tmp_path / "some_sites.gpkg"  # every third site: tiles far from any site are left out
+    gdal.VectorTranslate(str(sites), str(scene / "sites.gpkg"), where="fid % 3 = 0")
+    base = ["assess", "--before", scene / "2019.tif", "--after", scene / "2025.tif", "--sites", sites,
+            "--id-field", "site_id", "--log-format", "json"]
+    full, lean = tmp_path / "full", tmp_path / "lean"
+    run_reclaim(reclaim_bin, *base, "--out", full)
+    log = run_reclaim(reclaim_bin, *base, "--no-rasters", "--out", lean).stderr
+    plan = [e for e in map(json.loads, log.splitlines()) if e.get("event") == "plan"]
+    assert len(plan) == 1 and plan[0]["tile_width"] == plan[0]["tile_height"] == 512, plan
+    tiles, tile_pixels = plan[0]["tiles"], plan[0]["tiles"] * 512 * 512
+    assert 0 < plan[0]["pixels_read"] < tile_pixels / 3, plan[0]
+    assert tiles < 15, "some of the grid's 15 tiles are far from every site"
+
+    assert (lean / "sites.csv").read_bytes() == (full / "sites.csv").read_bytes()
+    assert json.loads((lean / "summary.json").read_text()) == json.loads((full / "summary.json").read_text())
+    site_pictures = sorted(p.name for p in (full / "pictures").glob("site-*.png"))
+    assert len(site_pictures) == 5 * 4  # sites 3, 6, 9 and 12, five pictures each
+    assert sorted(p.name for p in (lean / "pictures").glob("site-*.png")) == site_pictures
+    for name in site_pictures:
+        assert (lean / "pictures" / name).read_bytes() == (full / "pictures" / name).read_bytes(), name
+
+    # The overview samples every 3rd pixel of the grid; group its pixels by the 512-px tile they lie in.
+    a = gdal.Open(str(full / "pictures" / "overview.png")).ReadAsArray()
+    b = gdal.Open(str(lean / "pictures" / "overview.png")).ReadAsArray()
+    assert a.shape == b.shape == (4, 434, 700)
+    rows, cols = np.arange(434) * 3 // 512, np.arange(700) * 3 // 512
+    read = 0
+    for ty in range(3):
+        for tx in range(5):
+            block = np.ix_(rows == ty, cols == tx)
+            fa, fb = a[:, block[0], block[1]], b[:, block[0], block[1]]
+            if (fb[3] == 0).all():
+                continue  # a tile no site's picture window meets: not read
+            assert np.array_equal(fa, fb), (ty, tx)
+            read += 1
+    assert read == tiles
