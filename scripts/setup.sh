@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libgdal-dev gdal-bin python3-gdal python3-numpy python3-scipy python3-pytest python3-venv
   libcxxopts-dev nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-  libgtest-dev libbenchmark-dev libssl-dev libpng-dev
+  libgtest-dev libbenchmark-dev libssl-dev libpng-dev libtiff-dev libdeflate-dev
   chromium
   python3-matplotlib  # the benchmark suite's charts (bench/run; its smoke test, tests/e2e/test_bench_suite.py)
   slurm-wlm munge  # the national drivers' test runs a real single-node Slurm (tests/e2e/test_slurm.py)

@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 
+#include "io/direct_tiff.hpp"
 #include "io/gdal_util.hpp"
 #include "reclaim/error.hpp"
 
@@ -38,7 +39,11 @@ class GdalTileReader final : public TileReader {
  public:
   GdalTileReader(Grid const& grid, std::vector<GdalTileSource::Plane> const& planes) : m_grid(grid), m_planes(planes) {
     for (auto const& p : planes)
-      if (!m_datasets.count(p.ref.file)) m_datasets.emplace(p.ref.file, open_raster(p.ref.file));
+      if (!m_datasets.count(p.ref.file)) {
+        auto ds = open_raster(p.ref.file);
+        if (auto direct = DirectTiff::open(p.ref.file, *ds)) m_direct.emplace(p.ref.file, std::move(direct));
+        m_datasets.emplace(p.ref.file, std::move(ds));
+      }
   }
 
   void read(TileWindow const& w, float* out) override {
@@ -58,6 +63,12 @@ class GdalTileReader final : public TileReader {
       while (j < m_planes.size() && m_planes[j].ref.file == first.ref.file && m_planes[j].factor_x == 1 &&
              m_planes[j].factor_y == 1)
         bands.push_back(m_planes[j++].ref.band);
+      if (read_direct(first.ref.file, bands, w, out + k * n)) {
+        for (std::size_t b = k; b < j; ++b)
+          if (m_planes[b].signed_byte) fold_signed_bytes(out + b * n, n);
+        k = j;
+        continue;
+      }
       auto& ds = *m_datasets.at(first.ref.file);
       CPLErr const err = ds.RasterIO(GF_Read, static_cast<int>(w.x0), static_cast<int>(w.y0), w.width, w.height,
                                      out + k * n, w.width, w.height, GDT_Float32, static_cast<int>(bands.size()),
@@ -71,6 +82,15 @@ class GdalTileReader final : public TileReader {
   }
 
  private:
+  /// The bands of `file` through DirectTiff, when it reads this file and window; false: GDAL's turn.
+  bool read_direct(fs::path const& file, std::vector<int> const& bands, TileWindow const& w, float* out) {
+    auto const it = m_direct.find(file);
+    if (it == m_direct.end()) return false;
+    for (std::size_t b = 0; b < bands.size(); ++b)
+      if (!it->second->read(bands[b], w, out + b * w.pixel_count())) return false;
+    return true;
+  }
+
   void read_resampled(GdalTileSource::Plane const& p, TileWindow const& w, float* out) {
     CoarseWindow const cw = coarse_window_for(w, p.factor_x, p.factor_y, p.width, p.height, p.method);
     m_scratch.resize(static_cast<std::size_t>(cw.width) * static_cast<std::size_t>(cw.height));
@@ -91,6 +111,7 @@ class GdalTileReader final : public TileReader {
   Grid const& m_grid;
   std::vector<GdalTileSource::Plane> const& m_planes;
   std::map<fs::path, GDALDatasetUniquePtr> m_datasets;
+  std::map<fs::path, std::unique_ptr<DirectTiff>> m_direct;  ///< the files DirectTiff reads
   std::vector<float> m_scratch;
 };
 

@@ -1,4 +1,4 @@
-# Report pictures (PNG through GDAL) and the HTML report: included by tests/CMakeLists.txt when
+# Report pictures (PNG through libpng) and the HTML report: included by tests/CMakeLists.txt when
 # GDAL is on (paths relative to tests/).
 add_executable(picture_test io/picture_test.cpp)
 target_link_libraries(picture_test PRIVATE reclaim::io GTest::gtest_main)
