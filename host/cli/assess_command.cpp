@@ -728,7 +728,7 @@ struct AssessPlan {
   /// A unit's crops are pieces of whole crops: crops[c] holds piece_of[c] (key, place).
   std::vector<io::CropPiece> piece_of;
   bool has_overview = false;           ///< crops.back() is the overview (or a unit's piece of it)
-  std::vector<int> crop_planes;        ///< pass planes captured, in CropPlane order
+  std::vector<CropSource> crop_planes;  ///< what is captured, in CropPlane order
   std::vector<fs::path> picture_files;  ///< every picture the run writes (sorted), for the claim and manifest
   ojson site_pages = ojson::array();   ///< report pages of site sections (report.hpp "site_pages")
   std::vector<fs::path> page_files;    ///< their files, for the claim and manifest
@@ -868,11 +868,10 @@ void plan_site_pages(AssessPlan& p, AssessRequest const& q) {
 
 void plan_assess_pass(OptionValues const& r, AssessRequest const& q, PassRunner& runner, EventLog& log,
                       AssessPlan& p) {
-  // Per-epoch outputs: NDVI, the extra indices, then the visible reflectance for the pictures.
+  // Per-epoch outputs: NDVI and the extra indices. The pictures' true colour is computed at their
+  // samples alone, from the input planes (SiteCropObserver, CropSource::computed).
   std::vector<pixel::Index> epoch_outputs{pixel::Index::ndvi};
   for (auto i : q.extra) epoch_outputs.push_back(i);  // (insert() trips a false GCC 12 -Warray-bounds)
-  if (q.pictures)
-    for (auto b : {pixel::Index::red, pixel::Index::green, pixel::Index::blue}) epoch_outputs.push_back(b);
   p.in = prepare_change_inputs(r, epoch_outputs, /*year_labels=*/true);
   p.national = p.in.grid();
   if ((p.unit || p.merge) && p.in.scheme.rules.needs(pixel::ChangeVar::magnitude))
@@ -1004,16 +1003,18 @@ void plan_assess_pass(OptionValues const& r, AssessRequest const& q, PassRunner&
   }
   l.crops = p.crops.size();
   auto const& pl = p.planes;
-  p.crop_planes.assign(kCropPlanes, 0);
-  p.crop_planes[kRedBefore] = pl.plane(0, pixel::Index::red);
-  p.crop_planes[kGreenBefore] = pl.plane(0, pixel::Index::green);
-  p.crop_planes[kBlueBefore] = pl.plane(0, pixel::Index::blue);
-  p.crop_planes[kRedAfter] = pl.plane(1, pixel::Index::red);
-  p.crop_planes[kGreenAfter] = pl.plane(1, pixel::Index::green);
-  p.crop_planes[kBlueAfter] = pl.plane(1, pixel::Index::blue);
-  p.crop_planes[kNdviBefore] = pl.plane(0, pixel::Index::ndvi);
-  p.crop_planes[kNdviAfter] = pl.plane(1, pixel::Index::ndvi);
-  p.crop_planes[kClass] = 0;
+  auto const& before = p.in.params.before;
+  auto const& after = p.in.params.after;
+  p.crop_planes.assign(kCropPlanes, CropSource::output(0));
+  p.crop_planes[kRedBefore] = CropSource::computed(before, pixel::Index::red);
+  p.crop_planes[kGreenBefore] = CropSource::computed(before, pixel::Index::green);
+  p.crop_planes[kBlueBefore] = CropSource::computed(before, pixel::Index::blue);
+  p.crop_planes[kRedAfter] = CropSource::computed(after, pixel::Index::red);
+  p.crop_planes[kGreenAfter] = CropSource::computed(after, pixel::Index::green);
+  p.crop_planes[kBlueAfter] = CropSource::computed(after, pixel::Index::blue);
+  p.crop_planes[kNdviBefore] = CropSource::output(pl.plane(0, pixel::Index::ndvi));
+  p.crop_planes[kNdviAfter] = CropSource::output(pl.plane(1, pixel::Index::ndvi));
+  p.crop_planes[kClass] = CropSource::output(0);
 }
 
 /// The pass and its outputs, pictures and tables. Without full rasters, the pass computes only

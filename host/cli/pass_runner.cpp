@@ -161,7 +161,7 @@ void refuse_huge_blocks(TileSource const& source, PixelPass const& pass, std::si
 /// Sees whether any output pixel of a pass holds a value: a pass over nodata alone warns.
 class AnyValidPixel final : public TileObserver {
  public:
-  void observe(TileWindow const& w, float const* planes, int plane_count) override {
+  void observe(TileWindow const& w, float const* planes, int plane_count, float const*, int) override {
     if (m_found.load(std::memory_order_relaxed)) return;
     std::size_t const n = w.pixel_count() * static_cast<std::size_t>(plane_count);
     for (std::size_t i = 0; i < n; ++i)

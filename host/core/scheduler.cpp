@@ -115,7 +115,8 @@ RunStats run_pipeline(TileSource const& source, TileSink& sink, Backend& backend
             auto& slot = slots[static_cast<std::size_t>(job->slot)];
             auto const* read = plan.pixels_read.empty() ? nullptr : &plan.pixels_read[job->tile];
             worker.run(pass, TileJob{slot.in.data(), slot.out.data(), job->window, job->tile, read});
-            for (auto* observer : options.observers) observer->observe(job->window, slot.out.data(), out_planes);
+            for (auto* observer : options.observers)
+              observer->observe(job->window, slot.out.data(), out_planes, slot.in.data(), in_planes);
             to_write.push(*job);
           }
         },

@@ -1,6 +1,7 @@
 #include "reclaim/site_crops.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 #include "reclaim/error.hpp"
@@ -25,11 +26,22 @@ CropSamples crop_samples_in(CropRequest const& req, TileWindow const& w) noexcep
 }
 
 SiteCropObserver::SiteCropObserver(std::vector<TileWindow> const& plan_tiles, std::vector<CropRequest> requests,
-                                   std::vector<int> planes, Callback on_complete)
+                                   std::vector<CropSource> planes, Callback on_complete)
     : m_requests(std::move(requests)),
       m_planes(std::move(planes)),
       m_on_complete(std::move(on_complete)),
       m_locks(std::make_unique<std::mutex[]>(m_requests.size())) {
+  for (auto const& source : m_planes) {
+    if (source.output_plane >= 0) {
+      m_epoch_of.push_back(-1);
+      continue;
+    }
+    auto const same = std::find_if(m_epochs.begin(), m_epochs.end(), [&](pixel::FusedParams const& e) {
+      return std::memcmp(&e, &source.epoch, sizeof e) == 0;
+    });
+    m_epoch_of.push_back(static_cast<int>(same - m_epochs.begin()));
+    if (same == m_epochs.end()) m_epochs.push_back(source.epoch);
+  }
   m_tiles_left.assign(m_requests.size(), 0);
   m_crops.resize(m_requests.size());
   for (std::size_t c = 0; c < m_requests.size(); ++c)
@@ -37,8 +49,19 @@ SiteCropObserver::SiteCropObserver(std::vector<TileWindow> const& plan_tiles, st
       if (overlaps(t, m_requests[c].window)) ++m_tiles_left[c];
 }
 
-void SiteCropObserver::observe(TileWindow const& w, float const* planes, int plane_count) {
+void SiteCropObserver::observe(TileWindow const& w, float const* planes, int plane_count, float const* inputs,
+                               int input_count) {
   std::size_t const n = w.pixel_count();
+  thread_local std::vector<pixel::Reflectance> reflectance;  // per epoch, at the current sample
+  thread_local std::vector<char> clear;
+  for (auto const& source : m_planes) {
+    if (source.output_plane >= 0) {
+      RECLAIM_EXPECTS(source.output_plane < plane_count, "crop plane out of range");
+      continue;
+    }
+    RECLAIM_EXPECTS(inputs && source.epoch.mask_plane < input_count, "crop input plane out of range");
+    for (auto const plane : source.epoch.band_plane) RECLAIM_EXPECTS(plane < input_count, "crop input plane out of range");
+  }
   for (std::size_t c = 0; c < m_requests.size(); ++c) {
     auto const& req = m_requests[c];
     if (!overlaps(w, req.window)) continue;
@@ -54,16 +77,23 @@ void SiteCropObserver::observe(TileWindow const& w, float const* planes, int pla
                                                              std::numeric_limits<float>::quiet_NaN()));
     }
     auto const [i0, i1, j0, j1] = crop_samples_in(req, w);
+    reflectance.resize(m_epochs.size());
+    clear.resize(m_epochs.size());
     for (std::int64_t j = j0; j < j1; ++j) {
       std::int64_t const y = req.window.y0 + j * req.step;
       for (std::int64_t i = i0; i < i1; ++i) {
         std::int64_t const x = req.window.x0 + i * req.step;
         std::size_t const src = static_cast<std::size_t>(y - w.y0) * static_cast<std::size_t>(w.width) +
                                 static_cast<std::size_t>(x - w.x0);
+        for (std::size_t e = 0; e < m_epochs.size(); ++e)
+          clear[e] = pixel::epoch_reflectance(m_epochs[e], inputs, n, src, reflectance[e]);
         for (std::size_t k = 0; k < m_planes.size(); ++k) {
-          RECLAIM_EXPECTS(m_planes[k] < plane_count, "crop plane out of range");
+          auto const& source = m_planes[k];
+          auto const e = static_cast<std::size_t>(m_epoch_of[k]);
           crop.planes[k][static_cast<std::size_t>(j * crop.width + i)] =
-              planes[static_cast<std::size_t>(m_planes[k]) * n + src];
+              source.output_plane >= 0
+                  ? planes[static_cast<std::size_t>(source.output_plane) * n + src]
+                  : pixel::epoch_index_value(clear[e] != 0, reflectance[e], source.index, m_epochs[e].index_params);
         }
       }
     }

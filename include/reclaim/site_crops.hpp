@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "reclaim/grid.hpp"
+#include "reclaim/pixel/fused.hpp"
 #include "reclaim/tile_source.hpp"
 
 namespace reclaim {
@@ -49,19 +50,39 @@ struct CropSamples {
 };
 [[nodiscard]] CropSamples crop_samples_in(CropRequest const& request, TileWindow const& tile) noexcept;
 
+/** @brief Where a captured plane comes from: one of the pass's output planes, or an index of one
+ * epoch computed from the tile's input planes at the sampled pixels alone
+ * (pixel::epoch_index_value: the passes' formula, so the same bits). The second serves planes only
+ * the pictures read, such as true colour: a pass output plane would be computed at every pixel. */
+struct CropSource {
+  int output_plane = -1;       ///< >= 0: this output plane of the pass
+  pixel::FusedParams epoch{};  ///< otherwise: this epoch's bands, calibration and mask in the input tile
+  pixel::Index index = pixel::Index::ndvi;
+
+  [[nodiscard]] static CropSource output(int plane) noexcept { return {plane, {}, pixel::Index::ndvi}; }
+  [[nodiscard]] static CropSource computed(pixel::FusedParams const& epoch, pixel::Index index) noexcept {
+    return {-1, epoch, index};
+  }
+};
+
 class SiteCropObserver final : public TileObserver {
  public:
   using Callback = std::function<void(std::size_t crop, Crop&& crop_data)>;
-  /// `planes`: the pass's output planes to capture, in the order of Crop::planes.
+  /// `planes`: what to capture, in the order of Crop::planes.
   SiteCropObserver(std::vector<TileWindow> const& plan_tiles, std::vector<CropRequest> requests,
-                   std::vector<int> planes, Callback on_complete);
-  void observe(TileWindow const& window, float const* planes, int plane_count) override;
+                   std::vector<CropSource> planes, Callback on_complete);
+  void observe(TileWindow const& window, float const* planes, int plane_count, float const* inputs,
+               int input_count) override;
   /// Crops whose tiles never all arrived (an aborted pass); 0 after a complete pass.
   [[nodiscard]] std::size_t pending() const noexcept;
 
  private:
   std::vector<CropRequest> m_requests;
-  std::vector<int> m_planes;
+  std::vector<CropSource> m_planes;
+  /// For each computed plane, its epoch's position in m_epochs (planes of one epoch share one
+  /// reflectance per sample); -1 for an output plane.
+  std::vector<int> m_epoch_of;
+  std::vector<pixel::FusedParams> m_epochs;
   Callback m_on_complete;
   std::vector<std::int64_t> m_tiles_left;  ///< guarded by the crop's lock
   std::vector<Crop> m_crops;               ///< allocated on the first tile, freed when complete

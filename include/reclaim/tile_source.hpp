@@ -46,7 +46,10 @@ class TileSink {
 class TileObserver {
  public:
   virtual ~TileObserver() = default;
-  virtual void observe(TileWindow const& window, float const* planes, int plane_count) = 0;
+  /// A computed tile: its output planes, and the input planes they were computed from (the
+  /// planes are `window.pixel_count()` floats apart).
+  virtual void observe(TileWindow const& window, float const* planes, int plane_count, float const* inputs,
+                       int input_count) = 0;
 };
 
 /// A sink that keeps nothing (passes whose results are only zonal statistics).

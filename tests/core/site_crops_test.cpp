@@ -3,10 +3,13 @@
 // function, and be handed over exactly once, when its last tile has been seen.
 #include "reclaim/site_crops.hpp"
 
+#include "reclaim/pixel/per_pixel.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <random>
@@ -17,6 +20,7 @@ namespace {
 
 using reclaim::Crop;
 using reclaim::CropRequest;
+using reclaim::CropSource;
 using reclaim::SiteCropObserver;
 using reclaim::TileWindow;
 
@@ -47,6 +51,12 @@ std::vector<float> tile_planes(TileWindow const& w) {
   return p;
 }
 
+std::vector<CropSource> outputs(std::vector<int> const& planes) {
+  std::vector<CropSource> sources;
+  for (int p : planes) sources.push_back(CropSource::output(p));
+  return sources;
+}
+
 struct Collected {
   std::mutex mutex;
   std::map<std::size_t, Crop> crops;
@@ -60,8 +70,8 @@ void deliver(SiteCropObserver& obs, std::vector<TileWindow> tiles, unsigned seed
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     for (std::size_t i; (i = next++) < tiles.size();) {
-      auto const planes = tile_planes(tiles[i]);
-      obs.observe(tiles[i], planes.data(), kPlanes);
+      auto const planes = tile_planes(tiles[i]);  // the same values serve as input planes
+      obs.observe(tiles[i], planes.data(), kPlanes, planes.data(), kPlanes);
     }
   };
   std::thread a(worker), b(worker);
@@ -118,7 +128,7 @@ TEST(SiteCropObserver, CropsEqualTheirWindowOfTheFullPlanes) {
   for (unsigned seed : {1u, 2u, 3u}) {
     SCOPED_TRACE(seed);
     Collected got;
-    SiteCropObserver obs(tiles, requests, planes, [&](std::size_t c, Crop&& crop) {
+    SiteCropObserver obs(tiles, requests, outputs(planes), [&](std::size_t c, Crop&& crop) {
       std::lock_guard lock(got.mutex);
       ++got.calls[c];
       got.crops[c] = std::move(crop);
@@ -139,7 +149,7 @@ TEST(SiteCropObserver, StepLargerThanATile) {
   auto const tiles = tiles_of(16, 16);
   std::vector<CropRequest> requests{{{0, 5, 7, 190, 140}, 40}};
   Collected got;
-  SiteCropObserver obs(tiles, requests, {1}, [&](std::size_t c, Crop&& crop) {
+  SiteCropObserver obs(tiles, requests, outputs({1}), [&](std::size_t c, Crop&& crop) {
     std::lock_guard lock(got.mutex);
     ++got.calls[c];
     got.crops[c] = std::move(crop);
@@ -155,12 +165,76 @@ TEST(SiteCropObserver, IncompletePassLeavesCropsPending) {
   auto const tiles = tiles_of(32, 24);
   std::vector<CropRequest> requests{{{0, 0, 0, kW, kH}, 4}, {{0, 0, 0, 5, 5}, 1}};
   std::atomic<int> calls{0};
-  SiteCropObserver obs(tiles, requests, {0}, [&](std::size_t, Crop&&) { ++calls; });
+  SiteCropObserver obs(tiles, requests, outputs({0}), [&](std::size_t, Crop&&) { ++calls; });
   deliver(obs, tiles, 5u, 1);  // one tile never arrives
   // The whole-raster crop needs every tile; the small one completes unless its only tile was the
   // missing one.
   EXPECT_GE(obs.pending(), 1u);
   EXPECT_EQ(static_cast<std::size_t>(calls.load()) + obs.pending(), requests.size());
+}
+
+// A computed plane (true colour in the pictures) is the value the fused pass writes for that
+// index, bit for bit, at each sample: compared with compute_pixel over the whole tile, with
+// masked pixels (NaN) and nodata among the samples.
+TEST(SiteCropObserver, ComputedPlanesAreThePassValuesAtTheSamples) {
+  namespace px = reclaim::pixel;
+  px::FusedParams epoch;
+  for (auto& c : epoch.calibration) {
+    c.scale = 1e-4;
+    c.has_nodata = true;  // DN 0 is nodata
+  }
+  epoch.band_plane[static_cast<int>(px::Band::red)] = 0;
+  epoch.band_plane[static_cast<int>(px::Band::nir)] = 1;
+  epoch.mask_plane = 2;
+  epoch.mask.add_class(9);
+  epoch.input_plane_count = 3;
+  px::FusedParams pass = epoch;  // the pass: red and NDVI as output planes
+  pass.outputs[0] = px::Index::red;
+  pass.outputs[1] = px::Index::ndvi;
+  pass.output_count = 2;
+  auto dn = [](int plane, std::int64_t x, std::int64_t y) -> float {
+    if (plane == 2) return (x * 7 + y * 3) % 11 == 0 ? 9.f : 4.f;  // some pixels masked
+    return static_cast<float>((x * 37 + y * 101 + plane * 997) % 9000);  // 0 (nodata) now and then
+  };
+  auto const tiles = tiles_of(32, 24);
+  std::vector<CropRequest> const requests{{{0, 20, 15, 70, 50}, 1}, {{0, 0, 0, kW, kH}, 3}};
+  Collected got;
+  SiteCropObserver obs(tiles, requests,
+                       {CropSource::computed(epoch, px::Index::red), CropSource::computed(epoch, px::Index::ndvi)},
+                       [&](std::size_t c, Crop&& crop) {
+                         std::lock_guard lock(got.mutex);
+                         got.crops[c] = std::move(crop);
+                       });
+  for (auto const& t : tiles) {
+    std::size_t const n = t.pixel_count();
+    std::vector<float> in(3 * n), out(2 * n);
+    for (int k = 0; k < 3; ++k)
+      for (std::int32_t r = 0; r < t.height; ++r)
+        for (std::int32_t c = 0; c < t.width; ++c)
+          in[k * n + static_cast<std::size_t>(r) * t.width + c] = dn(k, t.x0 + c, t.y0 + r);
+    px::for_each_pixel(n, px::FusedPixel{&pass, in.data(), out.data(), n, n});
+    obs.observe(t, out.data(), 0, in.data(), 3);  // no output plane is captured
+  }
+  ASSERT_EQ(got.crops.size(), requests.size());
+  std::size_t nan = 0, finite = 0;
+  for (std::size_t c = 0; c < requests.size(); ++c) {
+    auto const& crop = got.crops[c];
+    auto const& req = requests[c];
+    for (std::int32_t j = 0; j < crop.height; ++j)
+      for (std::int32_t i = 0; i < crop.width; ++i) {
+        std::int64_t const x = req.window.x0 + i * req.step, y = req.window.y0 + j * req.step;
+        // The pass's value at (x, y), from a one-pixel tile of its inputs.
+        float in1[3] = {dn(0, x, y), dn(1, x, y), dn(2, x, y)}, want[2];
+        px::compute_pixel(pass, in1, want, 1, 1, 0);
+        for (int k = 0; k < 2; ++k) {
+          float const have = crop.planes[static_cast<std::size_t>(k)][static_cast<std::size_t>(j) * crop.width + i];
+          ASSERT_EQ(std::memcmp(&have, &want[k], sizeof have), 0) << "crop " << c << " plane " << k << " at " << x << "," << y;
+          (std::isnan(have) ? nan : finite) += 1;
+        }
+      }
+  }
+  EXPECT_GT(nan, 10u);  // masked and nodata samples are among them
+  EXPECT_GT(finite, 1000u);
 }
 
 }  // namespace

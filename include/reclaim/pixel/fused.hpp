@@ -58,4 +58,18 @@ RECLAIM_HD inline void compute_pixel(FusedParams const& p, float const* in, floa
     out[k * out_stride + i] = clear ? static_cast<float>(index_value(p.outputs[k], r, p.index_params)) : nan_f();
 }
 
+/** @brief Index `index` of pixel i of one epoch, as compute_pixel and the change pass write it
+ * (NaN where the quality band masks the pixel): for a value needed at a few pixels only, such as
+ * the true-colour samples of the pictures (SiteCropObserver), without a pass output plane. */
+RECLAIM_HD inline float epoch_index_value(bool clear, Reflectance const& r, Index index, IndexParams const& ip) noexcept {
+  return clear ? static_cast<float>(index_value(index, r, ip)) : nan_f();
+}
+/// The same from the tile's input planes (pixel i).
+RECLAIM_HD inline float epoch_index_value(FusedParams const& p, Index index, float const* in, std::size_t plane_stride,
+                                          std::size_t i) noexcept {
+  Reflectance r;
+  bool const clear = epoch_reflectance(p, in, plane_stride, i, r);
+  return epoch_index_value(clear, r, index, p.index_params);
+}
+
 }  // namespace reclaim::pixel
