@@ -64,8 +64,10 @@ constexpr int kPlanVersion = 1;
 
 /** Calibration of the estimates: input pixels (grid pixels x planes read) per second of one
  * unit on one worker. Measured with the CPU backend on a 2-core AMD EPYC VM (the CI machine):
- * `reclaim run` of one 4096 x 4096 demo unit, 1.36e8 measured (bench/results/national-amd-epyc-2c.md). A GPU
- * server is faster; the estimate is for planning, not a promise. */
+ * `reclaim run` of one 4096 x 4096 demo unit, 1.36e8 measured when every pixel of the tiles read was
+ * computed, 3.2e8 since a lean unit computes only the pixels read (bench/results/national-amd-epyc-2c.md;
+ * kept at 1.3e8: the demo's sites fill most of its unit). A GPU server is faster; the estimate is
+ * for planning, not a promise. */
 constexpr double kInputPixelsPerSecond = 1.3e8;
 /** Likewise for composited epochs: observations (a scene's pixel on the grid: its bands and
  * mask read, decoded, masked and composited) per second, from the median composite of 20
