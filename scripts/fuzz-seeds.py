@@ -43,6 +43,13 @@ def geotiff_seeds(out):
         gdal.GDT_UInt16, ["TILED=YES", "BLOCKXSIZE=16", "BLOCKYSIZE=16", "COMPRESS=DEFLATE"], nodata=0)
     tif(f"{out}/float_predictor.tif", [rng.random((12, 10)).astype(np.float32)], gdal.GDT_Float32,
         ["COMPRESS=DEFLATE", "PREDICTOR=3"], nodata=float("nan"))
+    # Layouts io::DirectTiff reads itself (tiled, band-interleaved, DEFLATE, predictors 2 and 3):
+    # geotiff_fuzz compares them with GDAL's reads.
+    tif(f"{out}/s2_bands_tiled_predictor.tif", [dn(20, 18) for _ in range(6)] + [np.full((20, 18), 4, np.uint16)],
+        gdal.GDT_UInt16, ["TILED=YES", "BLOCKXSIZE=16", "BLOCKYSIZE=16", "COMPRESS=DEFLATE", "PREDICTOR=2",
+                          "INTERLEAVE=BAND"], nodata=0)
+    tif(f"{out}/float_tiled_predictor.tif", [rng.random((20, 33)).astype(np.float32)], gdal.GDT_Float32,
+        ["TILED=YES", "BLOCKXSIZE=16", "BLOCKYSIZE=16", "COMPRESS=DEFLATE", "PREDICTOR=3"], nodata=float("nan"))
     tif(f"{out}/byte_strips_lzw.tif", [rng.integers(0, 255, (9, 7)).astype(np.uint8) for _ in range(3)],
         gdal.GDT_Byte, ["COMPRESS=LZW", "INTERLEAVE=PIXEL"])
     tif(f"{out}/int16_overview.tif", [rng.integers(-500, 500, (16, 16)).astype(np.int16) for _ in range(2)],

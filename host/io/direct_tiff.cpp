@@ -104,7 +104,9 @@ std::unique_ptr<DirectTiff> DirectTiff::open(std::filesystem::path const& file, 
   TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &bits);
   TIFFGetFieldDefaulted(tif, TIFFTAG_FILLORDER, &fill);
 
-  bool const layout_ok = tw > 0 && th > 0 && (spp == 1 || planar == PLANARCONFIG_SEPARATE) && fill == FILLORDER_MSB2LSB;
+  // Tiles of at most 64 Mpixel (a corrupt directory must not make us allocate gigabytes).
+  bool const layout_ok = tw > 0 && th > 0 && tw <= 65536 && th <= 65536 &&
+                         std::uint64_t{tw} * th <= (std::uint64_t{1} << 26) && (spp == 1 || planar == PLANARCONFIG_SEPARATE) && fill == FILLORDER_MSB2LSB;
   bool const codec_ok = compression == COMPRESSION_NONE || compression == COMPRESSION_ADOBE_DEFLATE ||
                         compression == COMPRESSION_DEFLATE;
   bool const integer = format == SAMPLEFORMAT_UINT || format == SAMPLEFORMAT_INT;
