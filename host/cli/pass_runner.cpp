@@ -158,6 +158,12 @@ void refuse_huge_blocks(TileSource const& source, PixelPass const& pass, std::si
                       "or raise --memory-budget");
 }
 
+/// The grid and tiling of a plan, as the layout and plan events give them.
+nlohmann::json plan_fields(TilePlan const& plan) {
+  return {{"width", plan.grid.width},       {"height", plan.grid.height},         {"tiles", plan.tiles.size()},
+          {"tile_width", plan.tile_width}, {"tile_height", plan.tile_height}, {"slots", plan.slot_count}};
+}
+
 /// Sees whether any output pixel of a pass holds a value: a pass over nodata alone warns.
 class AnyValidPixel final : public TileObserver {
  public:
@@ -282,13 +288,8 @@ void PassRunner::describe(PassLayout const& l) {
                        {"crops", l.crops},
                        {"tables", tables},
                        {"replaces", replaces},
-                       {"width", plan.grid.width},
-                       {"height", plan.grid.height},
-                       {"tiles", plan.tiles.size()},
-                       {"tile_width", plan.tile_width},
-                       {"tile_height", plan.tile_height},
-                       {"slots", plan.slot_count},
                        {"memory_budget_tiles", m_budget.tiles}};
+  event.update(plan_fields(plan));
   if (m_run.log_format == LogFormat::json) {
     m_log.event("layout", event);
     return;
@@ -326,14 +327,8 @@ RunStats PassRunner::run(PassLayout const& l) {
     m_log.event("sink", {{"label", l.label}, {"kind", cog->kind()}}, l.label + ": " + cog->kind() + " COG writer");
   }
   auto const& plan = l.plan;
-  nlohmann::json plan_event{{"label", l.label},
-                   {"width", plan.grid.width},
-                   {"height", plan.grid.height},
-                   {"tiles", plan.tiles.size()},
-                   {"tile_width", plan.tile_width},
-                   {"tile_height", plan.tile_height},
-                   {"slots", plan.slot_count},
-                   {"input_planes", input_plane_count(l.pass)}};
+  nlohmann::json plan_event{{"label", l.label}, {"input_planes", input_plane_count(l.pass)}};
+  plan_event.update(plan_fields(plan));
   if (!plan.pixels_read.empty()) {  // the pixels whose outputs something reads (pixels_read.hpp)
     std::uint64_t n = 0;
     for (auto const& runs : plan.pixels_read)

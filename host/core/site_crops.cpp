@@ -36,6 +36,7 @@ SiteCropObserver::SiteCropObserver(std::vector<TileWindow> const& plan_tiles, st
       m_epoch_of.push_back(-1);
       continue;
     }
+    // Copies of one epoch's parameters compare equal; an unequal pair only costs a second reflectance.
     auto const same = std::find_if(m_epochs.begin(), m_epochs.end(), [&](pixel::FusedParams const& e) {
       return std::memcmp(&e, &source.epoch, sizeof e) == 0;
     });
@@ -54,13 +55,11 @@ void SiteCropObserver::observe(TileWindow const& w, float const* planes, int pla
   std::size_t const n = w.pixel_count();
   thread_local std::vector<pixel::Reflectance> reflectance;  // per epoch, at the current sample
   thread_local std::vector<char> clear;
-  for (auto const& source : m_planes) {
-    if (source.output_plane >= 0) {
-      RECLAIM_EXPECTS(source.output_plane < plane_count, "crop plane out of range");
-      continue;
-    }
-    RECLAIM_EXPECTS(inputs && source.epoch.mask_plane < input_count, "crop input plane out of range");
-    for (auto const plane : source.epoch.band_plane) RECLAIM_EXPECTS(plane < input_count, "crop input plane out of range");
+  for (auto const& source : m_planes)
+    RECLAIM_EXPECTS(source.output_plane < plane_count, "crop plane out of range");
+  for (auto const& epoch : m_epochs) {
+    RECLAIM_EXPECTS(inputs && epoch.mask_plane < input_count, "crop input plane out of range");
+    for (auto const plane : epoch.band_plane) RECLAIM_EXPECTS(plane < input_count, "crop input plane out of range");
   }
   for (std::size_t c = 0; c < m_requests.size(); ++c) {
     auto const& req = m_requests[c];

@@ -63,18 +63,14 @@ class GdalTileReader final : public TileReader {
       while (j < m_planes.size() && m_planes[j].ref.file == first.ref.file && m_planes[j].factor_x == 1 &&
              m_planes[j].factor_y == 1)
         bands.push_back(m_planes[j++].ref.band);
-      if (read_direct(first.ref.file, bands, w, out + k * n)) {
-        for (std::size_t b = k; b < j; ++b)
-          if (m_planes[b].signed_byte) fold_signed_bytes(out + b * n, n);
-        k = j;
-        continue;
+      if (!read_direct(first.ref.file, bands, w, out + k * n)) {
+        auto& ds = *m_datasets.at(first.ref.file);
+        CPLErr const err = ds.RasterIO(GF_Read, static_cast<int>(w.x0), static_cast<int>(w.y0), w.width, w.height,
+                                       out + k * n, w.width, w.height, GDT_Float32, static_cast<int>(bands.size()),
+                                       bands.data(), sizeof(float), static_cast<GSpacing>(sizeof(float)) * w.width,
+                                       static_cast<GSpacing>(sizeof(float) * n), nullptr);
+        if (err != CE_None) throw io_error(first.ref.file.string() + ": read failed (" + last_gdal_error() + ")");
       }
-      auto& ds = *m_datasets.at(first.ref.file);
-      CPLErr const err = ds.RasterIO(GF_Read, static_cast<int>(w.x0), static_cast<int>(w.y0), w.width, w.height,
-                                     out + k * n, w.width, w.height, GDT_Float32, static_cast<int>(bands.size()),
-                                     bands.data(), sizeof(float), static_cast<GSpacing>(sizeof(float)) * w.width,
-                                     static_cast<GSpacing>(sizeof(float) * n), nullptr);
-      if (err != CE_None) throw io_error(first.ref.file.string() + ": read failed (" + last_gdal_error() + ")");
       for (std::size_t b = k; b < j; ++b)
         if (m_planes[b].signed_byte) fold_signed_bytes(out + b * n, n);
       k = j;
